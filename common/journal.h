@@ -1,0 +1,65 @@
+/* journal.h - the change journal: appending in the writer's transaction, reading, pruning, the doorbell. */
+#ifndef FP_JOURNAL_H
+#define FP_JOURNAL_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <jansson.h>
+#include "ferr.h"
+#include "topic.h"
+
+/*
+ * The table (created by db_migrate):
+ *   journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
+ *           topic TEXT NOT NULL, action TEXT NOT NULL, id TEXT,
+ *           version INTEGER, actor TEXT, data TEXT)
+ * The event JSON (API /api/changes and push) is
+ *   {"seq":N,"topic":..,"action":..,"id":..,"version":..,"ts":..,
+ *    "actor":..,"data":<data parsed>}
+ */
+
+/*
+ * journal_append inserts one row inside the caller's open transaction.
+ * data (borrowed, may be NULL) must already be free of secrets. Returns 0
+ * and the new seq in *seq (may be NULL), or -1 with err set.
+ */
+int journal_append(sqlite3 *db, const char *topic, const char *action,
+	const char *id, int64_t version, const char *actor, json_t *data,
+	int64_t *seq, struct ferr *err);
+
+/* journal_last_seq gives the newest seq ever written (from
+ * sqlite_sequence, so pruning everything does not rewind it), 0 if none. */
+int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
+
+/* journal_first_seq gives the oldest seq still kept, or 0 when empty. */
+int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
+
+/*
+ * journal_read returns a new JSON array of the events with seq > since that
+ * topics (NULL = all) match, oldest first, at most limit; *last is set to
+ * the seq the next call should pass as since (the last seq examined, so
+ * filtered-out rows are not read again). Rows whose data cannot be parsed
+ * are skipped with a log line.
+ */
+json_t *journal_read(sqlite3 *db, int64_t since, const struct topic_list *topics,
+	int limit, int64_t *last, struct ferr *err);
+
+/* journal_event_json builds the event object from one row of
+ * "SELECT seq, ts, topic, action, id, version, actor, data FROM journal"
+ * (columns 0..7 of stmt). Returns a new reference or NULL. */
+json_t *journal_event_json(sqlite3_stmt *stmt);
+
+/*
+ * journal_prune deletes rows older than keep_days (0 = no age limit) while
+ * more than keep_rows remain (0 = no count limit), in transactions of at
+ * most batch rows so writers are never blocked for long. *deleted gets the
+ * count. Returns 0 or -1 with err set.
+ */
+int journal_prune(sqlite3 *db, long keep_days, long keep_rows, long batch,
+	long *deleted, struct ferr *err);
+
+/* journal_doorbell rings flowpushd: one byte to the Unix datagram socket at
+ * path, non-blocking; every error is ignored (the daemon also polls). */
+void journal_doorbell(const char *path);
+
+#endif

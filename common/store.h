@@ -1,0 +1,94 @@
+/* store.h - the generic CRUD engine over the resource table: every write commits the change and its journal row together. */
+#ifndef FP_STORE_H
+#define FP_STORE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <jansson.h>
+#include "config.h"
+#include "ferr.h"
+#include "form.h"
+#include "resource.h"
+#include "topic.h"
+
+/* One store per thread: it owns one SQLite connection. */
+struct store {
+	sqlite3 *db;
+	const struct config *cfg;     /* borrowed; outlives the store */
+};
+
+/* What a write needs besides its body. */
+struct store_write {
+	const char *actor;            /* REMOTE_USER or NULL */
+	long long if_match;           /* expected version, or -1 for none */
+};
+
+/* store_open opens (and migrates) the database of cfg. Returns 0 or -1. */
+int store_open(struct store *st, const struct config *cfg, struct ferr *err);
+void store_close(struct store *st);
+
+/*
+ * store_list answers GET /api/{c}: query holds limit, after and the
+ * filters (fields marked FF_FILTER). Returns a new {"items":[..],
+ * "next":..,"seq":N} or NULL with err (400 for a bad limit, cursor or
+ * filter, naming it).
+ */
+json_t *store_list(struct store *st, const struct resource *res,
+	const struct form *query, struct ferr *err);
+
+/* store_get returns the record (new reference) or NULL with 404. */
+json_t *store_get(struct store *st, const struct resource *res,
+	const char *id, struct ferr *err);
+
+/*
+ * store_create validates body (borrowed) as a whole record, stores it with
+ * its journal row (and dashboard row) in one transaction, rings the
+ * doorbell and returns the record as GET would show it. Errors: 422
+ * validation (fields named), 409 unique clash, 503 busy.
+ */
+json_t *store_create(struct store *st, const struct resource *res,
+	json_t *body, const struct store_write *w, struct ferr *err);
+
+/* store_replace is PUT (whole record), store_patch is PATCH (RFC 7396
+ * merge patch). Both 404 on a missing record, 412 when w->if_match names
+ * another version, then as store_create. */
+json_t *store_replace(struct store *st, const struct resource *res,
+	const char *id, json_t *body, const struct store_write *w,
+	struct ferr *err);
+json_t *store_patch(struct store *st, const struct resource *res,
+	const char *id, json_t *patch, const struct store_write *w,
+	struct ferr *err);
+
+/* store_delete removes a record (404, 412 as above). Deleting a proxy also
+ * removes it from every pool in the same transaction. Returns 0 or -1. */
+int store_delete(struct store *st, const struct resource *res,
+	const char *id, const struct store_write *w, struct ferr *err);
+
+/*
+ * store_action moves a campaign along its state machine: action is one of
+ * start, run, pause, resume, cancel, complete, fail, archive; body may be
+ * NULL (fail reads errorMessage from it). 404 unknown campaign, 400 unknown
+ * action, 409 forbidden transition. Returns the record.
+ */
+json_t *store_action(struct store *st, const char *id, const char *action,
+	json_t *body, const struct store_write *w, struct ferr *err);
+
+/* store_actions is the NULL-terminated list of campaign action names. */
+extern const char *const store_actions[];
+
+/* store_dashboard returns the aggregates with "seq" and "activity" (the
+ * last 20 events), read in one transaction. */
+json_t *store_dashboard(struct store *st, struct ferr *err);
+
+/*
+ * store_changes answers /api/changes without waiting: {"events":[..],
+ * "seq":M}, or {"reset":true,"seq":M} when since is older than the oldest
+ * kept row minus one or newer than the newest seq.
+ */
+json_t *store_changes(struct store *st, int64_t since,
+	const struct topic_list *topics, int limit, struct ferr *err);
+
+/* store_last_seq gives the newest journal seq (for long-poll waiting). */
+int store_last_seq(struct store *st, int64_t *seq, struct ferr *err);
+
+#endif
