@@ -26,6 +26,13 @@ int db_migrate(sqlite3 *db, struct ferr *err);
 
 #define DB_SCHEMA_VERSION 1
 
+/*
+ * schema_create (common/schema.c) creates the record tables. db_migrate
+ * calls it inside its transaction when moving from version 0 to 1, after
+ * the journal table exists. Returns 0 or -1 with err set.
+ */
+int schema_create(sqlite3 *db, struct ferr *err);
+
 /* db_begin starts BEGIN IMMEDIATE; db_commit and db_rollback end it.
  * They return 0 or -1 with err set (503 busy_database on SQLITE_BUSY). */
 int db_begin(sqlite3 *db, struct ferr *err);

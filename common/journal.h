@@ -20,7 +20,8 @@
 
 /*
  * journal_append inserts one row inside the caller's open transaction.
- * data (borrowed, may be NULL) must already be free of secrets. Returns 0
+ * data (borrowed, may be NULL) must already be free of secrets. id may be
+ * NULL and a negative version is stored as NULL (dashboard rows). Returns 0
  * and the new seq in *seq (may be NULL), or -1 with err set.
  */
 int journal_append(sqlite3 *db, const char *topic, const char *action,

@@ -1,0 +1,492 @@
+/* config.c - the key table and the generic code that loads, documents and writes it. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define OFF(f) offsetof(struct config, f)
+#define STR(name, field, def, help) \
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help }
+#define LNG(name, field, def, lo, hi, help) \
+	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help }
+#define BOOL(name, field, def, help) \
+	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help }
+
+const struct config_key config_keys[] = {
+	STR("database", database, "flowpush.db",
+		"SQLite database file"),
+	STR("doorbell", doorbell, "",
+		"Unix datagram socket flowpushd listens on; empty: none"),
+	STR("secret", secret, "",
+		"HMAC secret for push tokens (hex); empty: tokens off"),
+	LNG("token_ttl", token_ttl, "3600", 1, 30L * 86400,
+		"seconds a token from /api/token stays valid"),
+	LNG("body_limit", body_limit, "1048576", 1024, 1L << 30,
+		"largest request body in bytes"),
+	BOOL("require_user", require_user, "0",
+		"writes need REMOTE_USER (else 401)"),
+	LNG("threads", threads, "4", 1, 256,
+		"FastCGI worker threads"),
+	LNG("busy_timeout_ms", busy_timeout_ms, "5000", 0, 600000,
+		"how long a write waits for the database before 503"),
+	LNG("max_rules", max_rules, "1000", 1, 100000,
+		"most rules in one keyword set"),
+	LNG("changes_wait_max", changes_wait_max, "30", 0, 30,
+		"longest wait= of /api/changes in seconds"),
+	STR("log_level", log_level, "info",
+		"error, warn, info or debug"),
+	STR("log_file", log_file, "",
+		"log file; empty: stderr"),
+	STR("push_listen", push_listen, "127.0.0.1",
+		"address flowpushd binds"),
+	LNG("push_port", push_port, "8081", 0, 65535,
+		"port flowpushd binds (0: any free port)"),
+	LNG("push_heartbeat", push_heartbeat, "20", 1, 3600,
+		"seconds between SSE comments and WebSocket pings"),
+	LNG("push_retry_ms", push_retry_ms, "3000", 0, 3600000,
+		"SSE retry: sent to clients, in milliseconds"),
+	LNG("push_poll_ms", push_poll_ms, "500", 10, 60000,
+		"period of the database check behind the doorbell"),
+	LNG("push_ring_size", push_ring_size, "4096", 16, 1L << 22,
+		"events flowpushd keeps in memory"),
+	LNG("push_max_connections", push_max_connections, "16384", 1,
+		1000000, "most push connections at once"),
+	LNG("push_outbound_cap", push_outbound_cap, "1048576", 4096,
+		1L << 30, "bytes queued for one connection before it is dropped"),
+	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
+		100, 3600000, "longest a connection's queue may stay unwritten"),
+	STR("push_origins", push_origins, "",
+		"WebSocket Origin allow-list, comma-separated; empty: same origin"),
+	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL },
+};
+
+/* Paths in a config file are relative to the file, not to whatever folder
+ * the program happens to start in. */
+static const char *const path_keys[] = { "database", "doorbell", "log_file",
+	NULL };
+
+static int is_path_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; path_keys[i] != NULL; i++)
+		if (strcmp(path_keys[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct config_key *config_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; config_keys[i].name != NULL; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on", NULL };
+	static const char *const no[] = { "0", "false", "no", "off", NULL };
+	size_t i;
+
+	for (i = 0; yes[i] != NULL; i++)
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	for (i = 0; no[i] != NULL; i++)
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	return -1;
+}
+
+/* config_set stores one value; where names the source for the message. */
+static int config_set(struct config *cfg, const struct config_key *k,
+	const char *value, const char *where, struct ferr *err)
+{
+	char *base = (char *)cfg + k->offset;
+	long long v;
+	int b;
+
+	switch (k->type) {
+	case CONFIG_STRING: {
+		char *dup = strdup(value);
+		char **slot = (char **)(void *)base;
+
+		if (dup == NULL)
+			return ferr_set(err, 500, "out_of_memory",
+				"Out of memory.");
+		free(*slot);
+		*slot = dup;
+		return 0;
+	}
+	case CONFIG_LONG:
+		if (util_parse_long(value, k->min, k->max, &v) < 0)
+			return ferr_set(err, 500, "bad_config",
+				"%s: %s must be an integer from %ld to %ld",
+				where, k->name, k->min, k->max);
+		*(long *)(void *)base = (long)v;
+		return 0;
+	case CONFIG_BOOL:
+		if (parse_bool(value, &b) < 0)
+			return ferr_set(err, 500, "bad_config",
+				"%s: %s must be true or false", where, k->name);
+		*(int *)(void *)base = b;
+		return 0;
+	}
+	return ferr_set(err, 500, "bad_config", "%s: %s has no type", where,
+		k->name);
+}
+
+/* A relative path from the file at file becomes one from file's folder. */
+static char *path_from_file(const char *file, const char *value)
+{
+	char *dir = NULL, *abs = NULL, *out = NULL;
+	const char *slash = strrchr(file, '/');
+	size_t n;
+
+	if (value[0] == '\0' || value[0] == '/')
+		return strdup(value);
+	if (slash == NULL) {
+		dir = strdup(".");
+	} else {
+		n = (size_t)(slash - file);
+		dir = strndup(file, n == 0 ? 1 : n);
+	}
+	if (dir == NULL)
+		goto out;
+	/* Absolute, so a daemon that changes folder still finds it. */
+	abs = realpath(dir, NULL);
+	if (asprintf(&out, "%s/%s", abs != NULL ? abs : dir, value) < 0)
+		out = NULL;
+out:
+	free(abs);
+	free(dir);
+	return out;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int config_load_file(struct config *cfg, const char *path,
+	struct ferr *err)
+{
+	int result = -1;
+	FILE *f;
+	char *line = NULL, *fixed = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	char where[512];
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		ferr_set(err, 500, "bad_config", "cannot read config file %s: %s",
+			path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *s = trim(line), *eq, *key, *value;
+		const struct config_key *k;
+		size_t vl;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%ld", path, lineno);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			ferr_set(err, 500, "bad_config",
+				"%s: expected key = value", where);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		vl = strlen(value);
+		/* Quotes keep empty values and edge spaces visible. */
+		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+			value[vl - 1] = '\0';
+			value++;
+		}
+		k = config_find(key);
+		if (k == NULL) {
+			ferr_set(err, 500, "bad_config", "%s: unknown key '%s'",
+				where, key);
+			goto out;
+		}
+		if (is_path_key(k->name)) {
+			fixed = path_from_file(path, value);
+			if (fixed == NULL) {
+				ferr_set(err, 500, "out_of_memory",
+					"Out of memory.");
+				goto out;
+			}
+			value = fixed;
+		}
+		if (config_set(cfg, k, value, where, err) < 0)
+			goto out;
+		free(fixed);
+		fixed = NULL;
+	}
+	if (ferror(f)) {
+		ferr_set(err, 500, "bad_config", "cannot read config file %s",
+			path);
+		goto out;
+	}
+	result = 0;
+out:
+	free(fixed);
+	free(line);
+	fclose(f);
+	return result;
+}
+
+static void env_name(const char *key, char *out, size_t n)
+{
+	size_t i;
+
+	snprintf(out, n, "FLOWPUSH_%s", key);
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)toupper((unsigned char)out[i]);
+}
+
+int config_load(struct config *cfg, const char *path, struct ferr *err)
+{
+	size_t i;
+	char name[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; config_keys[i].name != NULL; i++)
+		if (config_set(cfg, &config_keys[i], config_keys[i].def,
+			"default", err) < 0)
+			return -1;
+	if (path == NULL) {
+		path = getenv("FLOWPUSH_CONFIG");
+		if (path != NULL && path[0] == '\0')
+			path = NULL;
+	}
+	if (path != NULL) {
+		if (config_load_file(cfg, path, err) < 0)
+			return -1;
+		cfg->path = strdup(path);
+		if (cfg->path == NULL)
+			return ferr_set(err, 500, "out_of_memory",
+				"Out of memory.");
+	}
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		const char *v;
+
+		env_name(config_keys[i].name, name, sizeof(name));
+		v = getenv(name);
+		if (v != NULL && config_set(cfg, &config_keys[i], v, name,
+			err) < 0)
+			return -1;
+	}
+	if (log_level_parse(cfg->log_level) < 0)
+		return ferr_set(err, 500, "bad_config",
+			"log_level must be error, warn, info or debug");
+	return 0;
+}
+
+void config_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		if (config_keys[i].type == CONFIG_STRING) {
+			char **slot = (char **)(void *)((char *)cfg +
+				config_keys[i].offset);
+
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+void config_print_help(FILE *f)
+{
+	size_t i;
+	char name[128];
+
+	fprintf(f, "Configuration: a file of \"key = value\" lines "
+		"(--config FILE or FLOWPUSH_CONFIG),\n"
+		"then environment variables FLOWPUSH_<KEY>. Relative paths "
+		"in a file are taken\nfrom the file's folder.\n\n");
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		env_name(k->name, name, sizeof(name));
+		fprintf(f, "  %-26s %s\n", k->name, k->help);
+		fprintf(f, "  %-26s default: \"%s\"", "", k->def);
+		if (k->type == CONFIG_LONG)
+			fprintf(f, ", %ld..%ld", k->min, k->max);
+		fprintf(f, "; env %s\n", name);
+	}
+}
+
+/* format_value renders one key's value as the file should hold it. */
+static int format_value(const struct config *cfg, const struct config_key *k,
+	char *buf, size_t n)
+{
+	const char *base = (const char *)cfg + k->offset;
+	const char *s;
+	size_t len;
+
+	switch (k->type) {
+	case CONFIG_LONG:
+		snprintf(buf, n, "%ld", *(const long *)(const void *)base);
+		return 0;
+	case CONFIG_BOOL:
+		snprintf(buf, n, "%s", *(const int *)(const void *)base ?
+			"true" : "false");
+		return 0;
+	case CONFIG_STRING:
+		break;
+	}
+	s = *(char *const *)(const void *)base;
+	if (s == NULL)
+		s = "";
+	len = strlen(s);
+	if (strpbrk(s, "\r\n") != NULL || len + 3 > n)
+		return -1;
+	/* Quote what trimming would otherwise change on the way back in. */
+	if (len == 0 || isspace((unsigned char)s[0]) ||
+	    isspace((unsigned char)s[len - 1]) || s[0] == '"')
+		snprintf(buf, n, "\"%s\"", s);
+	else
+		snprintf(buf, n, "%s", s);
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int config_write(const struct config *cfg, const char *path, int overwrite,
+	struct ferr *err)
+{
+	int result = -1, fd = -1, created = 0;
+	char *tmp = NULL, *text = NULL;
+	const char *target = path;
+	char value[4096], ts[UTIL_TS_LEN];
+	size_t len = 0, i;
+	FILE *mem = NULL;
+
+	mem = open_memstream(&text, &len);
+	if (mem == NULL) {
+		ferr_set(err, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
+	util_ts_now(ts);
+	fprintf(mem, "# flowpush configuration, written %s.\n"
+		"# Relative paths are taken from this file's folder. Every key "
+		"may be\n# overridden by the environment variable "
+		"FLOWPUSH_<KEY>.\n", ts);
+	for (i = 0; config_keys[i].name != NULL; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (format_value(cfg, k, value, sizeof(value)) < 0) {
+			ferr_set(err, 500, "bad_config",
+				"%s cannot be written to a config file",
+				k->name);
+			goto out;
+		}
+		fprintf(mem, "\n# %s (default \"%s\")\n%s = %s\n", k->help,
+			k->def, k->name, value);
+	}
+	if (fclose(mem) != 0) {
+		mem = NULL;
+		ferr_set(err, 500, "out_of_memory", "Out of memory.");
+		goto out;
+	}
+	mem = NULL;
+	/* Overwriting goes through a new file and rename so readers never see
+	 * half a config, and the mode is 0600 from the first byte. */
+	if (overwrite) {
+		if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+			tmp = NULL;
+			ferr_set(err, 500, "out_of_memory", "Out of memory.");
+			goto out;
+		}
+		target = tmp;
+		unlink(tmp);
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST && !overwrite)
+			ferr_set(err, 409, "exists", "%s already exists", path);
+		else
+			ferr_set(err, 500, "write_failed", "cannot create %s: %s",
+				path, strerror(errno));
+		goto out;
+	}
+	created = 1;
+	if (fchmod(fd, 0600) < 0 || write_all(fd, text, len) < 0 ||
+	    fsync(fd) < 0) {
+		ferr_set(err, 500, "write_failed", "cannot write %s: %s", path,
+			strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		ferr_set(err, 500, "write_failed", "cannot write %s", path);
+		goto out;
+	}
+	fd = -1;
+	if (overwrite && rename(tmp, path) < 0) {
+		ferr_set(err, 500, "write_failed", "cannot replace %s: %s", path,
+			strerror(errno));
+		goto out;
+	}
+	result = 0;
+out:
+	if (mem != NULL)
+		fclose(mem);
+	if (fd >= 0)
+		close(fd);
+	if (result < 0 && created)
+		unlink(target);
+	free(tmp);
+	free(text);
+	return result;
+}

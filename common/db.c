@@ -1,0 +1,220 @@
+/* db.c - opening SQLite with the shared pragmas, transactions, migrations. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+int db_fail(sqlite3 *db, int rc, const char *what, struct ferr *err)
+{
+	int prim = rc & 0xff;
+	int was_set = ferr_is_set(err);
+
+	log_msg(prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? LOG_WARN :
+		LOG_ERROR, "%s: %s (sqlite %d)", what != NULL ? what : "sqlite",
+		db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+		ferr_set(err, 503, "busy_database",
+			"The database is busy; try again shortly.");
+		if (!was_set && err != NULL)
+			err->retry_after = 1;
+		return -1;
+	}
+	return ferr_set(err, 500, "internal_error", "Internal error.");
+}
+
+static int db_exec(sqlite3 *db, const char *sql, const char *what,
+	struct ferr *err)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, what, err);
+	return 0;
+}
+
+int db_begin(sqlite3 *db, struct ferr *err)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", "begin", err);
+}
+
+int db_commit(sqlite3 *db, struct ferr *err)
+{
+	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	db_fail(db, rc, "commit", err);
+	/* The callee cleans up on its own failure: a transaction left open
+	 * would hold the write lock for the next request. */
+	db_rollback(db);
+	return -1;
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (db != NULL && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int db_user_version(sqlite3 *db, int *version, struct ferr *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, result = -1;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, "read user_version", err);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		db_fail(db, rc, "read user_version", err);
+		goto out;
+	}
+	*version = sqlite3_column_int(st, 0);
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	return result;
+}
+
+static const char journal_ddl[] =
+	"CREATE TABLE journal ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ts TEXT NOT NULL,"
+	" topic TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" id TEXT,"
+	" version INTEGER,"
+	" actor TEXT,"
+	" data TEXT)";
+
+int db_migrate(sqlite3 *db, struct ferr *err)
+{
+	int result = -1, version = 0;
+	char sql[64];
+
+	/* Most opens find the schema current: check without the write lock
+	 * so that every CGI request does not queue behind the writers. */
+	if (db_user_version(db, &version, err) < 0)
+		return -1;
+	if (version == DB_SCHEMA_VERSION)
+		return 0;
+	if (db_begin(db, err) < 0)
+		return -1;
+	/* Read again under the lock: another process may have migrated. */
+	if (db_user_version(db, &version, err) < 0)
+		goto out;
+	if (version > DB_SCHEMA_VERSION) {
+		ferr_set(err, 500, "schema_too_new",
+			"The database has schema version %d; this program "
+			"knows up to %d.", version, DB_SCHEMA_VERSION);
+		goto out;
+	}
+	if (version < 1) {
+		if (db_exec(db, journal_ddl, "create journal", err) < 0)
+			goto out;
+		if (schema_create(db, err) < 0)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		DB_SCHEMA_VERSION);
+	if (db_exec(db, sql, "set user_version", err) < 0)
+		goto out;
+	if (db_commit(db, err) < 0)
+		return -1;
+	result = 0;
+out:
+	if (result < 0)
+		db_rollback(db);
+	return result;
+}
+
+/* db_pragma_text runs a pragma that answers one text row. */
+static int db_pragma_text(sqlite3 *db, const char *sql, char *out, size_t n,
+	struct ferr *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, result = -1;
+	const unsigned char *t;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, sql, err);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, rc, sql, err);
+		goto out;
+	}
+	t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	snprintf(out, n, "%s", t != NULL ? (const char *)t : "");
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	return result;
+}
+
+sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
+{
+	sqlite3 *db = NULL;
+	int oflags, rc, ok = 0;
+	char mode[32];
+	const char *path = cfg->database;
+
+	if (flags & DB_READONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else
+		oflags = SQLITE_OPEN_READWRITE;
+	if ((flags & DB_CREATE) && !(flags & DB_READONLY))
+		oflags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "open %s: %s", path,
+			db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_BUSY)
+			db_fail(NULL, rc, "open", err);
+		else
+			ferr_set(err, 500, "database_unavailable",
+				"Cannot open the database %s.", path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, (int)cfg->busy_timeout_ms);
+	if (!(flags & DB_READONLY)) {
+		if (db_pragma_text(db, "PRAGMA journal_mode=WAL", mode,
+			sizeof(mode), err) < 0)
+			goto out;
+		if (strcmp(mode, "wal") != 0) {
+			log_msg(LOG_ERROR, "%s: journal_mode is %s, not wal",
+				path, mode);
+			ferr_set(err, 500, "database_unavailable",
+				"Cannot use WAL mode on the database %s.",
+				path);
+			goto out;
+		}
+	}
+	if (db_exec(db, "PRAGMA synchronous=NORMAL", "synchronous", err) < 0 ||
+	    db_exec(db, "PRAGMA foreign_keys=ON", "foreign_keys", err) < 0)
+		goto out;
+	if (!(flags & DB_READONLY) && db_migrate(db, err) < 0)
+		goto out;
+	ok = 1;
+out:
+	if (!ok) {
+		if (err != NULL && err->status == 500 &&
+		    strcmp(err->code, "internal_error") == 0) {
+			/* Name the file rather than say nothing useful. */
+			snprintf(err->message, sizeof(err->message),
+				"Cannot open the database %s.", path);
+		}
+		sqlite3_close_v2(db);
+		db = NULL;
+	}
+	return db;
+}

@@ -1,0 +1,285 @@
+/* formjson.c - turns HTML form pairs into a JSON body shaped by a resource's fields. */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <errno.h>
+
+#include "resource.h"
+#include "util.h"
+#include "validate.h"
+
+#define SEG_MAX 8
+
+struct seg {
+	char name[128];
+	long index;   /* -1 when the segment has no [N] */
+};
+
+/* split_name parses "rules[0].pattern" into segments; -1 when malformed. */
+static int split_name(const char *name, struct seg *segs, size_t *n)
+{
+	const char *p = name;
+
+	*n = 0;
+	while (*p) {
+		struct seg *s;
+		size_t len = strcspn(p, ".[");
+
+		if (len == 0 || len >= sizeof(segs[0].name) || *n == SEG_MAX)
+			return -1;
+		s = &segs[(*n)++];
+		memcpy(s->name, p, len);
+		s->name[len] = '\0';
+		s->index = -1;
+		p += len;
+		if (*p == '[') {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(p + 1, &end, 10);
+			if (end == p + 1 || *end != ']' || v < 0 || v > 9999 ||
+			    errno)
+				return -1;
+			s->index = v;
+			p = end + 1;
+		}
+		if (*p == '.')
+			p++;
+		else if (*p)
+			return -1;
+	}
+	return *n ? 0 : -1;
+}
+
+/* convert turns one form value into JSON for field f; *skip is set when
+ * the value means "leave the field out". NULL with err on a bad value. */
+static json_t *convert(const struct field *f, const char *path,
+	const char *value, int *skip, struct ferr *err)
+{
+	*skip = 0;
+	if (value[0] == '\0' && f->type != FT_BOOL) {
+		if (f->flags & FF_SECRET) {
+			*skip = 1; /* an empty password box keeps the secret */
+			return NULL;
+		}
+		if (f->flags & FF_NULLABLE)
+			return json_null();
+		if (f->type == FT_STRING)
+			return json_string("");
+		*skip = 1;
+		return NULL;
+	}
+	switch (f->type) {
+	case FT_BOOL:
+		if (!strcmp(value, "true") || !strcmp(value, "on") ||
+		    !strcmp(value, "1") || !strcmp(value, "yes"))
+			return json_true();
+		if (!strcmp(value, "false") || !strcmp(value, "off") ||
+		    !strcmp(value, "0") || !strcmp(value, "no") || !*value)
+			return json_false();
+		ferr_field(err, path, "must be true or false");
+		return NULL;
+	case FT_INT: {
+		long long v;
+
+		if (util_parse_long(value, INT64_MIN, INT64_MAX, &v)) {
+			ferr_field(err, path, "must be a whole number");
+			return NULL;
+		}
+		return json_integer((json_int_t)v);
+	}
+	case FT_NUMBER: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		if (*end || errno || end == value) {
+			ferr_field(err, path, "must be a number");
+			return NULL;
+		}
+		return json_real(d);
+	}
+	case FT_OBJECT:
+	case FT_ARRAY:
+	case FT_MAP:
+		ferr_field(err, path, "needs sub-fields, not a value");
+		return NULL;
+	default:
+		return json_string(value);
+	}
+}
+
+/* compact drops the holes that sparse indexes left in arrays. */
+static void compact(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			compact(item);
+	} else if (json_is_array(v)) {
+		for (i = json_array_size(v); i-- > 0;) {
+			item = json_array_get(v, i);
+			if (json_is_null(item))
+				json_array_remove(v, i);
+			else
+				compact(item);
+		}
+	}
+}
+
+/* place puts one pair into out; -1 with err when it cannot. */
+static int place(const struct resource *res, json_t *out, const char *name,
+	const char *value, struct ferr *err)
+{
+	struct seg segs[SEG_MAX];
+	const struct field *fields = res->fields, *f = NULL;
+	json_t *cur = out;
+	size_t n, i;
+
+	if (split_name(name, segs, &n))
+		return ferr_field(err, name, "is not a valid field name");
+	for (i = 0; i < n; i++) {
+		int last = i + 1 == n;
+		json_t *child, *nv;
+		int skip;
+
+		if (f && f->type == FT_MAP) {
+			/* This segment is a key of the map: the leaf. */
+			if (!last || segs[i].index >= 0)
+				return ferr_field(err, name,
+					"is not a valid field name");
+			nv = convert(f->sub, name, value, &skip, err);
+			if (!nv)
+				return skip ? 0 : -1;
+			json_object_set_new(cur, segs[i].name, nv);
+			return 0;
+		}
+		f = validate_field_lookup(fields, segs[i].name, cur);
+		if (!f)
+			return ferr_field(err, name, "is not a known field");
+		if (segs[i].index >= 0 && f->type != FT_ARRAY)
+			return ferr_field(err, name, "is not a list");
+
+		if (f->type == FT_ARRAY) {
+			child = json_object_get(cur, f->name);
+			if (!json_is_array(child)) {
+				child = json_array();
+				json_object_set_new(cur, f->name, child);
+			}
+			if (segs[i].index < 0) {
+				/* A repeated name: one item of a list of
+				 * scalars per pair. */
+				if (!last || f->sub->type == FT_OBJECT)
+					return ferr_field(err, name,
+						"needs an index such as [0]");
+				nv = convert(f->sub, name, value, &skip, err);
+				if (!nv)
+					return skip ? 0 : -1;
+				json_array_append_new(child, nv);
+				return 0;
+			}
+			while ((long)json_array_size(child) <= segs[i].index)
+				json_array_append_new(child, json_null());
+			if (f->sub->type != FT_OBJECT) {
+				if (!last)
+					return ferr_field(err, name,
+						"is not an object");
+				nv = convert(f->sub, name, value, &skip, err);
+				if (!nv)
+					return skip ? 0 : -1;
+				json_array_set_new(child, (size_t)segs[i].index,
+					nv);
+				return 0;
+			}
+			if (last)
+				return ferr_field(err, name,
+					"needs sub-fields such as .name");
+			nv = json_array_get(child, (size_t)segs[i].index);
+			if (!json_is_object(nv)) {
+				nv = json_object();
+				json_array_set_new(child,
+					(size_t)segs[i].index, nv);
+			}
+			cur = nv;
+			fields = f->sub->sub;
+			f = NULL;
+			continue;
+		}
+		if (f->type == FT_OBJECT || f->type == FT_MAP) {
+			if (last)
+				return ferr_field(err, name,
+					"needs sub-fields such as .name");
+			child = json_object_get(cur, f->name);
+			if (!json_is_object(child)) {
+				child = json_object();
+				json_object_set_new(cur, f->name, child);
+			}
+			cur = child;
+			if (f->type == FT_OBJECT) {
+				fields = f->sub;
+				f = NULL;
+			}
+			continue;
+		}
+		if (!last)
+			return ferr_field(err, name, "is not an object");
+		nv = convert(f, name, value, &skip, err);
+		if (!nv)
+			return skip ? 0 : -1;
+		/* The last value wins: a checkbox follows its hidden false. */
+		json_object_set_new(cur, f->name, nv);
+	}
+	return 0;
+}
+
+json_t *resource_form_to_json(const struct resource *res,
+	const struct form *f, struct ferr *err)
+{
+	json_t *out = json_object();
+	size_t i;
+	int pass, bad = 0;
+
+	for (i = 0; !res && i < f->n; i++)
+		if (f->pairs[i].name[0] != '_')
+			json_object_set_new(out, f->pairs[i].name,
+				json_string(f->pairs[i].value));
+	if (!res)
+		return out;
+	/* Plain names first, so a type field that picks the shape of a
+	 * nested object is known before the nested pairs are placed. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < f->n; i++) {
+			const char *name = f->pairs[i].name;
+			int nested = strpbrk(name, ".[") != NULL;
+
+			if (name[0] == '_') {
+				if (pass == 0 && strcmp(name, "_clear") == 0) {
+					const struct field *s =
+						validate_field_lookup(
+						res->fields, f->pairs[i].value,
+						NULL);
+
+					if (s && (s->flags & FF_SECRET))
+						json_object_set_new(out,
+							s->name, json_null());
+				}
+				continue;
+			}
+			if (nested != pass)
+				continue;
+			if (place(res, out, name, f->pairs[i].value, err))
+				bad = 1;
+		}
+	}
+	if (bad) {
+		json_decref(out);
+		return NULL;
+	}
+	compact(out);
+	return out;
+}

@@ -1,0 +1,291 @@
+/* journal.c - the change journal: append in the writer's transaction, read, prune, ring. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "journal.h"
+#include "log.h"
+#include "util.h"
+
+/* A filtered read examines at most this many rows, so one call with a
+ * narrow topic over a long journal stays short; *last tells the caller
+ * where to go on. */
+#define JOURNAL_SCAN_MAX 10000
+
+int journal_append(sqlite3 *db, const char *topic, const char *action,
+	const char *id, int64_t version, const char *actor, json_t *data,
+	int64_t *seq, struct ferr *err)
+{
+	static const char sql[] = "INSERT INTO journal"
+		"(ts, topic, action, id, version, actor, data)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = NULL;
+	char ts[UTIL_TS_LEN];
+	char *text = NULL;
+	int rc, result = -1;
+
+	if (data != NULL) {
+		text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text == NULL) {
+			ferr_set(err, 500, "internal_error", "Internal error.");
+			goto out;
+		}
+	}
+	util_ts_now(ts);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, "journal append", err);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	if (id != NULL)
+		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	/* A negative version means "none" (dashboard rows). */
+	if (version >= 0)
+		sqlite3_bind_int64(st, 5, version);
+	if (actor != NULL)
+		sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		db_fail(db, rc, "journal append", err);
+		goto out;
+	}
+	if (seq != NULL)
+		*seq = sqlite3_last_insert_rowid(db);
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	free(text);
+	return result;
+}
+
+/* query_int64 runs sql (no parameters) and reads column 0 of the first
+ * row; no row or NULL gives 0. */
+static int query_int64(sqlite3 *db, const char *sql, int64_t *out,
+	struct ferr *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, result = -1;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, "journal seq", err);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+	} else {
+		db_fail(db, rc, "journal seq", err);
+		goto out;
+	}
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	return result;
+}
+
+int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err)
+{
+	return query_int64(db, "SELECT seq FROM sqlite_sequence"
+		" WHERE name = 'journal'", seq, err);
+}
+
+int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err)
+{
+	return query_int64(db, "SELECT min(seq) FROM journal", seq, err);
+}
+
+static json_t *column_string(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+
+	if (t == NULL)
+		return json_null();
+	return json_string((const char *)t);
+}
+
+json_t *journal_event_json(sqlite3_stmt *stmt)
+{
+	json_t *ev = NULL, *data = NULL, *topic, *action, *id, *ts, *actor;
+	json_t *version;
+	const unsigned char *text = sqlite3_column_text(stmt, 7);
+
+	if (text != NULL) {
+		data = json_loads((const char *)text, JSON_DECODE_ANY, NULL);
+		if (data == NULL)
+			return NULL;
+	} else {
+		data = json_null();
+	}
+	topic = column_string(stmt, 2);
+	action = column_string(stmt, 3);
+	id = column_string(stmt, 4);
+	ts = column_string(stmt, 1);
+	actor = column_string(stmt, 6);
+	if (sqlite3_column_type(stmt, 5) == SQLITE_NULL)
+		version = json_null();
+	else
+		version = json_integer(sqlite3_column_int64(stmt, 5));
+	/* json_pack "o" steals every reference, NULL ones included. */
+	ev = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"seq", (json_int_t)sqlite3_column_int64(stmt, 0),
+		"topic", topic, "action", action, "id", id,
+		"version", version, "ts", ts, "actor", actor, "data", data);
+	return ev;
+}
+
+json_t *journal_read(sqlite3 *db, int64_t since,
+	const struct topic_list *topics, int limit, int64_t *last,
+	struct ferr *err)
+{
+	static const char sql[] = "SELECT seq, ts, topic, action, id, version,"
+		" actor, data FROM journal WHERE seq > ? ORDER BY seq LIMIT ?";
+	sqlite3_stmt *st = NULL;
+	json_t *events = NULL;
+	int rc, ok = 0, filtered = topics != NULL && !topics->all;
+	int64_t seq = since;
+
+	if (limit <= 0)
+		limit = 100;
+	events = json_array();
+	if (events == NULL) {
+		ferr_set(err, 500, "internal_error", "Internal error.");
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, "journal read", err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, filtered && limit < JOURNAL_SCAN_MAX ?
+		JOURNAL_SCAN_MAX : limit);
+	while ((int)json_array_size(events) < limit) {
+		const char *topic, *id;
+		json_t *ev;
+
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			db_fail(db, rc, "journal read", err);
+			goto out;
+		}
+		seq = sqlite3_column_int64(st, 0);
+		topic = (const char *)sqlite3_column_text(st, 2);
+		id = (const char *)sqlite3_column_text(st, 4);
+		if (filtered && !topic_list_match(topics, topic ? topic : "",
+			id))
+			continue;
+		ev = journal_event_json(st);
+		if (ev == NULL) {
+			log_msg(LOG_ERROR, "journal row %lld is not valid JSON;"
+				" skipped", (long long)seq);
+			continue;
+		}
+		json_array_append_new(events, ev);
+	}
+	if (last != NULL)
+		*last = seq;
+	ok = 1;
+out:
+	sqlite3_finalize(st);
+	if (!ok) {
+		json_decref(events);
+		events = NULL;
+	}
+	return events;
+}
+
+int journal_prune(sqlite3 *db, long keep_days, long keep_rows, long batch,
+	long *deleted, struct ferr *err)
+{
+	/* A row goes when it is older than the cutoff (if any) and not among
+	 * the newest keep_rows (if any). ts grows with seq, so scanning by
+	 * seq finds the old rows first without an index on ts. */
+	static const char sql[] = "DELETE FROM journal WHERE seq IN ("
+		"SELECT seq FROM journal"
+		" WHERE (?1 IS NULL OR ts < ?1)"
+		" AND (?2 <= 0 OR seq < coalesce((SELECT seq FROM journal"
+		" ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), -1))"
+		" ORDER BY seq LIMIT ?3)";
+	sqlite3_stmt *st = NULL;
+	char cutoff[UTIL_TS_LEN];
+	long total = 0;
+	int rc, result = -1, changes;
+
+	if (batch <= 0)
+		batch = 1000;
+	if (keep_days > 0)
+		util_ts_format(util_now_ms() - (int64_t)keep_days * 86400000,
+			cutoff);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(db, rc, "journal prune", err);
+		goto out;
+	}
+	if (keep_days > 0)
+		sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, keep_rows);
+	sqlite3_bind_int64(st, 3, batch);
+	do {
+		if (db_begin(db, err) < 0)
+			goto out;
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_fail(db, rc, "journal prune", err);
+			db_rollback(db);
+			goto out;
+		}
+		changes = sqlite3_changes(db);
+		if (db_commit(db, err) < 0)
+			goto out;
+		total += changes;
+	} while (changes >= batch);
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	if (deleted != NULL)
+		*deleted = total;
+	return result;
+}
+
+void journal_doorbell(const char *path)
+{
+	struct sockaddr_un sa;
+	size_t n;
+	int fd;
+	char b = 1;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	/* A full queue, a missing daemon or a stale socket all mean the same:
+	 * the daemon's poll will find the change. */
+	(void)sendto(fd, &b, 1, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		sizeof(sa));
+	close(fd);
+}

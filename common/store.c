@@ -1,0 +1,910 @@
+/* store.c - generic list/get/create/update/delete over the resource table, each write with its journal row. */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "store.h"
+#include "campaign.h"
+#include "dashboard.h"
+#include "db.h"
+#include "journal.h"
+#include "log.h"
+#include "util.h"
+#include "validate.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+#define SECRET_PREFIX "has"
+
+int store_open(struct store *st, const struct config *cfg, struct ferr *err)
+{
+	st->cfg = cfg;
+	st->db = db_open(cfg, DB_READWRITE, err);
+	return st->db ? 0 : -1;
+}
+
+void store_close(struct store *st)
+{
+	if (st->db)
+		sqlite3_close_v2(st->db);
+	st->db = NULL;
+}
+
+static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
+	struct ferr *err)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st->db, rc, "prepare", err);
+	return 0;
+}
+
+/* A read that spans several statements runs in one deferred transaction so
+ * that the seq it reports and the rows it returns are one snapshot. */
+static int read_begin(struct store *st, struct ferr *err)
+{
+	int rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st->db, rc, "begin read", err);
+	return 0;
+}
+
+static void read_end(struct store *st)
+{
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* secret_name writes "hasPassword" for the secret field "password". */
+static void secret_name(const struct field *f, char *out, size_t size)
+{
+	snprintf(out, size, SECRET_PREFIX "%c%s",
+		f->name[0] >= 'a' && f->name[0] <= 'z' ?
+		f->name[0] - 'a' + 'A' : f->name[0], f->name + 1);
+}
+
+/* record_build joins the meta columns, the stored data and the secret
+ * flags into the record as the API shows it. Steals data. */
+static json_t *record_build(const struct resource *res, const char *id,
+	long long version, const char *created, const char *updated,
+	json_t *data, json_t *secret)
+{
+	json_t *rec = json_pack("{sssIssss}", "id", id, "version",
+		(json_int_t)version, "createdAt", created, "updatedAt",
+		updated);
+	const struct field *f;
+
+	json_object_update(rec, data);
+	json_decref(data);
+	for (f = res->fields; f->name; f++) {
+		char name[64];
+
+		if (!(f->flags & FF_SECRET))
+			continue;
+		secret_name(f, name, sizeof(name));
+		json_object_set_new(rec, name, json_boolean(secret &&
+			json_is_string(json_object_get(secret, f->name))));
+	}
+	return rec;
+}
+
+/* row_record turns "id, version, created_at, updated_at, data, secret"
+ * (columns from first) into a record; *secret_out (optional) gets the
+ * secret object. */
+static json_t *row_record(const struct resource *res, sqlite3_stmt *stmt,
+	int first, json_t **secret_out)
+{
+	const char *data = (const char *)sqlite3_column_text(stmt, first + 4);
+	const char *secret = (const char *)sqlite3_column_text(stmt,
+		first + 5);
+	json_t *d, *s = NULL, *rec;
+
+	d = json_loads(data ? data : "{}", 0, NULL);
+	if (!d)
+		d = json_object();
+	if (secret)
+		s = json_loads(secret, 0, NULL);
+	rec = record_build(res,
+		(const char *)sqlite3_column_text(stmt, first),
+		sqlite3_column_int64(stmt, first + 1),
+		(const char *)sqlite3_column_text(stmt, first + 2),
+		(const char *)sqlite3_column_text(stmt, first + 3), d, s);
+	if (secret_out)
+		*secret_out = s;
+	else
+		json_decref(s);
+	return rec;
+}
+
+/* load fetches one record; 404 when missing. */
+static json_t *load(struct store *st, const struct resource *res,
+	const char *id, json_t **secret, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[256];
+	json_t *rec = NULL;
+	int rc;
+
+	if (!util_is_uuid(id)) {
+		ferr_set(err, 404, "not_found", "No such record in %s.",
+			res->name);
+		return NULL;
+	}
+	snprintf(sql, sizeof(sql), "SELECT id, version, created_at, "
+		"updated_at, data, secret FROM %s WHERE id = ?1", res->table);
+	if (prepare(st, sql, &stmt, err))
+		return NULL;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		rec = row_record(res, stmt, 0, secret);
+	else if (rc == SQLITE_DONE)
+		ferr_set(err, 404, "not_found", "No such record in %s.",
+			res->name);
+	else
+		db_fail(st->db, rc, "load", err);
+	sqlite3_finalize(stmt);
+	return rec;
+}
+
+json_t *store_get(struct store *st, const struct resource *res,
+	const char *id, struct ferr *err)
+{
+	return load(st, res, id, NULL, err);
+}
+
+static int exists_cb(void *arg, const char *collection, const char *id,
+	struct ferr *err)
+{
+	struct store *st = arg;
+	const struct resource *res = resource_find(collection);
+	sqlite3_stmt *stmt = NULL;
+	char sql[128];
+	int rc;
+
+	if (!res)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?1",
+		res->table);
+	if (prepare(st, sql, &stmt, err))
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(st->db, rc, "exists", err);
+}
+
+/* ---- listing ---- */
+
+static int bind_filter(struct store *st, sqlite3_stmt *stmt, int idx,
+	const struct field *f, const char *value, struct ferr *err)
+{
+	size_t i;
+
+	(void)st;
+	switch (f->type) {
+	case FT_BOOL:
+		if (strcmp(value, "true") == 0)
+			sqlite3_bind_int(stmt, idx, 1);
+		else if (strcmp(value, "false") == 0)
+			sqlite3_bind_int(stmt, idx, 0);
+		else
+			return ferr_set(err, 400, "bad_filter", "Filter %s "
+				"takes true or false.", f->name);
+		return 0;
+	case FT_ENUM:
+		for (i = 0; f->choices[i]; i++)
+			if (strcmp(f->choices[i], value) == 0)
+				break;
+		if (!f->choices[i])
+			return ferr_set(err, 400, "bad_filter", "Filter %s "
+				"takes one of its values; '%.64s' is not one.",
+				f->name, value);
+		/* fall through */
+	default:
+		sqlite3_bind_text(stmt, idx, value, -1, SQLITE_STATIC);
+		return 0;
+	}
+}
+
+json_t *store_list(struct store *st, const struct resource *res,
+	const struct form *query, struct ferr *err)
+{
+	long long limit = LIST_DEFAULT, after = 0;
+	const struct field *filters[16];
+	const char *values[16];
+	size_t nfilters = 0, i;
+	char sql[2048];
+	size_t used;
+	sqlite3_stmt *stmt = NULL;
+	json_t *items = NULL, *out = NULL;
+	int64_t seq = 0;
+	long long last_rk = 0;
+	int rc, count = 0, more = 0, in_txn = 0;
+
+	for (i = 0; query && i < query->n; i++) {
+		const char *name = query->pairs[i].name;
+		const char *value = query->pairs[i].value;
+		const struct field *f;
+
+		if (name[0] == '_')
+			continue;
+		if (strcmp(name, "limit") == 0) {
+			if (util_parse_long(value, 1, 1000000000, &limit)) {
+				ferr_set(err, 400, "bad_query", "limit must be "
+					"a positive integer.");
+				return NULL;
+			}
+			if (limit > LIST_MAX)
+				limit = LIST_MAX;
+			continue;
+		}
+		if (strcmp(name, "after") == 0) {
+			if (util_parse_long(value, 1, INT64_MAX, &after)) {
+				ferr_set(err, 400, "bad_cursor", "after must "
+					"be the next value of a previous page.");
+				return NULL;
+			}
+			continue;
+		}
+		f = validate_field_lookup(res->fields, name, NULL);
+		if (!f || !(f->flags & FF_FILTER)) {
+			ferr_set(err, 400, "bad_query", "%s cannot be filtered "
+				"by '%.64s'.", res->name, name);
+			return NULL;
+		}
+		if (nfilters == 16) {
+			ferr_set(err, 400, "bad_query", "Too many filters.");
+			return NULL;
+		}
+		filters[nfilters] = f;
+		values[nfilters++] = value;
+	}
+
+	used = (size_t)snprintf(sql, sizeof(sql), "SELECT rk, id, version, "
+		"created_at, updated_at, data, secret FROM %s WHERE rk < ?1",
+		res->table);
+	for (i = 0; i < nfilters; i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+			" AND json_extract(data, '$.%s') IS ?%zu",
+			filters[i]->name, i + 3);
+	snprintf(sql + used, sizeof(sql) - used, " ORDER BY rk DESC LIMIT ?2");
+
+	if (read_begin(st, err))
+		return NULL;
+	in_txn = 1;
+	if (journal_last_seq(st->db, &seq, err))
+		goto out;
+	if (prepare(st, sql, &stmt, err))
+		goto out;
+	sqlite3_bind_int64(stmt, 1, after ? after : INT64_MAX);
+	sqlite3_bind_int64(stmt, 2, limit + 1);
+	for (i = 0; i < nfilters; i++)
+		if (bind_filter(st, stmt, (int)i + 3, filters[i], values[i],
+		    err))
+			goto out;
+	items = json_array();
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *rec;
+
+		if (count == limit) {
+			more = 1;
+			break;
+		}
+		last_rk = sqlite3_column_int64(stmt, 0);
+		rec = row_record(res, stmt, 1, NULL);
+		if (res->derive)
+			res->derive(rec);
+		json_array_append_new(items, rec);
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "list", err);
+		goto out;
+	}
+	out = json_object();
+	json_object_set(out, "items", items);
+	if (more) {
+		char cursor[32];
+
+		snprintf(cursor, sizeof(cursor), "%lld", last_rk);
+		json_object_set_new(out, "next", json_string(cursor));
+	} else {
+		json_object_set_new(out, "next", json_null());
+	}
+	json_object_set_new(out, "seq", json_integer(seq));
+out:
+	sqlite3_finalize(stmt);
+	json_decref(items);
+	if (in_txn)
+		read_end(st);
+	return out;
+}
+
+/* ---- writing ---- */
+
+/* strip_meta removes the server-made fields a client may send back. */
+static void strip_meta(const struct resource *res, json_t *input)
+{
+	static const char *const meta[] = { "id", "version", "createdAt",
+		"updatedAt", NULL };
+	const struct field *f;
+	size_t i;
+
+	for (i = 0; meta[i]; i++)
+		json_object_del(input, meta[i]);
+	for (f = res->fields; f->name; f++) {
+		char name[64];
+
+		if (!(f->flags & FF_SECRET))
+			continue;
+		secret_name(f, name, sizeof(name));
+		json_object_del(input, name);
+	}
+}
+
+/* secrets_apply updates the secret object from input: a string sets, null
+ * clears, absence keeps. Returns the new secret object (new reference, or
+ * NULL when no secret is left). */
+static json_t *secrets_apply(const struct resource *res, json_t *input,
+	json_t *old_secret)
+{
+	json_t *s = old_secret ? json_deep_copy(old_secret) : json_object();
+	const struct field *f;
+
+	for (f = res->fields; f->name; f++) {
+		json_t *v;
+
+		if (!(f->flags & FF_SECRET))
+			continue;
+		v = json_object_get(input, f->name);
+		if (json_is_string(v))
+			json_object_set(s, f->name, v);
+		else if (v && json_is_null(v))
+			json_object_del(s, f->name);
+	}
+	if (json_object_size(s) == 0) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* unique_check answers 409 when another record holds a unique value. */
+static int unique_check(struct store *st, const struct resource *res,
+	json_t *rec, const char *id, struct ferr *err)
+{
+	const struct field *f;
+
+	for (f = res->fields; f->name; f++) {
+		sqlite3_stmt *stmt = NULL;
+		char sql[512];
+		json_t *v;
+		int rc;
+
+		if (!(f->flags & FF_UNIQUE))
+			continue;
+		v = json_object_get(rec, f->name);
+		if (!json_is_string(v))
+			continue;
+		if (f->unique_with)
+			snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE "
+				"json_extract(data, '$.%s') = ?1 AND "
+				"json_extract(data, '$.%s') IS ?2 AND id != ?3",
+				res->table, f->name, f->unique_with);
+		else
+			snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE "
+				"json_extract(data, '$.%s') = ?1 AND id != ?3",
+				res->table, f->name);
+		if (prepare(st, sql, &stmt, err))
+			return -1;
+		sqlite3_bind_text(stmt, 1, json_string_value(v), -1,
+			SQLITE_STATIC);
+		if (f->unique_with)
+			sqlite3_bind_text(stmt, 2, json_string_value(
+				json_object_get(rec, f->unique_with)), -1,
+				SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		sqlite3_finalize(stmt);
+		if (rc == SQLITE_ROW) {
+			ferr_set(err, 409, "conflict", "Another record of %s "
+				"already has this %s.", res->name, f->name);
+			if (f->unique_with)
+				ferr_field(err, f->name, "is already used by "
+					"another %s %s", json_string_value(
+					json_object_get(rec, f->unique_with)),
+					res->name);
+			else
+				ferr_field(err, f->name, "is already used");
+			return -1;
+		}
+		if (rc != SQLITE_DONE)
+			return db_fail(st->db, rc, "unique check", err);
+	}
+	return 0;
+}
+
+/* row_write inserts or updates the row of one record. */
+static int row_write(struct store *st, const struct resource *res, int insert,
+	const char *id, long long version, const char *created,
+	const char *updated, json_t *data, json_t *secret, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[256];
+	char *d = NULL, *s = NULL;
+	int rc, result = -1;
+
+	if (insert)
+		snprintf(sql, sizeof(sql), "INSERT INTO %s (id, version, "
+			"created_at, updated_at, data, secret) VALUES "
+			"(?1, ?2, ?3, ?4, ?5, ?6)", res->table);
+	else
+		snprintf(sql, sizeof(sql), "UPDATE %s SET version = ?2, "
+			"updated_at = ?4, data = ?5, secret = ?6 "
+			"WHERE id = ?1", res->table);
+	d = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (secret)
+		s = json_dumps(secret, JSON_COMPACT);
+	if (!d || (secret && !s)) {
+		ferr_set(err, 500, "internal_error", "Out of memory.");
+		goto out;
+	}
+	if (prepare(st, sql, &stmt, err))
+		goto out;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, version);
+	if (insert)
+		sqlite3_bind_text(stmt, 3, created, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, updated, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, d, -1, SQLITE_STATIC);
+	if (s)
+		sqlite3_bind_text(stmt, 6, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 6);
+	rc = sqlite3_step(stmt);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		/* The unique indexes back up unique_check. */
+		ferr_set(err, 409, "conflict", "The record clashes with "
+			"another record of %s.", res->name);
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "write", err);
+		goto out;
+	}
+	result = 0;
+out:
+	sqlite3_finalize(stmt);
+	free(d);
+	free(s);
+	return result;
+}
+
+/* public_data is the record without meta fields or secret flags: what the
+ * data column holds. New reference. */
+static json_t *public_data(const struct resource *res, json_t *rec)
+{
+	json_t *d = json_deep_copy(rec);
+
+	strip_meta(res, d);
+	return d;
+}
+
+/* A write in progress: one transaction, its dashboard before and after. */
+struct txn {
+	struct store *st;
+	json_t *dash_before;
+	int open;
+};
+
+static int txn_begin(struct txn *t, struct store *st,
+	const struct resource *res, struct ferr *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	if (db_begin(st->db, err))
+		return -1;
+	t->open = 1;
+	if (res->dashboard) {
+		t->dash_before = dashboard_compute(st->db, err);
+		if (!t->dash_before)
+			return -1;
+	}
+	return 0;
+}
+
+/* txn_commit journals the dashboard when its figures moved, commits and
+ * rings the doorbell. */
+static int txn_commit(struct txn *t, const struct store_write *w,
+	struct ferr *err)
+{
+	struct store *st = t->st;
+
+	if (t->dash_before) {
+		json_t *after = dashboard_compute(st->db, err);
+
+		if (!after)
+			return -1;
+		if (!json_equal(after, t->dash_before) &&
+		    journal_append(st->db, "dashboard", "updated", NULL, -1,
+		    w->actor, after, NULL, err)) {
+			json_decref(after);
+			return -1;
+		}
+		json_decref(after);
+	}
+	if (db_commit(st->db, err))
+		return -1;
+	t->open = 0;
+	journal_doorbell(st->cfg->doorbell);
+	return 0;
+}
+
+static void txn_end(struct txn *t)
+{
+	if (t->open)
+		db_rollback(t->st->db);
+	json_decref(t->dash_before);
+	t->dash_before = NULL;
+	t->open = 0;
+}
+
+static int check_if_match(const struct resource *res, json_t *old,
+	const struct store_write *w, struct ferr *err)
+{
+	long long v = (long long)json_integer_value(json_object_get(old,
+		"version"));
+
+	if (w->if_match >= 0 && w->if_match != v)
+		return ferr_set(err, 412, "version_mismatch", "The record "
+			"of %s was changed by someone else: it is at version "
+			"%lld, not %lld.", res->name, v, w->if_match);
+	return 0;
+}
+
+/* merge_patch applies an RFC 7396 merge patch to target in place. */
+static void merge_patch(json_t *target, json_t *patch)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(patch, key, v) {
+		if (json_is_null(v)) {
+			json_object_del(target, key);
+		} else if (json_is_object(v)) {
+			json_t *t = json_object_get(target, key);
+
+			if (!json_is_object(t)) {
+				t = json_object();
+				json_object_set_new(target, key, t);
+			}
+			merge_patch(t, v);
+		} else {
+			json_object_set(target, key, v);
+		}
+	}
+}
+
+enum write_kind { WRITE_CREATE, WRITE_REPLACE, WRITE_PATCH };
+
+static json_t *write_record(struct store *st, const struct resource *res,
+	const char *id_in, json_t *body, enum write_kind kind,
+	const struct store_write *w, struct ferr *err)
+{
+	struct validate_ctx ctx = { exists_cb, st };
+	struct txn t;
+	json_t *old = NULL, *old_secret = NULL, *input = NULL, *rec = NULL;
+	json_t *secret = NULL, *out = NULL;
+	char id[UTIL_UUID_LEN];
+	char now[UTIL_TS_LEN];
+	long long version = 1;
+	const char *created = now;
+
+	if (!json_is_object(body)) {
+		ferr_set(err, 400, "bad_request",
+			"The body must be a JSON object.");
+		return NULL;
+	}
+	util_ts_now(now);
+	if (txn_begin(&t, st, res, err))
+		goto out;
+
+	if (kind == WRITE_CREATE) {
+		if (util_uuid_new(id)) {
+			ferr_set(err, 500, "internal_error",
+				"Could not make an id.");
+			goto out;
+		}
+		input = json_deep_copy(body);
+	} else {
+		snprintf(id, sizeof(id), "%s", id_in);
+		old = load(st, res, id, &old_secret, err);
+		if (!old || check_if_match(res, old, w, err))
+			goto out;
+		version = (long long)json_integer_value(json_object_get(old,
+			"version")) + 1;
+		created = json_string_value(json_object_get(old,
+			"createdAt"));
+		if (kind == WRITE_PATCH) {
+			input = public_data(res, old);
+			merge_patch(input, body);
+		} else {
+			input = json_deep_copy(body);
+		}
+	}
+	strip_meta(res, input);
+	secret = secrets_apply(res, body, old_secret);
+
+	rec = validate_record(res, input, old, &ctx, err);
+	if (!rec)
+		goto out;
+	if (res->validate && res->validate(st, res, rec, old, err))
+		goto out;
+	if (res->derive)
+		res->derive(rec);
+	if (unique_check(st, res, rec, id, err))
+		goto out;
+	if (row_write(st, res, kind == WRITE_CREATE, id, version, created,
+	    now, rec, secret, err))
+		goto out;
+	out = record_build(res, id, version, created, now, json_incref(rec),
+		secret);
+	/* The journal carries the record as GET shows it: with the secret
+	 * flags but never the secrets. */
+	if (journal_append(st->db, res->name, kind == WRITE_CREATE ?
+	    "created" : "updated", id, version, w->actor, out, NULL, err))
+		goto fail;
+	if (txn_commit(&t, w, err))
+		goto fail;
+	goto out;
+fail:
+	json_decref(out);
+	out = NULL;
+out:
+	txn_end(&t);
+	json_decref(old);
+	json_decref(old_secret);
+	json_decref(input);
+	json_decref(rec);
+	json_decref(secret);
+	return out;
+}
+
+json_t *store_create(struct store *st, const struct resource *res,
+	json_t *body, const struct store_write *w, struct ferr *err)
+{
+	return write_record(st, res, NULL, body, WRITE_CREATE, w, err);
+}
+
+json_t *store_replace(struct store *st, const struct resource *res,
+	const char *id, json_t *body, const struct store_write *w,
+	struct ferr *err)
+{
+	return write_record(st, res, id, body, WRITE_REPLACE, w, err);
+}
+
+json_t *store_patch(struct store *st, const struct resource *res,
+	const char *id, json_t *patch, const struct store_write *w,
+	struct ferr *err)
+{
+	return write_record(st, res, id, patch, WRITE_PATCH, w, err);
+}
+
+/* update_stored rewrites an already-validated record (pool cleanup,
+ * actions) with version + 1 and journals it. Steals nothing. */
+static json_t *update_stored(struct store *st, const struct resource *res,
+	json_t *rec, json_t *secret, const struct store_write *w,
+	struct ferr *err)
+{
+	char now[UTIL_TS_LEN];
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	long long version = (long long)json_integer_value(json_object_get(rec,
+		"version")) + 1;
+	json_t *data, *out;
+
+	util_ts_now(now);
+	data = public_data(res, rec);
+	if (res->derive)
+		res->derive(data);
+	if (row_write(st, res, 0, id, version, NULL, now, data, secret,
+	    err)) {
+		json_decref(data);
+		return NULL;
+	}
+	out = record_build(res, id, version, json_string_value(
+		json_object_get(rec, "createdAt")), now, data, secret);
+	if (journal_append(st->db, res->name, "updated", id, version,
+	    w->actor, out, NULL, err)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* unlink_proxy removes a deleted proxy from every pool that lists it. */
+static int unlink_proxy(struct store *st, const char *proxy_id,
+	const struct store_write *w, struct ferr *err)
+{
+	const struct resource *pools = resource_find("proxy-pools");
+	sqlite3_stmt *stmt = NULL;
+	json_t *ids = json_array(), *pid;
+	size_t i;
+	int rc, result = -1;
+
+	if (prepare(st, "SELECT id FROM proxy_pools WHERE EXISTS (SELECT 1 "
+	    "FROM json_each(data, '$.members') WHERE json_extract(value, "
+	    "'$.proxyId') = ?1)", &stmt, err))
+		goto out;
+	sqlite3_bind_text(stmt, 1, proxy_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		json_array_append_new(ids, json_string((const char *)
+			sqlite3_column_text(stmt, 0)));
+	if (rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "pool scan", err);
+		goto out;
+	}
+	json_array_foreach(ids, i, pid) {
+		json_t *secret = NULL, *pool, *members, *kept, *m, *done;
+		size_t j;
+
+		pool = load(st, pools, json_string_value(pid), &secret, err);
+		if (!pool)
+			goto out;
+		members = json_object_get(pool, "members");
+		kept = json_array();
+		json_array_foreach(members, j, m)
+			if (strcmp(json_string_value(json_object_get(m,
+			    "proxyId")), proxy_id) != 0)
+				json_array_append(kept, m);
+		json_object_set_new(pool, "members", kept);
+		done = update_stored(st, pools, pool, secret, w, err);
+		json_decref(pool);
+		json_decref(secret);
+		if (!done)
+			goto out;
+		json_decref(done);
+	}
+	result = 0;
+out:
+	sqlite3_finalize(stmt);
+	json_decref(ids);
+	return result;
+}
+
+int store_delete(struct store *st, const struct resource *res,
+	const char *id, const struct store_write *w, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct txn t;
+	json_t *old = NULL;
+	char sql[128];
+	int rc, result = -1;
+
+	if (txn_begin(&t, st, res, err))
+		goto out;
+	old = load(st, res, id, NULL, err);
+	if (!old || check_if_match(res, old, w, err))
+		goto out;
+	if (strcmp(res->name, "proxies") == 0 && unlink_proxy(st, id, w, err))
+		goto out;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", res->table);
+	if (prepare(st, sql, &stmt, err))
+		goto out;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "delete", err);
+		goto out;
+	}
+	if (journal_append(st->db, res->name, "deleted", id,
+	    (long long)json_integer_value(json_object_get(old, "version")),
+	    w->actor, NULL, NULL, err))
+		goto out;
+	if (txn_commit(&t, w, err))
+		goto out;
+	result = 0;
+out:
+	sqlite3_finalize(stmt);
+	txn_end(&t);
+	json_decref(old);
+	return result;
+}
+
+json_t *store_action(struct store *st, const char *id, const char *action,
+	json_t *body, const struct store_write *w, struct ferr *err)
+{
+	const struct resource *res = resource_find("campaigns");
+	char now[UTIL_TS_LEN];
+	struct txn t;
+	json_t *rec = NULL, *out = NULL;
+	int known;
+
+	campaign_transition("pending", action, &known);
+	if (!known) {
+		ferr_set(err, 404, "unknown_action", "There is no campaign "
+			"action '%.64s'.", action);
+		return NULL;
+	}
+	util_ts_now(now);
+	if (txn_begin(&t, st, res, err))
+		goto out;
+	rec = load(st, res, id, NULL, err);
+	if (!rec || check_if_match(res, rec, w, err))
+		goto out;
+	if (campaign_apply_action(rec, action, body, now, err))
+		goto out;
+	out = update_stored(st, res, rec, NULL, w, err);
+	if (!out)
+		goto out;
+	if (txn_commit(&t, w, err)) {
+		json_decref(out);
+		out = NULL;
+	}
+out:
+	txn_end(&t);
+	json_decref(rec);
+	return out;
+}
+
+json_t *store_dashboard(struct store *st, struct ferr *err)
+{
+	json_t *out = NULL, *activity = NULL;
+	int64_t seq = 0;
+
+	if (read_begin(st, err))
+		return NULL;
+	if (journal_last_seq(st->db, &seq, err))
+		goto out;
+	out = dashboard_compute(st->db, err);
+	if (!out)
+		goto out;
+	activity = dashboard_activity(st->db, 20, err);
+	if (!activity) {
+		json_decref(out);
+		out = NULL;
+		goto out;
+	}
+	json_object_set_new(out, "activity", activity);
+	json_object_set_new(out, "seq", json_integer(seq));
+out:
+	read_end(st);
+	return out;
+}
+
+json_t *store_changes(struct store *st, int64_t since,
+	const struct topic_list *topics, int limit, struct ferr *err)
+{
+	int64_t last = 0, first = 0, next = since;
+	json_t *events, *out = NULL;
+
+	if (read_begin(st, err))
+		return NULL;
+	if (journal_last_seq(st->db, &last, err) ||
+	    journal_first_seq(st->db, &first, err))
+		goto out;
+	/* A client behind the oldest kept row, or ahead of the newest (a
+	 * database recreated under it), must refetch: say so once. */
+	if (since > last || (since < last && (first == 0 ||
+	    since < first - 1))) {
+		out = json_pack("{sbsI}", "reset", 1, "seq", (json_int_t)last);
+		goto out;
+	}
+	events = journal_read(st->db, since, topics, limit, &next, err);
+	if (!events)
+		goto out;
+	out = json_pack("{sosI}", "events", events, "seq", (json_int_t)next);
+out:
+	read_end(st);
+	return out;
+}
+
+int store_last_seq(struct store *st, int64_t *seq, struct ferr *err)
+{
+	return journal_last_seq(st->db, seq, err);
+}

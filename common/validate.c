@@ -1,0 +1,493 @@
+/* validate.c - checks a JSON record against its field table and normalises it. */
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "validate.h"
+#include "util.h"
+
+/* Path of the value being checked, for error messages. */
+struct path {
+	char buf[256];
+	size_t len;
+};
+
+static void path_push(struct path *p, const char *name, long index,
+	size_t *saved)
+{
+	int n;
+
+	*saved = p->len;
+	if (index >= 0)
+		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len,
+			"[%ld]", index);
+	else if (p->len == 0)
+		n = snprintf(p->buf, sizeof(p->buf), "%s", name);
+	else
+		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len,
+			".%s", name);
+	if (n > 0)
+		p->len += (size_t)n;
+	if (p->len >= sizeof(p->buf))
+		p->len = sizeof(p->buf) - 1;
+}
+
+static void path_pop(struct path *p, size_t saved)
+{
+	p->len = saved;
+	p->buf[saved] = '\0';
+}
+
+struct vstate {
+	const struct validate_ctx *ctx;
+	struct ferr *err;
+	struct path path;
+	int fatal;  /* a database error: stop */
+};
+
+size_t validate_utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static int has_range(const struct field *f)
+{
+	return f->min != 0 || f->max != 0;
+}
+
+static json_t *default_value(const struct field *f)
+{
+	if (!f->def)
+		return json_null();
+	return json_loads(f->def, JSON_DECODE_ANY, NULL);
+}
+
+static void choices_text(const struct field *f, char *out, size_t size)
+{
+	size_t used = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; f->choices[i]; i++) {
+		int n = snprintf(out + used, size - used, "%s%s",
+			i ? ", " : "", f->choices[i]);
+
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
+static int time_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	for (i = 0; shape[i]; i++) {
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    (toupper((unsigned char)s[i]) != shape[i]))
+			return 0;
+	}
+	s += i;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
+		return 1;
+	if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && s[3] == ':' &&
+	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5]) &&
+	    s[6] == '\0')
+		return 1;
+	return 0;
+}
+
+static json_t *check_object(struct vstate *vs, const struct field *fields,
+	json_t *input, json_t *old);
+
+/* check_value validates one present, non-null value; returns a new
+ * normalised value or NULL (error recorded). */
+static json_t *check_value(struct vstate *vs, const struct field *f,
+	json_t *v)
+{
+	char msg[512];
+	const char *why;
+
+	switch (f->type) {
+	case FT_STRING:
+		if (!json_is_string(v))
+			goto wrong_type;
+		if (has_range(f)) {
+			size_t n = validate_utf8_length(json_string_value(v));
+
+			if ((long long)n < f->min ||
+			    (f->max > 0 && (long long)n > f->max)) {
+				ferr_field(vs->err, vs->path.buf,
+					"must be %lld-%lld characters",
+					f->min, f->max);
+				return NULL;
+			}
+		}
+		if (f->check) {
+			why = f->check(json_string_value(v));
+			if (why) {
+				ferr_field(vs->err, vs->path.buf, "%s", why);
+				return NULL;
+			}
+		}
+		return json_incref(v);
+	case FT_INT:
+		if (!json_is_integer(v))
+			goto wrong_type;
+		if (has_range(f) && (json_integer_value(v) < f->min ||
+		    json_integer_value(v) > f->max)) {
+			ferr_field(vs->err, vs->path.buf,
+				"must be an integer from %lld to %lld",
+				f->min, f->max);
+			return NULL;
+		}
+		return json_incref(v);
+	case FT_NUMBER:
+		if (!json_is_number(v))
+			goto wrong_type;
+		if (has_range(f) && (json_number_value(v) < (double)f->min ||
+		    json_number_value(v) > (double)f->max)) {
+			ferr_field(vs->err, vs->path.buf,
+				"must be a number from %lld to %lld",
+				f->min, f->max);
+			return NULL;
+		}
+		return json_incref(v);
+	case FT_BOOL:
+		if (!json_is_boolean(v))
+			goto wrong_type;
+		return json_incref(v);
+	case FT_ENUM: {
+		int i;
+
+		if (json_is_string(v))
+			for (i = 0; f->choices[i]; i++)
+				if (strcmp(f->choices[i],
+				    json_string_value(v)) == 0)
+					return json_incref(v);
+		choices_text(f, msg, sizeof(msg));
+		ferr_field(vs->err, vs->path.buf, "must be one of: %s", msg);
+		return NULL;
+	}
+	case FT_UUID: {
+		int rc;
+
+		if (!json_is_string(v) || !util_is_uuid(json_string_value(v))) {
+			ferr_field(vs->err, vs->path.buf,
+				"must be an id (a lowercase UUID)");
+			return NULL;
+		}
+		if (!f->ref || !vs->ctx || !vs->ctx->exists_cb)
+			return json_incref(v);
+		rc = vs->ctx->exists_cb(vs->ctx->arg, f->ref,
+			json_string_value(v), vs->err);
+		if (rc < 0) {
+			vs->fatal = 1;
+			return NULL;
+		}
+		if (rc == 0) {
+			ferr_field(vs->err, vs->path.buf,
+				"does not name an existing record of %s",
+				f->ref);
+			return NULL;
+		}
+		return json_incref(v);
+	}
+	case FT_TIME:
+		if (!json_is_string(v) || !time_ok(json_string_value(v))) {
+			ferr_field(vs->err, vs->path.buf,
+				"must be an RFC 3339 date-time such as "
+				"2026-01-31T12:00:00.000Z");
+			return NULL;
+		}
+		return json_incref(v);
+	case FT_OBJECT:
+		if (!json_is_object(v))
+			goto wrong_type;
+		return check_object(vs, f->sub, v, NULL);
+	case FT_ARRAY: {
+		json_t *out, *item, *nv;
+		size_t i, saved;
+		int bad = 0;
+
+		if (!json_is_array(v))
+			goto wrong_type;
+		if ((long long)json_array_size(v) < f->min ||
+		    (f->max > 0 && (long long)json_array_size(v) > f->max)) {
+			if (f->max > 0)
+				ferr_field(vs->err, vs->path.buf,
+					"must have %lld to %lld items",
+					f->min, f->max);
+			else
+				ferr_field(vs->err, vs->path.buf,
+					"must have at least %lld items",
+					f->min);
+			return NULL;
+		}
+		out = json_array();
+		json_array_foreach(v, i, item) {
+			path_push(&vs->path, NULL, (long)i, &saved);
+			if (json_is_null(item)) {
+				ferr_field(vs->err, vs->path.buf,
+					"must not be null");
+				nv = NULL;
+			} else {
+				nv = check_value(vs, f->sub, item);
+			}
+			path_pop(&vs->path, saved);
+			if (!nv) {
+				bad = 1;
+				if (vs->fatal)
+					break;
+				continue;
+			}
+			json_array_append_new(out, nv);
+		}
+		if (bad) {
+			json_decref(out);
+			return NULL;
+		}
+		return out;
+	}
+	case FT_MAP: {
+		json_t *out, *item, *nv;
+		const char *key;
+		size_t saved;
+		int bad = 0;
+
+		if (!json_is_object(v))
+			goto wrong_type;
+		if (f->max > 0 && (long long)json_object_size(v) > f->max) {
+			ferr_field(vs->err, vs->path.buf,
+				"must have at most %lld entries", f->max);
+			return NULL;
+		}
+		out = json_object();
+		json_object_foreach(v, key, item) {
+			path_push(&vs->path, key, -1, &saved);
+			if (key[0] == '\0' || validate_utf8_length(key) > 255) {
+				ferr_field(vs->err, vs->path.buf,
+					"keys must be 1-255 characters");
+				nv = NULL;
+			} else if (json_is_null(item)) {
+				ferr_field(vs->err, vs->path.buf,
+					"must not be null");
+				nv = NULL;
+			} else {
+				nv = check_value(vs, f->sub, item);
+			}
+			path_pop(&vs->path, saved);
+			if (!nv) {
+				bad = 1;
+				if (vs->fatal)
+					break;
+				continue;
+			}
+			json_object_set_new(out, key, nv);
+		}
+		if (bad) {
+			json_decref(out);
+			return NULL;
+		}
+		return out;
+	}
+	}
+wrong_type:
+	{
+		static const char *const names[] = {
+			[FT_STRING] = "a string", [FT_INT] = "an integer",
+			[FT_NUMBER] = "a number", [FT_BOOL] = "true or false",
+			[FT_ENUM] = "a string", [FT_OBJECT] = "an object",
+			[FT_ARRAY] = "an array", [FT_MAP] = "an object",
+			[FT_UUID] = "a string", [FT_TIME] = "a string",
+		};
+
+		ferr_field(vs->err, vs->path.buf, "must be %s",
+			names[f->type]);
+	}
+	return NULL;
+}
+
+/* A declaration applies when it has no variant condition (or is an
+ * only-when field, which always applies) or its condition holds in rec. */
+static int field_applies(const struct field *f, json_t *rec)
+{
+	json_t *w;
+
+	if (!f->when_field || (f->flags & FF_ONLYWHEN))
+		return 1;
+	w = rec ? json_object_get(rec, f->when_field) : NULL;
+	return json_is_string(w) && strcmp(json_string_value(w),
+		f->when_value) == 0;
+}
+
+const struct field *validate_field_lookup(const struct field *fields,
+	const char *name, json_t *rec)
+{
+	const struct field *f, *any = NULL;
+
+	for (f = fields; f->name; f++) {
+		if (strcmp(f->name, name) != 0)
+			continue;
+		if (field_applies(f, rec))
+			return f;
+		any = f;
+	}
+	/* A variant field whose condition is not met still names a known
+	 * field; hand back one declaration so callers know it exists. */
+	return any;
+}
+
+static json_t *check_object(struct vstate *vs, const struct field *fields,
+	json_t *input, json_t *old)
+{
+	json_t *out = json_object();
+	const struct field *f;
+	const char *key;
+	json_t *v;
+	size_t saved;
+	int bad = 0;
+
+	json_object_foreach(input, key, v) {
+		if (validate_field_lookup(fields, key, NULL))
+			continue;
+		path_push(&vs->path, key, -1, &saved);
+		ferr_field(vs->err, vs->path.buf, "is not a known field");
+		path_pop(&vs->path, saved);
+		bad = 1;
+	}
+
+	for (f = fields; f->name && !vs->fatal; f++) {
+		json_t *nv = NULL;
+
+		if (!field_applies(f, out))
+			continue;
+		v = input ? json_object_get(input, f->name) : NULL;
+		path_push(&vs->path, f->name, -1, &saved);
+
+		if (f->flags & FF_READONLY) {
+			json_t *ov = old ? json_object_get(old, f->name) : NULL;
+
+			nv = ov ? json_incref(ov) : default_value(f);
+			goto set;
+		}
+		if (f->flags & FF_SECRET) {
+			/* Type-checked here, stored apart by the caller. */
+			if (v && !json_is_null(v)) {
+				json_t *t = check_value(vs, f, v);
+
+				if (!t)
+					bad = 1;
+				json_decref(t);
+			}
+			path_pop(&vs->path, saved);
+			continue;
+		}
+		if (f->flags & FF_ONLYWHEN) {
+			json_t *w = json_object_get(out, f->when_field);
+			int match = json_is_string(w) && strcmp(
+				json_string_value(w), f->when_value) == 0;
+
+			if (!match) {
+				if (v && !json_is_null(v)) {
+					ferr_field(vs->err, vs->path.buf,
+						"is only allowed when %s is %s",
+						f->when_field, f->when_value);
+					bad = 1;
+				}
+				nv = json_null();
+				goto set;
+			}
+			if (!v || json_is_null(v)) {
+				ferr_field(vs->err, vs->path.buf,
+					"is required when %s is %s",
+					f->when_field, f->when_value);
+				bad = 1;
+				path_pop(&vs->path, saved);
+				continue;
+			}
+		}
+		if (!v) {
+			if (f->flags & FF_REQUIRED) {
+				ferr_field(vs->err, vs->path.buf,
+					"is required");
+				bad = 1;
+				path_pop(&vs->path, saved);
+				continue;
+			}
+			if (f->type == FT_OBJECT) {
+				json_t *empty = json_object();
+
+				nv = check_object(vs, f->sub, empty, NULL);
+				json_decref(empty);
+			} else {
+				nv = default_value(f);
+			}
+		} else if (json_is_null(v)) {
+			if (f->flags & FF_NULLABLE) {
+				nv = json_null();
+			} else {
+				ferr_field(vs->err, vs->path.buf, "%s",
+					(f->flags & FF_REQUIRED) ?
+					"is required" : "must not be null");
+				bad = 1;
+			}
+		} else {
+			nv = check_value(vs, f, v);
+		}
+		if (nv && (f->flags & FF_IMMUTABLE) && old) {
+			json_t *ov = json_object_get(old, f->name);
+
+			if (ov && !json_equal(ov, nv)) {
+				ferr_field(vs->err, vs->path.buf,
+					"cannot be changed after creation");
+				json_decref(nv);
+				nv = NULL;
+			}
+		}
+		if (!nv) {
+			bad = 1;
+			path_pop(&vs->path, saved);
+			continue;
+		}
+set:
+		json_object_set_new(out, f->name, nv);
+		path_pop(&vs->path, saved);
+	}
+	if (bad || vs->fatal) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_t *validate_record(const struct resource *res, json_t *input,
+	json_t *old, const struct validate_ctx *ctx, struct ferr *err)
+{
+	struct vstate vs;
+
+	memset(&vs, 0, sizeof(vs));
+	vs.ctx = ctx;
+	vs.err = err;
+	if (!json_is_object(input)) {
+		ferr_set(err, 400, "bad_request",
+			"The body must be a JSON object.");
+		return NULL;
+	}
+	return check_object(&vs, res->fields, input, old);
+}

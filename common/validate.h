@@ -1,0 +1,38 @@
+/* validate.h - generic validation of a record against its resource's field table. */
+#ifndef FP_VALIDATE_H
+#define FP_VALIDATE_H
+
+#include <jansson.h>
+#include "ferr.h"
+#include "resource.h"
+
+/* How validation asks whether a referenced record exists: returns 1 when
+ * it does, 0 when it does not, -1 on a database error (err set). */
+struct validate_ctx {
+	int (*exists_cb)(void *arg, const char *collection, const char *id,
+		struct ferr *err);
+	void *arg;
+};
+
+/*
+ * validate_record checks input (borrowed; a JSON object) as a whole record
+ * of res and returns a new normalised record: only declared fields, in
+ * table order, defaults filled in, read-only fields copied from old (the
+ * stored record, borrowed, or NULL on create) or defaulted, secrets left
+ * out (they are type-checked only). Unknown fields, type and range errors,
+ * missing required fields and changed immutable fields are collected in
+ * err->fields (422). ctx may be NULL (references are then not checked).
+ * Returns NULL on failure.
+ */
+json_t *validate_record(const struct resource *res, json_t *input,
+	json_t *old, const struct validate_ctx *ctx, struct ferr *err);
+
+/* validate_utf8_length counts the characters of a valid UTF-8 string. */
+size_t validate_utf8_length(const char *s);
+
+/* validate_field_lookup finds the declaration of name among fields that
+ * applies to rec (variants are chosen by their when_field), or NULL. */
+const struct field *validate_field_lookup(const struct field *fields,
+	const char *name, json_t *rec);
+
+#endif
