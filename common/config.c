@@ -1,4 +1,4 @@
-/* config.c - the key table and the generic code that loads, documents and writes it. */
+/* config.c - the key table and the code that loads, documents, writes it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -66,11 +66,14 @@ const struct config_key config_keys[] = {
 	LNG("push_max_connections", push_max_connections, "16384", 1,
 		1000000, "most push connections at once"),
 	LNG("push_outbound_cap", push_outbound_cap, "1048576", 4096,
-		1L << 30, "bytes queued for one connection before it is dropped"),
+		1L << 30,
+		"bytes queued for one connection before it is dropped"),
 	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
-		100, 3600000, "longest a connection's queue may stay unwritten"),
+		100, 3600000,
+		"longest a connection's queue may stay unwritten"),
 	STR("push_origins", push_origins, "",
-		"WebSocket Origin allow-list, comma-separated; empty: same origin"),
+		"WebSocket Origin allow-list, comma-separated; "
+		"empty: same origin"),
 	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL },
 };
 
@@ -207,8 +210,9 @@ static int config_load_file(struct config *cfg, const char *path,
 
 	f = fopen(path, "re");
 	if (f == NULL) {
-		ferr_set(err, 500, "bad_config", "cannot read config file %s: %s",
-			path, strerror(errno));
+		ferr_set(err, 500, "bad_config",
+			"cannot read config file %s: %s", path,
+			strerror(errno));
 		return -1;
 	}
 	while (getline(&line, &cap, f) >= 0) {
@@ -277,21 +281,34 @@ static void env_name(const char *key, char *out, size_t n)
 		out[i] = (char)toupper((unsigned char)out[i]);
 }
 
-int config_load(struct config *cfg, const char *path, struct ferr *err)
+int config_defaults(struct config *cfg, struct ferr *err)
 {
 	size_t i;
-	char name[128];
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; config_keys[i].name != NULL; i++)
 		if (config_set(cfg, &config_keys[i], config_keys[i].def,
 			"default", err) < 0)
 			return -1;
-	if (path == NULL) {
-		path = getenv("FLOWPUSH_CONFIG");
-		if (path != NULL && path[0] == '\0')
-			path = NULL;
-	}
+	return 0;
+}
+
+const char *config_env_path(void)
+{
+	const char *path = getenv("FLOWPUSH_CONFIG");
+
+	return path != NULL && path[0] != '\0' ? path : NULL;
+}
+
+int config_load(struct config *cfg, const char *path, struct ferr *err)
+{
+	size_t i;
+	char name[128];
+
+	if (config_defaults(cfg, err) < 0)
+		return -1;
+	if (path == NULL)
+		path = config_env_path();
 	if (path != NULL) {
 		if (config_load_file(cfg, path, err) < 0)
 			return -1;
@@ -456,8 +473,9 @@ int config_write(const struct config *cfg, const char *path, int overwrite,
 		if (errno == EEXIST && !overwrite)
 			ferr_set(err, 409, "exists", "%s already exists", path);
 		else
-			ferr_set(err, 500, "write_failed", "cannot create %s: %s",
-				path, strerror(errno));
+			ferr_set(err, 500, "write_failed",
+				"cannot create %s: %s", path,
+				strerror(errno));
 		goto out;
 	}
 	created = 1;
@@ -474,8 +492,8 @@ int config_write(const struct config *cfg, const char *path, int overwrite,
 	}
 	fd = -1;
 	if (overwrite && rename(tmp, path) < 0) {
-		ferr_set(err, 500, "write_failed", "cannot replace %s: %s", path,
-			strerror(errno));
+		ferr_set(err, 500, "write_failed", "cannot replace %s: %s",
+			path, strerror(errno));
 		goto out;
 	}
 	result = 0;

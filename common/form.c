@@ -28,6 +28,7 @@ static char *decode(const char *s, size_t n, const char *what,
 {
 	char *out = malloc(n + 1);
 	size_t i, o = 0;
+	int ok = 0;
 
 	if (out == NULL) {
 		ferr_set(err, 500, "out_of_memory", "Out of memory.");
@@ -42,7 +43,7 @@ static char *decode(const char *s, size_t n, const char *what,
 				ferr_set(err, 400, "bad_request",
 					"A %s holds a malformed %% escape.",
 					what);
-				goto fail;
+				goto out;
 			}
 			out[o++] = (char)(hexval(s[i + 1]) << 4 |
 				hexval(s[i + 2]));
@@ -55,12 +56,15 @@ static char *decode(const char *s, size_t n, const char *what,
 	if (memchr(out, '\0', o) != NULL || !utf8_valid(out, o)) {
 		ferr_set(err, 400, "bad_request",
 			"A %s is not valid UTF-8 text.", what);
-		goto fail;
+		goto out;
+	}
+	ok = 1;
+out:
+	if (!ok) {
+		free(out);
+		out = NULL;
 	}
 	return out;
-fail:
-	free(out);
-	return NULL;
 }
 
 void form_release(struct form *f)

@@ -1,4 +1,4 @@
-/* journal.c - the change journal: append in the writer's transaction, read, prune, ring. */
+/* journal.c - the change journal: append, read, prune, ring the daemon. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

@@ -1,0 +1,89 @@
+/* config.h - the one configuration struct, its key table, file and environment loading. */
+#ifndef FP_CONFIG_H
+#define FP_CONFIG_H
+
+#include <stdio.h>
+#include "ferr.h"
+
+/*
+ * Every key lives in the table in config.c (name, type, offset, default,
+ * help). A config file holds "key = value" lines, '#' comments and blank
+ * lines. After the file, each key may be overridden by the environment
+ * variable FLOWPUSH_<KEY> in upper case (e.g. FLOWPUSH_DATABASE).
+ */
+struct config {
+	char *path;              /* the file loaded, or NULL */
+	char *database;          /* SQLite file */
+	char *doorbell;          /* Unix datagram socket of flowpushd; "" = none */
+	char *secret;            /* token HMAC secret (hex); "" = tokens off */
+	long token_ttl;          /* seconds a token from /api/token lives */
+	long body_limit;         /* largest request body, bytes */
+	int require_user;        /* writes need REMOTE_USER */
+	long threads;            /* FastCGI worker threads */
+	long busy_timeout_ms;    /* SQLite busy timeout before 503 */
+	long max_rules;          /* most rules in one keyword set */
+	long changes_wait_max;   /* longest wait= for /api/changes, seconds */
+	char *log_level;         /* error|warn|info|debug */
+	char *log_file;          /* "" = stderr */
+	/* flowpushd */
+	char *push_listen;       /* address to bind */
+	long push_port;          /* port to bind */
+	long push_heartbeat;     /* seconds between SSE comments / WS pings */
+	long push_retry_ms;      /* SSE retry: */
+	long push_poll_ms;       /* data_version safety-net period */
+	long push_ring_size;     /* events kept in memory */
+	long push_max_connections;
+	long push_outbound_cap;  /* bytes queued per connection before drop */
+	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
+	char *push_origins;      /* WebSocket Origin allow-list, comma-separated; "" = same origin */
+};
+
+enum config_type { CONFIG_STRING, CONFIG_LONG, CONFIG_BOOL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *def;
+	long min, max;           /* for CONFIG_LONG */
+	const char *help;
+};
+
+/* config_keys is the table, terminated by a {NULL} row. */
+extern const struct config_key config_keys[];
+
+/*
+ * config_load fills cfg with the defaults, then the file at path (NULL:
+ * $FLOWPUSH_CONFIG if set, else no file), then the environment. Returns 0,
+ * or -1 with err set (unknown key, bad value, unreadable file: the message
+ * names file and line). cfg must be released with config_release even on
+ * failure.
+ */
+int config_load(struct config *cfg, const char *path, struct ferr *err);
+
+/*
+ * config_defaults fills cfg with the table's defaults only: no file, no
+ * environment (flowpush init, which writes a new file). Returns 0 or -1
+ * with err set; release cfg with config_release either way.
+ */
+int config_defaults(struct config *cfg, struct ferr *err);
+
+/* config_env_path gives $FLOWPUSH_CONFIG when set and not empty, else
+ * NULL. Borrowed from the environment. */
+const char *config_env_path(void);
+
+/* config_release frees the strings in cfg. */
+void config_release(struct config *cfg);
+
+/* config_print_help writes every key, its default and help to f. */
+void config_print_help(FILE *f);
+
+/*
+ * config_write writes cfg as a commented key = value file at path with
+ * mode 0600, failing if the file exists unless overwrite is set.
+ * Returns 0 or -1 with err set.
+ */
+int config_write(const struct config *cfg, const char *path, int overwrite,
+	struct ferr *err);
+
+#endif

@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""test_cli.py - black-box tests of the flowpush command on a temp database."""
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("FLOWPUSH_BIN") or os.path.abspath("flowpush")
+
+
+def clean_env():
+    """The caller's FLOWPUSH_* settings must not leak into the tests."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("FLOWPUSH_")}
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="fp-cli-")
+        self.conf = os.path.join(self.dir, "flowpush.conf")
+        self.env = clean_env()
+        out = self.ok("init")
+        self.assertIn(self.conf, out)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_cli(self, *args, stdin=None):
+        return subprocess.run([BIN, "--config", self.conf] + list(args),
+                              input=stdin, capture_output=True, text=True,
+                              env=self.env, timeout=60, cwd=self.dir)
+
+    def ok(self, *args, stdin=None):
+        r = self.run_cli(*args, stdin=stdin)
+        self.assertEqual(r.returncode, 0,
+                         "flowpush %s: %s" % (" ".join(args), r.stderr))
+        return r.stdout
+
+    def ok_json(self, *args, body=None):
+        stdin = json.dumps(body) if body is not None else None
+        return json.loads(self.ok(*args, stdin=stdin))
+
+    def fails(self, *args, body=None, raw=None):
+        stdin = raw if raw is not None else (
+            json.dumps(body) if body is not None else None)
+        r = self.run_cli(*args, stdin=stdin)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("{")]
+        self.assertTrue(lines, r.stderr)
+        return json.loads(lines[-1])["error"]
+
+    def tail(self, *args):
+        return [json.loads(l) for l in self.ok("tail", *args).splitlines()]
+
+    def last_seq(self):
+        events = self.tail()
+        return events[-1]["seq"] if events else 0
+
+    # ---- init and check ----
+
+    def test_init__writes_private_config_with_fresh_secret(self):
+        mode = stat.S_IMODE(os.stat(self.conf).st_mode)
+        self.assertEqual(mode, 0o600)
+        with open(self.conf) as f:
+            text = f.read()
+        secret = [l.split("=", 1)[1].strip() for l in text.splitlines()
+                  if l.startswith("secret")][0]
+        self.assertRegex(secret, r"^[0-9a-f]{64}$")
+        self.assertTrue(os.path.exists(os.path.join(self.dir,
+                                                    "flowpush.db")))
+
+    def test_init__again__keeps_secret_unless_forced(self):
+        with open(self.conf) as f:
+            before = f.read()
+        self.ok("init")
+        with open(self.conf) as f:
+            self.assertEqual(f.read(), before)
+        self.ok("init", "--force")
+        with open(self.conf) as f:
+            self.assertNotEqual(f.read(), before)
+
+    def test_init__database_elsewhere__is_named_in_config(self):
+        other = os.path.join(self.dir, "sub")
+        os.mkdir(other)
+        conf2 = os.path.join(self.dir, "two.conf")
+        db2 = os.path.join(other, "two.db")
+        r = subprocess.run([BIN, "--config", conf2, "init", "--database",
+                            db2], capture_output=True, text=True,
+                           env=self.env, cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(db2))
+        with open(conf2) as f:
+            self.assertIn("database = " + db2, f.read())
+
+    def test_check__fresh_install__passes(self):
+        out = self.ok("check")
+        self.assertNotIn("FAIL", out)
+        self.assertIn("integrity_check: ok", out)
+
+    def test_check__readable_config__fails(self):
+        os.chmod(self.conf, 0o644)
+        r = self.run_cli("check")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("FAIL", r.stdout)
+
+    def test_help__lists_commands_and_config_keys(self):
+        out = self.ok("help")
+        for word in ("init", "tail", "prune", "busy_timeout_ms",
+                     "FLOWPUSH_DATABASE"):
+            self.assertIn(word, out)
+        self.assertEqual(self.ok("--help"), out)
+
+    # ---- CRUD ----
+
+    def test_crud__create_list_update_delete__round_trip(self):
+        rec = self.ok_json("create", "proxies", body={
+            "name": "cli proxy", "address": "192.0.2.1:3128",
+            "protocol": "http", "password": "hunter2"})
+        self.assertEqual(rec["version"], 1)
+        self.assertTrue(rec["hasPassword"])
+        self.assertNotIn("password", rec)
+        pid = rec["id"]
+
+        page = self.ok_json("list", "proxies")
+        self.assertEqual([p["id"] for p in page["items"]], [pid])
+        self.assertIsInstance(page["seq"], int)
+
+        got = self.ok_json("get", "proxies", pid)
+        self.assertEqual(got["name"], "cli proxy")
+
+        upd = self.ok_json("update", "proxies", pid, "--if-match", "1",
+                           body={"description": "patched"})
+        self.assertEqual(upd["version"], 2)
+        self.assertEqual(upd["description"], "patched")
+        self.assertEqual(upd["address"], "192.0.2.1:3128")
+        self.assertTrue(upd["hasPassword"])
+
+        err = self.fails("update", "proxies", pid, "--if-match", "1",
+                         body={"description": "stale"})
+        self.assertEqual(err["status"], 412)
+
+        self.ok("delete", "proxies", pid)
+        err = self.fails("get", "proxies", pid)
+        self.assertEqual(err["status"], 404)
+
+    def test_list__filters_and_limit__narrow_the_page(self):
+        for i, proto in enumerate(["http", "socks5", "http"]):
+            self.ok_json("create", "proxies", body={
+                "name": "p%d" % i, "address": "192.0.2.%d:80" % (i + 1),
+                "protocol": proto})
+        page = self.ok_json("list", "proxies", "protocol=http")
+        self.assertEqual(len(page["items"]), 2)
+        page = self.ok_json("list", "proxies", "--limit", "1")
+        self.assertEqual(len(page["items"]), 1)
+        self.assertIsNotNone(page["next"])
+        page2 = self.ok_json("list", "proxies", "--limit", "1", "--after",
+                             page["next"])
+        self.assertNotEqual(page2["items"][0]["id"],
+                            page["items"][0]["id"])
+
+    def test_errors__are_api_json_on_stderr_with_status_1(self):
+        self.assertEqual(self.fails("create", "proxies", raw="{oops")
+                         ["status"], 400)
+        self.assertEqual(self.fails("list", "people")["status"], 404)
+        err = self.fails("create", "proxies", body={"name": ""})
+        self.assertEqual(err["status"], 422)
+        self.assertIn("fields", err)
+        self.assertEqual(self.fails("frobnicate")["status"], 400)
+        self.assertEqual(self.fails("get", "proxies")["status"], 400)
+
+    def test_action__campaign__moves_along_state_machine(self):
+        rec = self.ok_json("create", "campaigns", body={
+            "name": "gen", "campaignType": "domain_generation",
+            "domainGenerationParams": {
+                "patternType": "prefix", "variableLength": 3,
+                "characterSet": "abc", "tld": ".com"}})
+        cid = rec["id"]
+        self.assertEqual(rec["status"], "pending")
+        self.assertEqual(self.ok_json("action", cid, "start")["status"],
+                         "queued")
+        err = self.fails("action", cid, "complete")
+        self.assertEqual(err["status"], 409)
+        self.ok_json("action", cid, "run")
+        rec = self.ok_json("action", cid, "fail", "--message", "disk full")
+        self.assertEqual(rec["status"], "failed")
+        self.assertEqual(rec["errorMessage"], "disk full")
+
+    # ---- journal ----
+
+    def test_tail__shows_each_change_once(self):
+        start = self.last_seq()
+        rec = self.ok_json("--actor", "ops", "create", "keyword-sets",
+                           body={"name": "ks", "rules": [
+                               {"pattern": "a+b", "ruleType": "regex"}]})
+        kid = rec["id"]
+        self.ok_json("update", "keyword-sets", kid,
+                     body={"description": "d"})
+        self.ok("delete", "keyword-sets", kid)
+
+        events = self.tail("--since", str(start))
+        seqs = [e["seq"] for e in events]
+        self.assertEqual(len(seqs), len(set(seqs)))
+        self.assertEqual(seqs, sorted(seqs))
+        mine = [(e["action"], e["version"]) for e in events
+                if e["topic"] == "keyword-sets" and e["id"] == kid]
+        self.assertEqual(mine, [("created", 1), ("updated", 2),
+                                ("deleted", 2)])
+        created = [e for e in events if e["topic"] == "keyword-sets"][0]
+        self.assertEqual(created["actor"], "ops")
+        self.assertEqual(created["data"]["ruleCount"], 1)
+
+        only = self.tail("--since", str(start), "--topics", "dashboard")
+        self.assertTrue(only)
+        self.assertTrue(all(e["topic"] == "dashboard" for e in only))
+        self.assertEqual(self.tail("--since", str(seqs[-1])), [])
+
+    def test_tail__no_secret_ever_reaches_the_journal(self):
+        self.ok_json("create", "proxies", body={
+            "name": "secret proxy", "address": "192.0.2.9:8080",
+            "protocol": "http", "password": "do-not-leak"})
+        self.assertNotIn("do-not-leak", self.ok("tail"))
+
+    def test_tail_follow__sees_new_change_and_stops_on_sigterm(self):
+        start = self.last_seq()
+        p = subprocess.Popen([BIN, "--config", self.conf, "tail",
+                              "--follow", "--since", str(start),
+                              "--topics", "proxies"],
+                             stdout=subprocess.PIPE, text=True,
+                             env=self.env)
+        try:
+            rec = self.ok_json("create", "proxies", body={
+                "name": "followed", "address": "192.0.2.44:8080",
+                "protocol": "http"})
+            line = p.stdout.readline()
+            ev = json.loads(line)
+            self.assertEqual(ev["id"], rec["id"])
+            self.assertEqual(ev["action"], "created")
+            p.send_signal(signal.SIGTERM)
+            rest, _ = p.communicate(timeout=10)
+            self.assertEqual(rest, "")
+            self.assertEqual(p.returncode, 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_prune__keep_rows__keeps_newest_and_seq_goes_on(self):
+        for i in range(4):
+            self.ok_json("create", "proxies", body={
+                "name": "n%d" % i, "address": "192.0.2.%d:81" % (i + 1),
+                "protocol": "http"})
+        last = self.last_seq()
+        out = json.loads(self.ok("prune", "--keep-rows", "2"))
+        self.assertGreater(out["deleted"], 0)
+        self.assertEqual([e["seq"] for e in self.tail()],
+                         [last - 1, last])
+        self.ok_json("create", "proxies", body={
+            "name": "after", "address": "192.0.2.99:81",
+            "protocol": "http"})
+        self.assertGreater(self.tail()[0]["seq"], last - 2)
+        self.assertGreater(self.last_seq(), last)
+        self.assertEqual(self.fails("prune")["status"], 400)
+
+    # ---- demo ----
+
+    def test_demo__loads_every_kind_once(self):
+        out = self.ok("demo")
+        self.assertIn("demo records loaded", out)
+        camps = self.ok_json("list", "campaigns")["items"]
+        self.assertEqual({c["campaignType"] for c in camps},
+                         {"domain_generation", "dns_validation",
+                          "http_keyword_validation"})
+        self.assertGreaterEqual(len({c["status"] for c in camps}), 5)
+        proxies = self.ok_json("list", "proxies")["items"]
+        self.assertEqual({p["hasPassword"] for p in proxies},
+                         {True, False})
+        personas = self.ok_json("list", "personas")["items"]
+        self.assertEqual({p["personaType"] for p in personas},
+                         {"dns", "http"})
+        self.assertTrue(self.ok_json("list", "proxy-pools")["items"])
+        err = self.fails("demo")
+        self.assertEqual(err["status"], 409)
+        self.ok("demo", "--force")
+        self.assertEqual(len(self.ok_json("list", "campaigns")["items"]),
+                         2 * len(camps))
+
+
+if __name__ == "__main__":
+    if not os.access(BIN, os.X_OK):
+        sys.stderr.write("flowpush binary not found at %s "
+                         "(set FLOWPUSH_BIN)\n" % BIN)
+        sys.exit(99)
+    unittest.main(verbosity=2)

@@ -1,0 +1,253 @@
+/* test_db.c - unit tests for common/db.c on real temporary SQLite files. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "log.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct config cfg;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct ferr e;
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/fp-test-db-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/t.db", fx->dir);
+	ferr_init(&e);
+	unsetenv("FLOWPUSH_CONFIG");
+	if (config_load(&fx->cfg, NULL, &e) < 0)
+		return -1;
+	free(fx->cfg.database);
+	fx->cfg.database = strdup(fx->path);
+	/* Database errors are logged by design; keep test output quiet. */
+	log_setup("test_db", "error", "/dev/null");
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	config_release(&fx->cfg);
+	free(fx);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static long long pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+		SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void db_open__create__migrates_with_pragmas(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	ferr_init(&e);
+	db = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_non_null(db);
+	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
+		DB_SCHEMA_VERSION);
+	assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 1);
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal"), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+		&st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* The record tables come from schema_create in the same step. */
+	assert_true(pragma_int(db, "SELECT count(*) FROM sqlite_master"
+		" WHERE type = 'table' AND name NOT IN ('journal',"
+		" 'sqlite_sequence')") > 0);
+	sqlite3_close_v2(db);
+}
+
+static void db_open__missing_file_without_create__fails_naming_it(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+
+	ferr_init(&e);
+	assert_null(db_open(&fx->cfg, DB_READWRITE, &e));
+	assert_int_equal(e.status, 500);
+	assert_non_null(strstr(e.message, fx->path));
+	assert_null(strstr(e.message, "unable"));
+	assert_int_equal(access(fx->path, F_OK), -1);
+	ferr_release(&e);
+}
+
+static void db_open__twice__keeps_schema_version(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *a, *b;
+
+	ferr_init(&e);
+	a = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_non_null(a);
+	b = db_open(&fx->cfg, DB_READWRITE, &e);
+	assert_non_null(b);
+	assert_int_equal(pragma_int(b, "PRAGMA user_version"),
+		DB_SCHEMA_VERSION);
+	sqlite3_close_v2(b);
+	sqlite3_close_v2(a);
+}
+
+static void db_open__newer_schema__is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *db;
+
+	ferr_init(&e);
+	db = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_non_null(db);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+		NULL, NULL), SQLITE_OK);
+	sqlite3_close_v2(db);
+	assert_null(db_open(&fx->cfg, DB_READWRITE, &e));
+	assert_string_equal(e.code, "schema_too_new");
+	ferr_release(&e);
+}
+
+static void db_open__readonly__cannot_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *rw, *ro;
+
+	ferr_init(&e);
+	rw = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_non_null(rw);
+	ro = db_open(&fx->cfg, DB_READONLY, &e);
+	assert_non_null(ro);
+	assert_int_equal(pragma_int(ro, "SELECT count(*) FROM journal"), 0);
+	assert_int_not_equal(sqlite3_exec(ro, "INSERT INTO journal(ts, topic,"
+		" action) VALUES ('x', 'y', 'z')", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close_v2(ro);
+	sqlite3_close_v2(rw);
+}
+
+static void db_begin__second_writer__gets_503_busy(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *a, *b;
+
+	ferr_init(&e);
+	a = db_open(&fx->cfg, DB_CREATE, &e);
+	fx->cfg.busy_timeout_ms = 0;
+	b = db_open(&fx->cfg, DB_READWRITE, &e);
+	fx->cfg.busy_timeout_ms = 5000;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(db_begin(a, &e), 0);
+	assert_int_equal(db_begin(b, &e), -1);
+	assert_int_equal(e.status, 503);
+	assert_string_equal(e.code, "busy_database");
+	assert_int_equal(e.retry_after, 1);
+	ferr_release(&e);
+	db_rollback(a);
+	assert_int_equal(db_begin(b, &e), 0);
+	assert_int_equal(db_commit(b, &e), 0);
+	sqlite3_close_v2(b);
+	sqlite3_close_v2(a);
+}
+
+static void db_rollback__undoes_the_transaction(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *db;
+
+	ferr_init(&e);
+	db = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_int_equal(db_begin(db, &e), 0);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO journal(ts, topic,"
+		" action) VALUES ('x', 'y', 'z')", NULL, NULL, NULL),
+		SQLITE_OK);
+	db_rollback(db);
+	assert_true(sqlite3_get_autocommit(db));
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal"), 0);
+	/* A rollback with nothing open is harmless. */
+	db_rollback(db);
+	sqlite3_close_v2(db);
+}
+
+static void db_fail__codes__map_to_statuses_without_sqlite_text(
+	void **state)
+{
+	struct ferr e;
+
+	ferr_init(&e);
+	assert_int_equal(db_fail(NULL, SQLITE_LOCKED, "test", &e), -1);
+	assert_int_equal(e.status, 503);
+	ferr_release(&e);
+	assert_int_equal(db_fail(NULL, SQLITE_CONSTRAINT_UNIQUE, "test", &e),
+		-1);
+	assert_int_equal(e.status, 500);
+	assert_string_equal(e.code, "internal_error");
+	assert_null(strstr(e.message, "constraint"));
+	ferr_release(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			db_open__create__migrates_with_pragmas, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+		db_open__missing_file_without_create__fails_naming_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			db_open__twice__keeps_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			db_open__newer_schema__is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			db_open__readonly__cannot_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			db_begin__second_writer__gets_503_busy, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			db_rollback__undoes_the_transaction, setup, teardown),
+		cmocka_unit_test(
+		db_fail__codes__map_to_statuses_without_sqlite_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

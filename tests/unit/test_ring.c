@@ -1,0 +1,200 @@
+/* test_ring.c - the in-memory event ring and shared event buffers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "event.h"
+#include "ring.h"
+
+static struct pevent *ev_new(int64_t seq)
+{
+	struct pevent *ev = pevent_new(seq, "personas", NULL, "{}", 2);
+
+	assert_non_null(ev);
+	return ev;
+}
+
+/* push_seq pushes an event and drops the caller's reference. */
+static void push_seq(struct ring *r, int64_t seq)
+{
+	struct pevent *ev = ev_new(seq);
+
+	ring_push(r, ev);
+	pevent_unref(ev);
+}
+
+static void ring_init__empty__covers_only_its_floor(void **state)
+{
+	struct ring r;
+
+	assert_int_equal(ring_init(&r, 4, 10), 0);
+	assert_true(ring_covers(&r, 10));
+	assert_false(ring_covers(&r, 9));
+	assert_false(ring_covers(&r, 11));
+	assert_int_equal(ring_find(&r, 10), 0);
+	ring_release(&r);
+}
+
+static void ring_push__under_capacity__keeps_everything(void **state)
+{
+	struct ring r;
+
+	ring_init(&r, 4, 0);
+	push_seq(&r, 1);
+	push_seq(&r, 2);
+	push_seq(&r, 3);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.last, 3);
+	assert_true(ring_covers(&r, 0));
+	assert_int_equal(ring_at(&r, 0)->seq, 1);
+	assert_int_equal(ring_at(&r, 2)->seq, 3);
+	ring_release(&r);
+}
+
+static void ring_push__when_full__drops_oldest_and_raises_floor(void **state)
+{
+	struct ring r;
+	int64_t s;
+
+	ring_init(&r, 3, 0);
+	for (s = 1; s <= 5; s++)
+		push_seq(&r, s);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.floor, 2);
+	assert_false(ring_covers(&r, 1));
+	assert_true(ring_covers(&r, 2));
+	assert_int_equal(ring_at(&r, 0)->seq, 3);
+	assert_int_equal(ring_at(&r, 2)->seq, 5);
+	ring_release(&r);
+}
+
+static void ring_find__with_gaps__gives_first_later_event(void **state)
+{
+	struct ring r;
+
+	ring_init(&r, 8, 0);
+	push_seq(&r, 2);
+	push_seq(&r, 5);
+	push_seq(&r, 9);
+	assert_int_equal(ring_find(&r, 0), 0);
+	assert_int_equal(ring_find(&r, 2), 1);
+	assert_int_equal(ring_find(&r, 3), 1);
+	assert_int_equal(ring_find(&r, 5), 2);
+	assert_int_equal(ring_find(&r, 9), 3);
+	ring_release(&r);
+}
+
+static void ring_find__after_wrap__stays_ordered(void **state)
+{
+	struct ring r;
+	int64_t s;
+
+	ring_init(&r, 4, 0);
+	for (s = 1; s <= 10; s++)
+		push_seq(&r, s * 10);
+	assert_int_equal(ring_find(&r, 70), 1);
+	assert_int_equal(ring_at(&r, ring_find(&r, 75))->seq, 80);
+	ring_release(&r);
+}
+
+static void ring_advance__gap__moves_last_without_event(void **state)
+{
+	struct ring r;
+
+	ring_init(&r, 4, 0);
+	push_seq(&r, 1);
+	ring_advance(&r, 3);
+	assert_int_equal(r.last, 3);
+	assert_int_equal(r.n, 1);
+	assert_true(ring_covers(&r, 3));
+	ring_advance(&r, 2);
+	assert_int_equal(r.last, 3);
+	ring_release(&r);
+}
+
+static void ring_reset__drops_events__and_moves_floor(void **state)
+{
+	struct ring r;
+
+	ring_init(&r, 4, 0);
+	push_seq(&r, 1);
+	push_seq(&r, 2);
+	ring_reset(&r, 100);
+	assert_int_equal(r.n, 0);
+	assert_true(ring_covers(&r, 100));
+	assert_false(ring_covers(&r, 1));
+	ring_release(&r);
+}
+
+static void ring_push__holds_a_reference__until_evicted(void **state)
+{
+	struct ring r;
+	struct pevent *ev = ev_new(1);
+
+	ring_init(&r, 1, 0);
+	ring_push(&r, ev);
+	assert_int_equal(ev->refs, 2);
+	push_seq(&r, 2);
+	assert_int_equal(ev->refs, 1);
+	pevent_unref(ev);
+	ring_release(&r);
+}
+
+static void pevent_new__ws_frame__wraps_the_json(void **state)
+{
+	struct pevent *ev = pevent_new(7, "campaigns", "abc", "{\"a\":1}", 7);
+	size_t len;
+	const char *json = pevent_json(ev, &len);
+
+	assert_int_equal(ev->ws->data[0], 0x81);
+	assert_int_equal(ev->ws->data[1], 7);
+	assert_int_equal(len, 7);
+	assert_memory_equal(json, "{\"a\":1}", 7);
+	assert_string_equal(ev->id, "abc");
+	pevent_unref(ev);
+}
+
+static void pevent_sse__made_once__and_shared(void **state)
+{
+	struct pevent *ev = pevent_new(7, "campaigns", NULL, "{}", 2);
+	struct pbuf *a = pevent_sse(ev);
+	struct pbuf *b = pevent_sse(ev);
+
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->len, strlen("id: 7\ndata: {}\n\n"));
+	assert_memory_equal(a->data, "id: 7\ndata: {}\n\n", a->len);
+	pevent_unref(ev);
+}
+
+static void pbuf_unref__last_reference__frees(void **state)
+{
+	struct pbuf *b = pbuf_new("abc", 3);
+
+	pbuf_ref(b);
+	assert_int_equal(b->refs, 2);
+	pbuf_unref(b);
+	assert_int_equal(b->refs, 1);
+	pbuf_unref(b);
+	pbuf_unref(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ring_init__empty__covers_only_its_floor),
+		cmocka_unit_test(ring_push__under_capacity__keeps_everything),
+		cmocka_unit_test(ring_push__when_full__drops_oldest_and_raises_floor),
+		cmocka_unit_test(ring_find__with_gaps__gives_first_later_event),
+		cmocka_unit_test(ring_find__after_wrap__stays_ordered),
+		cmocka_unit_test(ring_advance__gap__moves_last_without_event),
+		cmocka_unit_test(ring_reset__drops_events__and_moves_floor),
+		cmocka_unit_test(ring_push__holds_a_reference__until_evicted),
+		cmocka_unit_test(pevent_new__ws_frame__wraps_the_json),
+		cmocka_unit_test(pevent_sse__made_once__and_shared),
+		cmocka_unit_test(pbuf_unref__last_reference__frees),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
