@@ -187,9 +187,21 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, (int)cfg->busy_timeout_ms);
 	if (!(flags & DB_READONLY)) {
-		if (db_pragma_text(db, "PRAGMA journal_mode=WAL", mode,
+		/* Asking for WAL takes a lock that the busy handler does not
+		 * wait for; ask only when the file is not in WAL yet (a new
+		 * file), and retry briefly while another opener converts it. */
+		if (db_pragma_text(db, "PRAGMA journal_mode", mode,
 			sizeof(mode), err) < 0)
 			goto out;
+		for (int i = 0; strcmp(mode, "wal") != 0 && i < 50; i++) {
+			struct ferr e2;
+
+			ferr_init(&e2);
+			if (db_pragma_text(db, "PRAGMA journal_mode=WAL", mode,
+			    sizeof(mode), &e2) < 0)
+				sqlite3_sleep(20);
+			ferr_release(&e2);
+		}
 		if (strcmp(mode, "wal") != 0) {
 			log_msg(LOG_ERROR, "%s: journal_mode is %s, not wal",
 				path, mode);

@@ -1,4 +1,4 @@
-/* test_request.c - unit tests for the pure parts of cgi/request.c: routing, headers, redirects, origins, bodies. */
+/* test_request.c - unit tests for the pure parts of cgi/request.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -409,6 +409,29 @@ static void request_cross_origin__checks_origin_and_fetch_site(void **s)
 	assert_false(request_cross_origin(&rq));
 }
 
+static void request_own_origin__host_without_port__takes_server_port(
+	void **state)
+{
+	static const char o[] = "http://127.0.0.1:8080";
+	static const char o6[] = "http://[::1]:8080";
+	struct request rq;
+
+	request_init(&rq);
+	rq.host = "127.0.0.1";
+	assert_false(request_own_origin(&rq, o, strlen(o)));
+	rq.server_port = "8080";
+	assert_true(request_own_origin(&rq, o, strlen(o)));
+	rq.server_port = "9090";
+	assert_false(request_own_origin(&rq, o, strlen(o)));
+	rq.host = "127.0.0.1:9090";
+	assert_false(request_own_origin(&rq, o, strlen(o)));
+	rq.host = "[::1]";
+	rq.server_port = "8080";
+	assert_true(request_own_origin(&rq, o6, strlen(o6)));
+	rq.host = "evil.example";
+	assert_false(request_own_origin(&rq, o, strlen(o)));
+}
+
 static void request_local_path__only_paths_on_this_site(void **state)
 {
 	assert_true(request_local_path("/"));
@@ -765,6 +788,8 @@ int main(void)
 		cmocka_unit_test(request_origin_same__other_origins__differ),
 		cmocka_unit_test(
 			request_cross_origin__checks_origin_and_fetch_site),
+		cmocka_unit_test(
+			request_own_origin__host_without_port__takes_server_port),
 		cmocka_unit_test(request_local_path__only_paths_on_this_site),
 		cmocka_unit_test(request_form_target__prefers_local_redirect),
 		cmocka_unit_test(

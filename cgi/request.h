@@ -1,0 +1,242 @@
+/* request.h - one HTTP request, parsed up front into struct request. */
+#ifndef FP_REQUEST_H
+#define FP_REQUEST_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "ferr.h"
+#include "form.h"
+
+/* Methods as bits, so a route can allow several and 405 can list them. */
+enum request_method {
+	RM_GET = 1 << 0,
+	RM_HEAD = 1 << 1,
+	RM_POST = 1 << 2,
+	RM_PUT = 1 << 3,
+	RM_PATCH = 1 << 4,
+	RM_DELETE = 1 << 5,
+	RM_OPTIONS = 1 << 6,
+};
+
+/* The methods that change state: origin and user checks apply to them. */
+#define RM_WRITES (RM_POST | RM_PUT | RM_PATCH | RM_DELETE)
+
+enum request_body {
+	BODY_NONE,   /* no bytes */
+	BODY_JSON,   /* json holds the object */
+	BODY_FORM,   /* form holds the pairs */
+	BODY_OTHER,  /* bytes of a type we do not take; body_err says 415 */
+};
+
+/*
+ * Where a request comes from and its answer goes: the CGI environment and
+ * stdin/stdout, or one FastCGI request. Strings returned by param_cb are
+ * borrowed only until the next call; request_read copies what it keeps.
+ */
+struct request_io {
+	void *ctx;
+	/* the CGI variable name, or NULL when it is not set */
+	const char *(*param_cb)(void *ctx, const char *name);
+	/* reads up to n bytes, fewer only at the end of the body; -1 error */
+	long (*read_cb)(void *ctx, char *buf, size_t n);
+	/* after the declared length: returns bytes that are there anyway (at
+	 * most n, without waiting for more to arrive), 0 when none; -1 error */
+	long (*read_more_cb)(void *ctx, char *buf, size_t n);
+	/* writes all n bytes of the answer; 0 or -1 */
+	int (*write_cb)(void *ctx, const char *buf, size_t n);
+	/* without CONTENT_LENGTH, the body runs to the end of the stream
+	 * (FastCGI); otherwise there is no body (CGI) */
+	int body_to_eof;
+};
+
+#define REQUEST_MAX_SEGS 16
+
+struct request {
+	unsigned method;         /* effective: a form's _method applied */
+	unsigned raw_method;     /* as sent; 0 when not one we know */
+	char *method_name;       /* as sent */
+	char *path;              /* raw path of REQUEST_URI, no query */
+	char *prefix;            /* raw path before the "/api" segment */
+	char *seg[REQUEST_MAX_SEGS]; /* decoded segments from "api" on */
+	size_t nseg;
+	int too_deep;            /* more segments than we keep: no route */
+	struct form query;
+	char *content_type;      /* media type in lower case, or NULL */
+	char *charset;           /* its charset parameter, or NULL */
+	long long content_length; /* -1 when not given */
+	char *if_match;
+	char *if_none_match;
+	char *origin;
+	char *host;
+	char *sec_fetch_site;
+	char *referer;
+	char *accept;
+	char *remote_user;       /* NULL when empty */
+	char *server_port;       /* SERVER_PORT */
+	int https;
+	char *body;              /* NUL-terminated copy of the bytes */
+	size_t body_len;
+	enum request_body body_kind;
+	json_t *json;            /* BODY_JSON: the object; owned */
+	struct form form;        /* BODY_FORM: the pairs */
+	struct ferr body_err;    /* why the body cannot be used: reported only
+				    by routes that take one */
+};
+
+/* request_init empties rq; request_release frees everything in it. */
+void request_init(struct request *rq);
+void request_release(struct request *rq);
+
+/*
+ * request_read fills rq from io: method, REQUEST_URI (path segments from
+ * the "api" segment on, and the query), the headers the API uses, and the
+ * body when the method may carry one (read fully, at most body_limit
+ * bytes), decoded by its Content-Type. Every string is copied. Returns 0,
+ * or -1 with err set: 400 for a malformed URI, query or Content-Length, or
+ * a body shorter or longer than Content-Length; 413 for a body over the
+ * limit. rq keeps what was parsed before the failure (so a form can still
+ * be answered with a redirect). Problems with the body's content (bad
+ * JSON, unsupported type) do not fail: they are left in rq->body_err.
+ */
+int request_read(struct request *rq, const struct request_io *io,
+	long body_limit, struct ferr *err);
+
+/*
+ * request_path_parse splits a raw request target ("/x/api/c/id?q") into
+ * rq->path, rq->prefix ("/x") and the decoded segments from the first
+ * "api" segment on (none when there is no such segment); one trailing
+ * slash is dropped. Returns 0, or -1 with 400 for a malformed escape or
+ * a NUL byte.
+ */
+int request_path_parse(struct request *rq, const char *target,
+	struct ferr *err);
+
+/*
+ * request_body_decode turns rq->body by rq->content_type into rq->json
+ * (an object, valid UTF-8, no NUL bytes, no duplicate keys) or rq->form,
+ * and applies a form's _method to rq->method when the request is a POST.
+ * Problems go to rq->body_err (400 bad_json, 400 bad_form, 415).
+ */
+void request_body_decode(struct request *rq);
+
+/* request_method_parse maps "GET" etc. to its bit; 0 when unknown. */
+unsigned request_method_parse(const char *name);
+
+/* request_allow_format writes the methods of mask as an Allow value
+ * ("GET, HEAD, POST") into buf. Returns buf. */
+char *request_allow_format(unsigned mask, char *buf, size_t size);
+
+/*
+ * request_content_type_parse splits a Content-Type value into the media
+ * type (lower case) and the charset parameter (lower case, unquoted; ""
+ * when absent). Returns 0, or -1 when the value is malformed or does not
+ * fit.
+ */
+int request_content_type_parse(const char *value, char *type,
+	size_t type_size, char *charset, size_t charset_size);
+
+/*
+ * request_if_match_parse reads If-Match: NULL or "*" give -1 (no version
+ * condition); "\"<n>\"" gives n. Returns 0, or -1 when malformed (weak
+ * tags and lists of several cannot name one version: malformed).
+ */
+int request_if_match_parse(const char *value, long long *version);
+
+/* request_etag_matches is non-zero when an If-None-Match value names
+ * version: "*", or a comma-separated list of "\"<n>\"" with or without W/. */
+int request_etag_matches(const char *value, long long version);
+
+/*
+ * request_origin_same is non-zero when origin ("scheme://host[:port]")
+ * names the same origin as scheme and the Host header value, compared
+ * without case and with default ports (80, 443) dropped.
+ */
+int request_origin_same(const char *origin, const char *scheme,
+	const char *host);
+
+/*
+ * request_own_origin is non-zero when origin[0..n) is the request's own:
+ * scheme://Host, or scheme://Host:SERVER_PORT when Host carries no port
+ * (Debian's nginx passes $host, which drops the port).
+ */
+int request_own_origin(const struct request *rq, const char *origin,
+	size_t n);
+
+/*
+ * request_cross_origin is non-zero when a state-changing request must be
+ * refused: Sec-Fetch-Site is cross-site, or an Origin is given that is not
+ * the request's own (request_own_origin). No Origin at all is not
+ * cross-origin: scripts and old browsers send none.
+ */
+int request_cross_origin(const struct request *rq);
+
+/* request_scheme is "https" or "http". */
+const char *request_scheme(const struct request *rq);
+
+/* request_local_path is non-zero when s is a path on this site: starts
+ * with one '/', not "//" or "/\\", printable ASCII without spaces. */
+int request_local_path(const char *s);
+
+/*
+ * request_form_target picks where a form answer goes: the form's
+ * _redirect when request_local_path accepts it, else the path of a
+ * same-origin Referer, else "/". Returns a malloc'd string or NULL when
+ * out of memory.
+ */
+char *request_form_target(const struct request *rq);
+
+/*
+ * request_error_target adds "error=<code>&message=<message>" (both
+ * percent-encoded) to the query of target, replacing any error and
+ * message already there and keeping a #fragment last. Returns a malloc'd
+ * string or NULL when out of memory.
+ */
+char *request_error_target(const char *target, const char *code,
+	const char *message);
+
+/* request_wants_form_answer is non-zero when the request carried a form
+ * and the client did not ask for JSON (Accept naming application/json
+ * and not text/html): such requests are answered with 303. */
+int request_wants_form_answer(const struct request *rq);
+
+/* --- routing --- */
+
+struct api;
+
+/* A route: which methods, which path, who serves it, what it needs. The
+ * pattern is '/'-separated segments, each a literal or "{name}". */
+struct route {
+	unsigned methods;
+	const char *pattern;
+	int (*handler)(struct api *a);
+	unsigned flags;
+};
+
+/* Says whether a path segment may stand for the pattern's {kind}. */
+typedef int (*route_check_cb)(const char *kind, const char *seg);
+
+#define ROUTE_MAX_PARAMS 4
+
+struct route_match {
+	const struct route *route;      /* NULL when none */
+	size_t n;
+	char name[ROUTE_MAX_PARAMS][16];
+	const char *value[ROUTE_MAX_PARAMS]; /* borrowed from the segments */
+	unsigned allow;                 /* methods of every matching path */
+};
+
+/*
+ * request_route finds the first route whose pattern matches the segments
+ * and whose methods include method (HEAD is served by GET routes).
+ * Returns 0 with m->route set, or -1: m->allow is 0 when no pattern
+ * matched (404), else the methods the path does take (405).
+ */
+int request_route(const struct route *table, size_t n, char *const *seg,
+	size_t nseg, unsigned method, route_check_cb check,
+	struct route_match *m);
+
+/* request_route_param gives the segment captured as {name}, or NULL. */
+const char *request_route_param(const struct route_match *m,
+	const char *name);
+
+#endif
