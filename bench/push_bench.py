@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""push_bench.py - flowpushd benchmarks on loopback: memory per subscriber, COMMIT-to-receipt latency, CPU per delivery, fan-out rate.
+
+Usage: bench/push_bench.py [--build DIR] [--quick]
+
+Builds bench/push_load.c, starts a fresh flowpushd per scenario on a free
+port with its own database (flowpush init), runs the load client against it
+and prints one JSON line per scenario plus a Markdown table. Every scenario
+is bounded in subscribers, events and seconds and stops by itself.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name, SSE, WS, events, rate (events/s, 0 = as fast as possible), max seconds
+SCENARIOS = [
+    ("memory-10k", 5000, 5000, 5, 10, 90),
+    ("latency-500", 250, 250, 200, 100, 60),
+    ("latency-2000", 1000, 1000, 200, 100, 60),
+    ("fanout-2000", 1000, 1000, 300, 0, 60),
+]
+QUICK = [
+    ("memory-1k", 500, 500, 5, 10, 30),
+    ("latency-500", 250, 250, 50, 100, 30),
+    ("fanout-500", 250, 250, 100, 0, 30),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("flowpushd exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("flowpushd did not listen")
+
+
+def run_one(build, work, loader, name, sse, ws, events, rate, max_s):
+    state = tempfile.mkdtemp(prefix="fp-bench-", dir=work)
+    db = os.path.join(state, "bench.db")
+    bell = os.path.join(state, "bell")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
+    env.update({"FLOWPUSH_DATABASE": db, "FLOWPUSH_DOORBELL": bell,
+                "FLOWPUSH_PUSH_PORT": str(port), "FLOWPUSH_SECRET": "",
+                "FLOWPUSH_PUSH_MAX_CONNECTIONS": "12000",
+                "FLOWPUSH_LOG_LEVEL": "warn"})
+    r = subprocess.run([os.path.join(build, "flowpush"), "init", "--database", db],
+                       env=env, cwd=state, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("flowpush init: " + r.stderr)
+    log = open(os.path.join(state, "flowpushd.log"), "wb")
+    d = subprocess.Popen([os.path.join(build, "flowpushd")], env=env,
+                         stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, d)
+        out = subprocess.run([loader, str(port), db, bell, str(sse), str(ws),
+                              str(events), str(rate), str(max_s), str(d.pid)],
+                             capture_output=True, text=True, timeout=max_s + 30)
+        line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
+        res = json.loads(line)
+        res["scenario"] = name
+        res["complete"] = out.returncode == 0
+        return res
+    finally:
+        d.send_signal(signal.SIGTERM)
+        try:
+            d.wait(5)
+        except subprocess.TimeoutExpired:
+            d.kill()
+            d.wait()
+        log.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("FLOWPUSH_BUILD",
+                                                      os.path.join(SRC, "run", "build")))
+    ap.add_argument("--quick", action="store_true", help="small scenarios only")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="fp-bench-")
+    loader = os.path.join(work, "push_load")
+    subprocess.run(["cc", "-O2", "-o", loader, os.path.join(SRC, "bench", "push_load.c"),
+                    "-lsqlite3", "-lpthread"], check=True)
+    results = []
+    try:
+        for sc in (QUICK if a.quick else SCENARIOS):
+            res = run_one(a.build, work, loader, *sc)
+            print(json.dumps(res), flush=True)
+            results.append(res)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("| scenario | subscribers | events | deliveries | KB/subscriber | p50 ms | p99 ms "
+          "| CPU µs/delivery | deliveries/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print("| %s | %d | %d | %d/%d | %.2f | %.3f | %.3f | %.2f | %.0f |" % (
+            r["scenario"], r["subscribers"], r["events"], r["deliveries"], r["expected"],
+            r["kb_per_subscriber"], r["p50_ms"], r["p99_ms"], r["cpu_us_per_delivery"],
+            r["deliveries_per_s"]))
+    return 0 if all(r["complete"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+/* http.h - the HTTP side: libmicrohttpd in external epoll mode, routes, SSE streams, the WebSocket handshake. */
+#ifndef FP_HTTP_H
+#define FP_HTTP_H
+
+#include "push.h"
+
+/* http_start starts the server on cfg push_listen:push_port and adds its
+ * epoll descriptor to the loop. Returns 0 or -1 (logged). */
+int http_start(struct push *px);
+
+/* http_run lets libmicrohttpd do its pending work. */
+void http_run(struct push *px);
+
+/* http_timeout gives how long the loop may sleep for libmicrohttpd's sake
+ * in ms (-1: as long as it likes). */
+int http_timeout(struct push *px);
+
+/* http_quiesce stops accepting new connections. */
+void http_quiesce(struct push *px);
+
+/* http_stop resumes every suspended stream and stops the server. */
+void http_stop(struct push *px);
+
+/* http_sse_kick resumes a suspended stream so it sends its queue. */
+void http_sse_kick(struct push *px, struct conn *c);
+
+/* http_sse_kill ends a stream at once (slow consumer, dead peer). */
+void http_sse_kill(struct push *px, struct conn *c);
+
+#endif

@@ -1,0 +1,237 @@
+/* main.c - flowpushd: configuration, limits, signals and the event loop that drives everything else. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include "http.h"
+#include "hub.h"
+#include "log.h"
+#include "push.h"
+#include "tail.h"
+#include "util.h"
+
+#define TICK_MS 100          /* timers: heartbeats, polls, stalls */
+#define STOP_GRACE_MS 800    /* SIGTERM to exit, within the second */
+#define FD_RESERVE 128       /* descriptors besides subscribers */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: flowpushd [--config FILE]\n"
+		"Streams the flowpush journal over WebSocket and SSE.\n"
+		"The config file defaults to $FLOWPUSH_CONFIG; every key may be\n"
+		"overridden by FLOWPUSH_<KEY> in the environment. Keys:\n\n");
+	config_print_help(f);
+}
+
+/* raise_nofile makes room for the configured connections and returns how
+ * many subscribers fit in the limit finally obtained. */
+static long raise_nofile(long want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need) {
+		long fit = rl.rlim_cur > FD_RESERVE * 2 ?
+			(long)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+
+		log_msg(LOG_WARN, "open file limit %lu allows %ld connections, "
+			"not %ld", (unsigned long)rl.rlim_cur, fit, want);
+		return fit;
+	}
+	return want;
+}
+
+static void begin_stop(struct push *px)
+{
+	if (px->stopping)
+		return;
+	log_msg(LOG_INFO, "stopping: closing %zu WebSocket and %zu SSE "
+		"subscribers", px->n_ws, px->n_sse);
+	px->stopping = 1;
+	px->stop_deadline = util_mono_ms() + STOP_GRACE_MS;
+	http_quiesce(px);
+	hub_shutdown(px);
+}
+
+static void signal_cb(struct loop *loop, int fd, void *data, unsigned events)
+{
+	struct push *px = data;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			px->reopen_logs = 1;
+		else
+			begin_stop(px);
+	}
+}
+
+static void timer_cb(struct loop *loop, int fd, void *data, unsigned events)
+{
+	struct push *px = data;
+	uint64_t ticks;
+	int64_t now = util_mono_ms();
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	tail_tick(px, now);
+	hub_tick(px, now);
+}
+
+static int setup_signals(struct push *px)
+{
+	sigset_t set;
+
+	/* Writes to a vanished peer must fail with EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	px->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (px->signal_fd < 0)
+		return -1;
+	return loop_add(px->loop, &px->signal_w, px->signal_fd, EPOLLIN,
+		signal_cb, px);
+}
+
+static int setup_timer(struct push *px)
+{
+	struct itimerspec its;
+
+	px->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+		TFD_NONBLOCK | TFD_CLOEXEC);
+	if (px->timer_fd < 0)
+		return -1;
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_nsec = TICK_MS * 1000000L;
+	its.it_value.tv_nsec = TICK_MS * 1000000L;
+	if (timerfd_settime(px->timer_fd, 0, &its, NULL) != 0)
+		return -1;
+	return loop_add(px->loop, &px->timer_w, px->timer_fd, EPOLLIN,
+		timer_cb, px);
+}
+
+/* after_events does the work a turn leaves: writes queued by the events,
+ * MHD's share (resumed streams, new subscribers), deferred frees. */
+static void after_events(struct push *px)
+{
+	int i;
+
+	/* MHD's epoll set is edge-triggered: a connection it left ready
+	 * (a resumed stream with bytes to write) raises no new event, only a
+	 * zero timeout. So its timeout is asked for as well as the kick. */
+	for (i = 0; i < 8; i++) {
+		hub_flush(px);
+		if (!px->mhd_kick && http_timeout(px) != 0)
+			break;
+		http_run(px);
+	}
+	hub_free_deferred(px);
+	if (px->reopen_logs) {
+		px->reopen_logs = 0;
+		log_setup("flowpushd", px->cfg->log_level, px->cfg->log_file);
+		log_msg(LOG_INFO, "log reopened");
+	}
+}
+
+static int run(struct push *px)
+{
+	int timeout;
+
+	while (!px->stopping ||
+		(px->n_ws + px->n_sse > 0 && util_mono_ms() < px->stop_deadline)) {
+		timeout = http_timeout(px);
+		if (px->tail.more || px->dirty != NULL || px->mhd_kick)
+			timeout = 0;
+		if (loop_run_once(px->loop, timeout) < 0) {
+			log_msg(LOG_ERROR, "epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		if (px->tail.more)
+			tail_poll(px);
+		after_events(px);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct push px;
+	struct config cfg;
+	struct ferr err;
+	const char *path = NULL;
+	int i, result = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			path = argv[i] + 9;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	ferr_init(&err);
+	if (config_load(&cfg, path, &err)) {
+		fprintf(stderr, "flowpushd: %s\n", err.message);
+		ferr_release(&err);
+		config_release(&cfg);
+		return 1;
+	}
+	ferr_release(&err);
+	log_setup("flowpushd", cfg.log_level, cfg.log_file);
+	px.cfg = &cfg;
+	px.signal_fd = -1;
+	px.timer_fd = -1;
+	px.started_ms = util_mono_ms();
+	px.max_conns = raise_nofile(cfg.push_max_connections);
+	px.loop = loop_new();
+	if (px.loop == NULL || setup_signals(&px) || setup_timer(&px) ||
+		ring_init(&px.ring, (size_t)cfg.push_ring_size, 0) ||
+		hub_init(&px)) {
+		log_msg(LOG_ERROR, "cannot set up: %s", strerror(errno));
+		goto out;
+	}
+	if (tail_init(&px) || http_start(&px))
+		goto out;
+	log_msg(LOG_INFO, "listening on %s:%ld (%ld connections)",
+		cfg.push_listen, cfg.push_port, px.max_conns);
+	if (run(&px) == 0)
+		result = 0;
+	log_msg(LOG_INFO, "stopped");
+out:
+	http_stop(&px);
+	hub_release(&px);
+	tail_release(&px);
+	ring_release(&px.ring);
+	if (px.timer_fd >= 0)
+		close(px.timer_fd);
+	if (px.signal_fd >= 0)
+		close(px.signal_fd);
+	loop_free(px.loop);
+	config_release(&cfg);
+	return result;
+}

@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""stack.py - start the real flowpush stack (nginx + spawn-fcgi + flowpush.fcgi + flowpushd) on free loopback ports for tests.
+
+Usage from a test:
+
+    from stack import Stack
+    with Stack() as st:              # or st = Stack(); st.start(); ...; st.stop()
+        status, headers, body = st.request("GET", "/api/campaigns")
+
+Usage from another language's test runner (tests/browser):
+
+    /usr/bin/python3 tests/integration/stack.py [--build DIR] [--no-push]
+
+prints one JSON line {"url":..., "port":..., "pushPort":..., "state":...,
+"config":..., "pid":...} once everything answers, and stops the stack when
+its standard input closes or it gets SIGTERM or SIGINT.
+
+The build folder is --build, else $FLOWPUSH_BUILD, else run/build in the
+source tree. The nginx configuration is rendered from deploy/nginx.conf.in by
+deploy/render, exactly as quickstart does it. Every process is started by the
+harness and stopped by PID on stop(), also when a test fails or the harness
+gets SIGTERM.
+"""
+
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+_live_stacks = []
+
+
+def default_build():
+    """The build folder the tests use: $FLOWPUSH_BUILD or run/build."""
+    return os.path.abspath(os.environ.get("FLOWPUSH_BUILD") or os.path.join(SRC, "run", "build"))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tcp_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _unix_open(path):
+    if not os.path.exists(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+
+
+def _child_env(extra):
+    # Configuration comes from the environment (FLOWPUSH_<KEY> overrides a
+    # key): drop whatever the caller's shell set so only ours applies.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
+    env.update(extra)
+    return env
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class Stack:
+    """One running flowpush stack in its own temporary state folder."""
+
+    def __init__(self, build=None, push=True, env=None, demo=False, workers=1):
+        self.build = os.path.abspath(build) if build else default_build()
+        self.push = push and os.access(os.path.join(self.build, "flowpushd"), os.X_OK)
+        self.extra_env = dict(env or {})
+        self.demo = demo
+        self.workers = workers
+        self.state = None
+        self.port = None
+        self.push_port = None
+        self.procs = {}      # name -> Popen, in start order
+        self.logs = {}
+        # A forked test worker inherits this object; only the process
+        # that started the stack may stop it.
+        self.owner = os.getpid()
+
+    # ------------------------------------------------------------ set-up
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def config(self):
+        return os.path.join(self.state, "flowpush.conf")
+
+    @property
+    def database(self):
+        return os.path.join(self.state, "flowpush.db")
+
+    @property
+    def socket_path(self):
+        return os.path.join(self.state, "fcgi.sock")
+
+    def env(self):
+        """The environment every flowpush program of this stack gets."""
+        env = {
+            "FLOWPUSH_CONFIG": self.config,
+            "FLOWPUSH_PUSH_LISTEN": "127.0.0.1",
+            "FLOWPUSH_PUSH_PORT": str(self.push_port),
+        }
+        env.update(self.extra_env)
+        return _child_env(env)
+
+    def start(self):
+        for prog in ("flowpush", "flowpush.fcgi"):
+            if not os.access(os.path.join(self.build, prog), os.X_OK):
+                raise StackError("%s/%s is not built" % (self.build, prog))
+        # Short prefix: Unix socket paths are limited to 107 bytes.
+        self.state = tempfile.mkdtemp(prefix="fp-it-")
+        os.makedirs(os.path.join(self.state, "logs"))
+        os.makedirs(os.path.join(self.state, "nginx-tmp"))
+        self.port = free_port()
+        self.push_port = free_port()
+        _live_stacks.append(self)
+        try:
+            self._init_db()
+            self._render_nginx()
+            self.start_fcgi()
+            if self.push:
+                self.start_push()
+            self._start("nginx", ["nginx", "-p", self.state, "-c",
+                                  os.path.join(self.state, "nginx.conf"),
+                                  "-e", os.path.join(self.state, "logs", "nginx-error.log")])
+            self._wait("nginx", lambda: _tcp_open(self.port))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _init_db(self):
+        r = self.cli("init", "--database", self.database)
+        if r.returncode != 0:
+            raise StackError("flowpush init failed (%d): %s" % (r.returncode, r.stderr))
+        if self.demo:
+            r = self.cli("demo")
+            if r.returncode != 0:
+                raise StackError("flowpush demo failed (%d): %s" % (r.returncode, r.stderr))
+
+    def config_value(self, key, default):
+        """The value of key in the written config file, or default."""
+        if key.upper() in (k[len("FLOWPUSH_"):] for k in self.extra_env):
+            return self.extra_env["FLOWPUSH_" + key.upper()]
+        value = default
+        try:
+            with open(self.config, encoding="utf-8") as f:
+                for line in f:
+                    line = line.strip()
+                    if line.startswith("#") or "=" not in line:
+                        continue
+                    k, v = line.split("=", 1)
+                    if k.strip() == key:
+                        value = v.strip()
+        except OSError:
+            pass
+        return value
+
+    def body_limit(self):
+        return int(self.config_value("body_limit", "1048576"))
+
+    def _render_nginx(self):
+        user_line = ""
+        if os.geteuid() == 0:
+            import grp
+            import pwd
+            user_line = "user %s %s;" % (pwd.getpwuid(os.getuid()).pw_name,
+                                         grp.getgrgid(os.getgid()).gr_name)
+        args = {
+            "USER_LINE": user_line,
+            "WORKERS": str(self.workers),
+            "NOFILE": "20000",
+            "CONNECTIONS": "8192",
+            "STATE": self.state,
+            "DAEMON": "off",
+            "MIME_TYPES": "/etc/nginx/mime.types",
+            "LISTEN": "127.0.0.1",
+            "PORT": str(self.port),
+            "WWW": os.path.join(SRC, "www"),
+            "CLIENT_MAX_BODY": str(self.body_limit() + 65536),
+            "FCGI_SOCKET": self.socket_path,
+            "PUSH_HOST": "127.0.0.1",
+            "PUSH_PORT": str(self.push_port),
+        }
+        out = subprocess.run(
+            [os.path.join(SRC, "deploy", "render"), os.path.join(SRC, "deploy", "nginx.conf.in")]
+            + ["%s=%s" % kv for kv in args.items()],
+            capture_output=True, text=True)
+        if out.returncode != 0:
+            raise StackError("deploy/render failed: " + out.stderr)
+        with open(os.path.join(self.state, "nginx.conf"), "w", encoding="utf-8") as f:
+            f.write(out.stdout)
+
+    def _start(self, name, argv):
+        log = os.path.join(self.state, "logs", name + ".log")
+        self.logs[name] = log
+        with open(log, "ab") as f:
+            self.procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f,
+                                                stderr=subprocess.STDOUT, env=self.env())
+
+    def _wait(self, name, ready, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        proc = self.procs[name]
+        while not ready():
+            if proc.poll() is not None:
+                raise StackError("%s exited (%s) while starting:\n%s"
+                                 % (name, proc.returncode, self.log_tail(name)))
+            if time.monotonic() > deadline:
+                raise StackError("%s not ready after %.0f s:\n%s"
+                                 % (name, timeout, self.log_tail(name)))
+            time.sleep(0.05)
+
+    def log_tail(self, name, lines=30):
+        try:
+            with open(self.logs[name], encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except (OSError, KeyError):
+            return ""
+
+    def start_fcgi(self):
+        """Start flowpush.fcgi under spawn-fcgi -n (it keeps the PID)."""
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        self._start("flowpush.fcgi", ["spawn-fcgi", "-n", "-s", self.socket_path, "-M", "0660",
+                                      "--", os.path.join(self.build, "flowpush.fcgi")])
+        self._wait("flowpush.fcgi", lambda: _unix_open(self.socket_path))
+
+    def start_push(self):
+        self._start("flowpushd", [os.path.join(self.build, "flowpushd")])
+        self._wait("flowpushd", lambda: _tcp_open(self.push_port))
+
+    # ------------------------------------------------------------ tear-down
+
+    def stop_process(self, name, timeout=10.0):
+        """SIGTERM one process, SIGKILL after timeout; returns its exit
+        status (negative: the signal that ended it), None if not started."""
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    def stop_fcgi(self, timeout=10.0):
+        return self.stop_process("flowpush.fcgi", timeout)
+
+    def stop(self):
+        if os.getpid() != self.owner:
+            return
+        for name in reversed(list(self.procs)):
+            self.stop_process(name)
+        if self in _live_stacks:
+            _live_stacks.remove(self)
+        if self.state and not os.environ.get("FLOWPUSH_KEEP_STATE"):
+            shutil.rmtree(self.state, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ------------------------------------------------------------ use
+
+    def cli(self, *args, input=None):
+        """Run build/flowpush --config CONFIG ARGS... in this stack's
+        environment; returns the CompletedProcess (text)."""
+        return subprocess.run([os.path.join(self.build, "flowpush"), "--config", self.config]
+                              + list(args), input=input, capture_output=True, text=True,
+                              env=self.env(), timeout=120)
+
+    def connection(self, timeout=60):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, conn=None):
+        """One HTTP request through nginx. body: bytes, str, or anything
+        else (sent as JSON). Returns (status, headers dict with lower-case
+        names, body bytes)."""
+        hdrs = dict(headers or {})
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            hdrs.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        own = conn is None
+        c = conn or self.connection()
+        try:
+            c.request(method, path, body=body, headers=hdrs)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            if own:
+                c.close()
+
+    def json(self, method, path, body=None, headers=None, conn=None):
+        """request() whose answer must be JSON (or empty): returns
+        (status, headers, parsed body or None)."""
+        status, hdrs, data = self.request(method, path, body, headers, conn)
+        if not data:
+            return status, hdrs, None
+        try:
+            return status, hdrs, json.loads(data)
+        except ValueError:
+            raise AssertionError("%s %s answered %d with a body that is not JSON: %r"
+                                 % (method, path, status, data[:300]))
+
+
+def _stop_all():
+    for st in list(_live_stacks):
+        st.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _exit_on_sigterm(signum, frame):
+    # Turn SIGTERM into a normal exit so atexit stops our servers.
+    raise SystemExit(128 + signum)
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def run_unittest_main():
+    """unittest.main() for a test file, closing with the line
+    'N passed, N failed' (', N skipped' when some were) and exiting 0 only
+    when nothing failed."""
+    import unittest
+    prog = unittest.main(module="__main__", exit=False, verbosity=2)
+    r = prog.result
+    failed = len(r.failures) + len(r.errors) + len(r.unexpectedSuccesses)
+    skipped = len(r.skipped)
+    passed = max(0, r.testsRun - failed - skipped - len(r.expectedFailures))
+    line = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        line += ", %d skipped" % skipped
+    sys.stdout.flush()
+    print(line, flush=True)
+    sys.exit(1 if failed or r.testsRun == 0 else 0)
+
+
+def _main():
+    import argparse
+    ap = argparse.ArgumentParser(description="Run a flowpush stack until stdin closes.")
+    ap.add_argument("--build", default=None)
+    ap.add_argument("--no-push", action="store_true")
+    ap.add_argument("--demo", action="store_true", help="load the demo data")
+    a = ap.parse_args()
+
+    def on_signal(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    st = Stack(build=a.build, push=not a.no_push, demo=a.demo)
+    try:
+        st.start()
+        print(json.dumps({"url": st.url, "port": st.port,
+                          "pushPort": st.push_port if st.push else None,
+                          "state": st.state, "config": st.config,
+                          "build": st.build, "pid": os.getpid()}), flush=True)
+        while sys.stdin.buffer.read(65536):
+            pass
+    finally:
+        st.stop()
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,796 @@
+#!/usr/bin/python3
+"""test_push.py - flowpushd through real nginx: delivery, order, resume across restarts, resets, tokens, bad frames, slow consumers, fan-out to 1,000 subscribers."""
+
+import asyncio
+import base64
+import http.client
+import json
+import os
+import resource
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import uuid
+
+import websockets
+import websockets.exceptions
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import Stack, free_port, run_unittest_main  # noqa: E402
+
+ST = None
+EVENT_KEYS = ["seq", "topic", "action", "id", "version", "ts", "actor", "data"]
+
+
+def setUpModule():
+    global ST
+    # 1,000 subscribers through nginx need more than the usual 1,024 fds.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    ST = Stack().start()
+    if not ST.push:
+        raise unittest.SkipTest("flowpushd is not built")
+
+
+def tearDownModule():
+    if ST is not None:
+        ST.stop()
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def create_persona(conn=None):
+    body = {"name": unique("p"), "personaType": "dns",
+            "configDetails": {"resolvers": ["192.0.2.1"]}}
+    status, _, rec = ST.json("POST", "/api/personas", body, conn=conn)
+    assert status == 201, rec
+    return rec
+
+
+def create_keyword_set(conn=None):
+    status, _, rec = ST.json("POST", "/api/keyword-sets", {"name": unique("k")},
+                             conn=conn)
+    assert status == 201, rec
+    return rec
+
+
+def current_seq():
+    status, _, body = ST.json("GET", "/api/personas?limit=1")
+    assert status == 200, body
+    return body["seq"]
+
+
+def token(topics="*"):
+    status, _, body = ST.json("GET", "/api/token?" + urllib.parse.urlencode({"topics": topics}))
+    assert status == 200, body
+    return body["token"]
+
+
+def query(**kw):
+    return urllib.parse.urlencode({k: v for k, v in kw.items() if v is not None})
+
+
+def changes(since, topics=None):
+    """The API's view of the journal after since: the reference the push
+    events must equal."""
+    q = {"since": since, "limit": 1000}
+    if topics:
+        q["topics"] = topics
+    status, _, body = ST.json("GET", "/api/changes?" + urllib.parse.urlencode(q))
+    assert status == 200, body
+    return body["events"]
+
+
+# --------------------------------------------------------------- clients
+
+class SSEClient:
+    """A blocking Server-Sent Events reader (through nginx by default)."""
+
+    def __init__(self, path, headers=None, port=None, timeout=10):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port or ST.port, timeout=timeout)
+        self.conn.request("GET", path, headers=headers or {})
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        self.retry = None
+
+    def next(self):
+        """The next dispatched message: dict with event, id, data (None at
+        the end of the stream). Comments and retry: are noted, not returned."""
+        msg = {"event": "message", "id": None, "data": []}
+        while True:
+            line = self.resp.readline()
+            if not line:
+                return None
+            line = line.decode("utf-8").rstrip("\r\n")
+            if line == "":
+                if msg["data"]:
+                    msg["data"] = "\n".join(msg["data"])
+                    return msg
+                continue
+            if line.startswith(":"):
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                msg["data"].append(value)
+            elif field in ("event", "id"):
+                msg[field] = value
+            elif field == "retry":
+                self.retry = int(value)
+
+    def events(self, n):
+        out = []
+        while len(out) < n:
+            m = self.next()
+            assert m is not None, "stream ended after %d events" % len(out)
+            out.append(m)
+        return out
+
+    def close(self):
+        self.conn.close()
+
+
+def run(coro, timeout=60):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def ws_url(**kw):
+    return "ws://127.0.0.1:%d/push/ws?%s" % (ST.port, query(**kw))
+
+
+async def ws_collect(url, n, origin=None):
+    headers = {"Origin": origin} if origin else None
+    async with websockets.connect(url, extra_headers=headers, max_size=2 ** 22) as ws:
+        return [json.loads(await ws.recv()) for _ in range(n)]
+
+
+class RawWS:
+    """A WebSocket client that sends exactly the bytes a test asks for,
+    straight to the daemon (nginx would pass them on unchanged anyway)."""
+
+    def __init__(self, port=None, path=None, rcvbuf=None, timeout=10):
+        self.s = socket.socket()
+        if rcvbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(timeout)
+        self.s.connect(("127.0.0.1", port or ST.push_port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n"
+                        % (path or "/push/ws?" + query(token=token()), key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(4096)
+            assert chunk, "closed during the handshake"
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ")[1])
+
+    def send_frame(self, b0, payload, masked=True, length=None):
+        n = len(payload) if length is None else length
+        hdr = bytes([b0])
+        mbit = 0x80 if masked else 0
+        if n < 126:
+            hdr += bytes([mbit | n])
+        elif n < 65536:
+            hdr += bytes([mbit | 126]) + struct.pack(">H", n)
+        else:
+            hdr += bytes([mbit | 127]) + struct.pack(">Q", n)
+        if masked:
+            mask = os.urandom(4)
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            hdr += mask
+        self.s.sendall(hdr + payload)
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def recv_frame(self):
+        """(opcode, payload) of the next server frame."""
+        self._need(2)
+        b0, b1 = self.buf[0], self.buf[1]
+        assert not b1 & 0x80, "server frames must not be masked"
+        n, off = b1 & 0x7F, 2
+        if n == 126:
+            self._need(4)
+            n, off = struct.unpack(">H", self.buf[2:4])[0], 4
+        elif n == 127:
+            self._need(10)
+            n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
+        self._need(off + n)
+        payload = self.buf[off:off + n]
+        self.buf = self.buf[off + n:]
+        return b0 & 0x0F, payload
+
+    def recv_close(self):
+        """The close code the server sends, skipping other frames."""
+        while True:
+            op, payload = self.recv_frame()
+            if op == 8:
+                return struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
+
+    def closed_by_peer(self):
+        try:
+            while True:
+                if not self.s.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.s.close()
+
+
+def metrics():
+    status, _, body = ST.request("GET", "/push/metrics")
+    assert status == 200
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = int(value)
+    return out
+
+
+def restart_push(kill=False):
+    proc = ST.procs.get("flowpushd")
+    if kill:
+        proc.kill()
+        proc.wait()
+        ST.procs.pop("flowpushd")
+    else:
+        ST.stop_process("flowpushd")
+    ST.start_push()
+
+
+# --------------------------------------------------------------- tests
+
+class SSETest(unittest.TestCase):
+
+    def test_stream_opens_with_headers_and_retry_before_any_event(self):
+        c = SSEClient("/push/events?" + query(token=token()))
+        try:
+            self.assertEqual(c.status, 200)
+            self.assertTrue(c.headers["content-type"].startswith("text/event-stream"))
+            self.assertEqual(c.headers["cache-control"], "no-store")
+            self.assertEqual(c.resp.readline(), b"retry: 3000\n")
+        finally:
+            c.close()
+
+    def test_events_arrive_in_order_as_the_journal_has_them(self):
+        since = current_seq()
+        c = SSEClient("/push/events?" + query(since=since, token=token("personas"), topics="personas"))
+        try:
+            recs = [create_persona() for _ in range(3)]
+            got = c.events(3)
+        finally:
+            c.close()
+        self.assertEqual([json.loads(m["data"])["id"] for m in got], [r["id"] for r in recs])
+        self.assertEqual([int(m["id"]) for m in got], [json.loads(m["data"])["seq"] for m in got])
+        self.assertEqual([json.loads(m["data"]) for m in got], changes(since, "personas"))
+        self.assertEqual(list(json.loads(got[0]["data"]).keys()), EVENT_KEYS)
+
+    def test_last_event_id_wins_over_since(self):
+        first = create_persona()
+        seq_after_first = current_seq()
+        second = create_persona()
+        c = SSEClient("/push/events?" + query(since=0, token=token("personas"), topics="personas"),
+                      headers={"Last-Event-ID": str(seq_after_first)})
+        try:
+            got = json.loads(c.events(1)[0]["data"])
+        finally:
+            c.close()
+        self.assertEqual(got["id"], second["id"])
+        self.assertNotEqual(got["id"], first["id"])
+
+    def test_bad_since_is_400(self):
+        status, _, body = ST.json("GET", "/push/events?" + query(since="12x", token=token()))
+        self.assertEqual(status, 400)
+        self.assertEqual(body["error"]["code"], "bad_since")
+
+    def test_bad_topics_is_400(self):
+        status, _, body = ST.json("GET", "/push/events?" + query(topics="nope", token=token()))
+        self.assertEqual(status, 400)
+
+
+class AuthTest(unittest.TestCase):
+
+    def test_missing_token_is_401(self):
+        status, _, body = ST.json("GET", "/push/events")
+        self.assertEqual(status, 401)
+        self.assertIn("error", body)
+
+    def test_forged_token_is_401(self):
+        t = token("personas")
+        payload, mac = t.split(".")
+        forged = base64.urlsafe_b64encode(
+            base64.urlsafe_b64decode(payload + "==").replace(b"personas", b"*")).decode().rstrip("=")
+        status, _, _ = ST.json("GET", "/push/events?" + query(token=forged + "." + mac))
+        self.assertEqual(status, 401)
+
+    def test_topics_outside_the_grant_are_403(self):
+        status, _, body = ST.json("GET", "/push/events?" + query(token=token("personas"), topics="campaigns"))
+        self.assertEqual(status, 403)
+
+    def test_no_topics_means_the_tokens_topics(self):
+        since = current_seq()
+        c = SSEClient("/push/events?" + query(since=since, token=token("keyword-sets")))
+        try:
+            create_persona()
+            ks = create_keyword_set()
+            got = json.loads(c.events(1)[0]["data"])
+        finally:
+            c.close()
+        self.assertEqual(got["topic"], "keyword-sets")
+        self.assertEqual(got["id"], ks["id"])
+
+    def test_websocket_without_token_is_refused(self):
+        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as cm:
+            run(ws_collect(ws_url(), 1))
+        self.assertEqual(cm.exception.status_code, 401)
+
+
+class WebSocketTest(unittest.TestCase):
+
+    def test_event_is_one_text_frame_equal_to_the_journal_event(self):
+        since = current_seq()
+
+        async def go():
+            async with websockets.connect(ws_url(since=since, token=token("personas"))) as ws:
+                rec = create_persona()
+                msg = await ws.recv()
+                self.assertIsInstance(msg, str)
+                return rec, json.loads(msg)
+        rec, ev = run(go())
+        self.assertEqual(ev["id"], rec["id"])
+        self.assertEqual([ev], changes(since, "personas"))
+
+    def test_record_topic_gets_only_that_record(self):
+        a = create_persona()
+        create_persona()
+        since = current_seq()
+
+        async def go():
+            async with websockets.connect(ws_url(since=since, token=token(), topics="personas/" + a["id"])) as ws:
+                create_persona()
+                ST.json("PATCH", "/api/personas/" + a["id"], {"description": "changed"})
+                return json.loads(await ws.recv())
+        ev = run(go())
+        self.assertEqual((ev["id"], ev["action"]), (a["id"], "updated"))
+
+    def test_other_versions_get_426_naming_13(self):
+        r = RawWS.__new__(RawWS)
+        s = socket.create_connection(("127.0.0.1", ST.port), timeout=10)
+        s.sendall(("GET /push/ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 8\r\n\r\n" % token()).encode())
+        head = s.recv(4096).decode()
+        s.close()
+        del r
+        self.assertTrue(head.startswith("HTTP/1.1 426"), head)
+        self.assertIn("sec-websocket-version: 13", head.lower())
+
+    def test_foreign_origin_is_403(self):
+        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as cm:
+            run(ws_collect(ws_url(token=token()), 1, origin="http://evil.example"))
+        self.assertEqual(cm.exception.status_code, 403)
+
+    def test_own_origin_is_accepted(self):
+        since = current_seq()
+        create_persona()
+        got = run(ws_collect(ws_url(since=since, token=token("personas")), 1,
+                             origin="http://127.0.0.1:%d" % ST.port))
+        self.assertEqual(got[0]["topic"], "personas")
+
+
+class FrameTest(unittest.TestCase):
+    """Malformed client frames, sent raw to the daemon."""
+
+    def close_code_after(self, b0, payload, **kw):
+        ws = RawWS()
+        try:
+            self.assertEqual(ws.status, 101)
+            ws.send_frame(b0, payload, **kw)
+            return ws.recv_close()
+        finally:
+            ws.close()
+
+    def test_unmasked_frame_closes_1002(self):
+        self.assertEqual(self.close_code_after(0x81, b"hi", masked=False), 1002)
+
+    def test_invalid_utf8_closes_1007(self):
+        self.assertEqual(self.close_code_after(0x81, b"a\xffb"), 1007)
+
+    def test_message_over_64k_closes_1009(self):
+        self.assertEqual(self.close_code_after(0x82, b"x" * (65536 + 1)), 1009)
+
+    def test_reserved_opcode_closes_1002(self):
+        self.assertEqual(self.close_code_after(0x83, b""), 1002)
+
+    def test_ping_is_answered_with_same_payload(self):
+        ws = RawWS()
+        try:
+            ws.send_frame(0x89, b"abc")
+            while True:
+                op, payload = ws.recv_frame()
+                if op == 0xA:
+                    break
+            self.assertEqual(payload, b"abc")
+        finally:
+            ws.close()
+
+    def test_fragments_with_a_ping_between_are_accepted(self):
+        ws = RawWS()
+        try:
+            ws.send_frame(0x01, b"he")
+            ws.send_frame(0x89, b"p")
+            ws.send_frame(0x80, b"llo")
+            ws.send_frame(0x88, struct.pack(">H", 1000))
+            self.assertEqual(ws.recv_close(), 1000)
+            self.assertTrue(ws.closed_by_peer())
+        finally:
+            ws.close()
+
+    def test_client_close_is_echoed_then_tcp_closed(self):
+        ws = RawWS()
+        try:
+            ws.send_frame(0x88, struct.pack(">H", 4001) + b"bye")
+            self.assertEqual(ws.recv_close(), 4001)
+            self.assertTrue(ws.closed_by_peer())
+        finally:
+            ws.close()
+
+    def test_garbage_before_the_handshake_does_not_hurt(self):
+        s = socket.create_connection(("127.0.0.1", ST.push_port), timeout=10)
+        half = socket.create_connection(("127.0.0.1", ST.push_port), timeout=10)
+        try:
+            s.sendall(b"\x00\xff" * 5000 + b"\r\n\r\n")
+            half.sendall(b"GET /push/events HTTP/1.1\r\nHost: x\r\n")
+            status, _, _ = ST.request("GET", "/push/health")
+            self.assertEqual(status, 200)
+        finally:
+            s.close()
+            half.close()
+
+
+class ResetTest(unittest.TestCase):
+
+    def test_since_beyond_the_newest_seq_is_a_reset(self):
+        now = current_seq()
+        c = SSEClient("/push/events?" + query(since=now + 1000, token=token()))
+        try:
+            m = c.events(1)[0]
+        finally:
+            c.close()
+        self.assertEqual(m["event"], "reset")
+        self.assertGreaterEqual(json.loads(m["data"])["seq"], now)
+
+    def test_websocket_reset_is_an_action_message(self):
+        now = current_seq()
+        got = run(ws_collect(ws_url(since=now + 1000, token=token()), 1))
+        self.assertEqual(got[0]["action"], "reset")
+        self.assertGreaterEqual(got[0]["seq"], now)
+
+    def test_since_older_than_the_kept_rows_is_a_reset(self):
+        create_persona()
+        create_persona()
+        r = ST.cli("prune", "--keep-rows", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = SSEClient("/push/events?" + query(since=0, token=token()))
+        try:
+            m = c.events(1)[0]
+        finally:
+            c.close()
+        self.assertEqual(m["event"], "reset")
+
+
+class RestartTest(unittest.TestCase):
+
+    def resume_across(self, kill):
+        t = token("personas")
+        since = current_seq()
+        before = [create_persona() for _ in range(3)]
+        c = SSEClient("/push/events?" + query(since=since, token=t, topics="personas"))
+        seen = c.events(2)
+        c.close()
+        last = int(seen[-1]["id"])
+        restart_push(kill=kill)
+        during = [create_persona() for _ in range(2)]
+        c = SSEClient("/push/events?" + query(token=t, topics="personas"),
+                      headers={"Last-Event-ID": str(last)})
+        try:
+            rest = c.events(3)
+        finally:
+            c.close()
+        ids = [json.loads(m["data"])["id"] for m in seen + rest]
+        self.assertEqual(ids, [r["id"] for r in before + during])
+        seqs = [int(m["id"]) for m in seen + rest]
+        self.assertEqual(seqs, sorted(set(seqs)))
+
+    def test_resume_after_sigterm_restart_loses_nothing(self):
+        self.resume_across(kill=False)
+
+    def test_resume_after_kill_9_loses_nothing(self):
+        self.resume_across(kill=True)
+
+    def test_sigterm_closes_websockets_with_1001_and_ends_streams(self):
+        ws = RawWS()
+        sse = SSEClient("/push/events?" + query(token=token()), port=ST.push_port)
+        self.assertEqual(sse.resp.readline(), b"retry: 3000\n")
+        proc = ST.procs["flowpushd"]
+        proc.send_signal(signal.SIGTERM)
+        try:
+            self.assertEqual(ws.recv_close(), 1001)
+            while sse.resp.readline():
+                pass
+            proc.wait(5)
+        finally:
+            ws.close()
+            sse.close()
+            ST.procs.pop("flowpushd", None)
+            ST.start_push()
+        self.assertEqual(proc.returncode, 0)
+
+
+class LimitTest(unittest.TestCase):
+
+    def test_over_the_limit_new_clients_get_503_and_old_ones_stay(self):
+        ST.stop_process("flowpushd")
+        ST.extra_env["FLOWPUSH_PUSH_MAX_CONNECTIONS"] = "2"
+        try:
+            ST.start_push()
+            t = token()
+            a = SSEClient("/push/events?" + query(token=t))
+            b = RawWS()
+            status, hdrs, body = ST.json("GET", "/push/events?" + query(token=t))
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", hdrs)
+            since = current_seq()
+            create_persona()
+            self.assertEqual(a.resp.readline(), b"retry: 3000\n")
+            m = a.events(1)[0]
+            self.assertGreater(int(m["id"]), since)
+            a.close()
+            b.close()
+        finally:
+            del ST.extra_env["FLOWPUSH_PUSH_MAX_CONNECTIONS"]
+            restart_push()
+
+
+class SlowConsumerTest(unittest.TestCase):
+
+    def test_a_client_that_never_reads_delays_nobody_and_is_dropped(self):
+        ST.stop_process("flowpushd")
+        ST.extra_env["FLOWPUSH_PUSH_OUTBOUND_CAP"] = "65536"
+        ST.extra_env["FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS"] = "1000"
+        try:
+            ST.start_push()
+            drops = metrics().get("flowpush_slow_consumer_drops_total", 0)
+            since = current_seq()
+            slow = RawWS(rcvbuf=4096, path="/push/ws?" + query(token=token("keyword-sets"),
+                                                              topics="keyword-sets"))
+            fast = SSEClient("/push/events?" + query(since=since, token=token("keyword-sets"),
+                                                     topics="keyword-sets"))
+            conn = ST.connection()
+            big = "x" * 16000
+            made, got = [], []
+            n = 150
+            reader = threading.Thread(target=lambda: got.extend(
+                json.loads(m["data"])["id"] for m in fast.events(n)))
+            reader.start()
+            for _ in range(n):
+                st, _, rec = ST.json("POST", "/api/keyword-sets",
+                                     {"name": unique("k"), "description": big}, conn=conn)
+                self.assertEqual(st, 201, rec)
+                made.append(rec["id"])
+            reader.join(60)
+            self.assertEqual(got, made)
+            fast.close()
+            deadline = time.monotonic() + 10
+            while metrics().get("flowpush_slow_consumer_drops_total", 0) == drops:
+                self.assertLess(time.monotonic(), deadline, "the slow client was never dropped")
+                time.sleep(0.1)
+            slow.close()
+        finally:
+            for k in ("FLOWPUSH_PUSH_OUTBOUND_CAP", "FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS"):
+                ST.extra_env.pop(k, None)
+            restart_push()
+
+
+class JournalTest(unittest.TestCase):
+
+    def test_unparseable_row_is_skipped_and_counted(self):
+        skipped = metrics().get("flowpush_skipped_rows_total", 0)
+        since = current_seq()
+        db = sqlite3.connect(ST.database, timeout=10)
+        db.execute("INSERT INTO journal(ts, topic, action, id, version, actor, data)"
+                   " VALUES('2026-01-01T00:00:00.000Z', 'personas', 'created',"
+                   " 'x', 1, NULL, '{not json')")
+        db.commit()
+        db.close()
+        c = SSEClient("/push/events?" + query(since=since, token=token("personas"), topics="personas"))
+        try:
+            rec = create_persona()
+            got = json.loads(c.events(1)[0]["data"])
+        finally:
+            c.close()
+        self.assertEqual(got["id"], rec["id"])
+        self.assertEqual(metrics()["flowpush_skipped_rows_total"], skipped + 1)
+
+    def test_writer_that_cannot_ring_is_seen_by_the_poll(self):
+        since = current_seq()
+        c = SSEClient("/push/events?" + query(since=since, token=token("personas"), topics="personas"))
+        try:
+            env = ST.env()
+            env["FLOWPUSH_DOORBELL"] = ""
+            body = json.dumps({"name": unique("p"), "personaType": "dns",
+                               "configDetails": {"resolvers": ["192.0.2.1"]}})
+            r = subprocess.run([os.path.join(ST.build, "flowpush"), "--config", ST.config,
+                                "create", "personas"], input=body, capture_output=True,
+                               text=True, env=env, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got = json.loads(c.events(1)[0]["data"])
+        finally:
+            c.close()
+        self.assertEqual(got["id"], json.loads(r.stdout)["id"])
+
+    def test_daemon_waits_for_a_database_that_does_not_exist_yet(self):
+        state = tempfile.mkdtemp(prefix="fp-push-")
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
+        env.update({"FLOWPUSH_DATABASE": os.path.join(state, "later.db"),
+                    "FLOWPUSH_DOORBELL": os.path.join(state, "bell"),
+                    "FLOWPUSH_PUSH_PORT": str(port), "FLOWPUSH_PUSH_POLL_MS": "100"})
+        log = open(os.path.join(state, "d.log"), "wb")
+        proc = subprocess.Popen([os.path.join(ST.build, "flowpushd")], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            c = SSEClient("/push/events?since=0", port=port)
+            self.assertEqual(c.resp.readline(), b"retry: 3000\n")
+            r = subprocess.run([os.path.join(ST.build, "flowpush"), "init", "--database",
+                                env["FLOWPUSH_DATABASE"]], env=env, capture_output=True,
+                               text=True, cwd=state, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            env2 = dict(env, FLOWPUSH_SECRET="")
+            body = json.dumps({"name": "late", "personaType": "dns",
+                               "configDetails": {"resolvers": ["192.0.2.1"]}})
+            r = subprocess.run([os.path.join(ST.build, "flowpush"), "create", "personas"],
+                               input=body, env=env2, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            m = c.events(1)[0]
+            self.assertEqual(json.loads(m["data"])["data"]["name"], "late")
+            c.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            log.close()
+
+
+class HealthTest(unittest.TestCase):
+
+    def test_health_reports_connections_seq_and_uptime(self):
+        c = SSEClient("/push/events?" + query(token=token()))
+        try:
+            c.resp.readline()
+            status, _, body = ST.json("GET", "/push/health")
+        finally:
+            c.close()
+        self.assertEqual(status, 200)
+        self.assertGreaterEqual(body["connections"]["sse"], 1)
+        for k in ("websocket", "sse"):
+            self.assertIn(k, body["connections"])
+        for k in ("lastSeq", "lagSeq", "lagMs", "uptime"):
+            self.assertIsInstance(body[k], int)
+
+    def test_metrics_name_every_counter(self):
+        m = metrics()
+        for name in ("flowpush_connections{transport=\"websocket\"}",
+                     "flowpush_connections{transport=\"sse\"}",
+                     "flowpush_events_in_total", "flowpush_events_out_total",
+                     "flowpush_bytes_out_total", "flowpush_resumes_total",
+                     "flowpush_resets_total", "flowpush_slow_consumer_drops_total",
+                     "flowpush_journal_lag_seq", "flowpush_journal_lag_ms",
+                     "flowpush_skipped_rows_total"):
+            self.assertIn(name, m)
+
+    def test_unknown_push_path_is_404(self):
+        status, _, body = ST.json("GET", "/push/nope")
+        self.assertEqual(status, 404)
+        self.assertEqual(body["error"]["status"], 404)
+
+
+# --------------------------------------------------------------- fan-out
+
+async def sse_async(path, n, ready):
+    """Read n events from an SSE stream with asyncio (chunked through nginx)."""
+    r, w = await asyncio.open_connection("127.0.0.1", ST.port)
+    w.write(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+    await w.drain()
+    head = await r.readuntil(b"\r\n\r\n")
+    assert b" 200 " in head.split(b"\r\n")[0], head
+    chunked = b"transfer-encoding: chunked" in head.lower()
+    buf, out, signalled = b"", [], False
+    while len(out) < n:
+        if chunked:
+            size = int((await r.readline()).strip(), 16)
+            data = await r.readexactly(size + 2)
+            buf += data[:-2]
+        else:
+            buf += await r.read(65536)
+        while b"\n\n" in buf:
+            block, buf = buf.split(b"\n\n", 1)
+            if block.startswith(b"retry:") and not signalled:
+                ready.release()
+                signalled = True
+            for line in block.split(b"\n"):
+                if line.startswith(b"data: "):
+                    out.append(json.loads(line[6:])["seq"])
+    w.close()
+    return out
+
+
+async def ws_async(url, n, ready):
+    async with websockets.connect(url, max_queue=None, ping_interval=None) as ws:
+        ready.release()
+        return [json.loads(await ws.recv())["seq"] for _ in range(n)]
+
+
+class FanOutTest(unittest.TestCase):
+
+    def test_1000_subscribers_get_the_same_100_events_in_order(self):
+        subscribers, events = 1000, 100
+        t = token("personas")
+        since = current_seq()
+
+        async def go():
+            ready = asyncio.Semaphore(0)
+            path = "/push/events?" + query(since=since, token=t, topics="personas")
+            url = ws_url(since=since, token=t, topics="personas")
+            tasks = []
+            for i in range(subscribers):
+                if i % 2:
+                    tasks.append(asyncio.create_task(sse_async(path, events, ready)))
+                else:
+                    tasks.append(asyncio.create_task(ws_async(url, events, ready)))
+                if i % 100 == 99:
+                    await asyncio.sleep(0.05)
+            for _ in range(subscribers):
+                await ready.acquire()
+            loop = asyncio.get_running_loop()
+
+            def write():
+                conn = ST.connection()
+                return [create_persona(conn)["id"] for _ in range(events)]
+            await loop.run_in_executor(None, write)
+            return await asyncio.gather(*tasks)
+        results = run(go(), timeout=240)
+        expected = [e["seq"] for e in changes(since, "personas")]
+        self.assertEqual(len(expected), events)
+        for got in results:
+            self.assertEqual(got, expected)
+
+
+if __name__ == "__main__":
+    run_unittest_main()

@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+"""test_servers.py - the Apache (mod_proxy_fcgi, mod_fcgid, mod_cgid) and lighttpd configurations of deploy/, run as they are with the real programs.
+
+Each configuration is rendered by deploy/render into a temporary state
+folder and served by a private server instance on a free loopback port (the
+system's own configuration and services are never touched). A server that is
+not installed is skipped. For each one: the API answers JSON through it, a
+same-origin write passes, a foreign one is refused, bodies over the limits
+answer 413 as JSON, SSE and WebSocket events arrive through its push proxy
+as they happen, and an error of the server itself is JSON.
+"""
+
+import asyncio
+import http.client
+import json
+import os
+import pwd
+import grp
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stack import SRC, Stack, StackError, _tcp_open, _unix_open, free_port, run_unittest_main  # noqa: E402
+
+try:
+    import websockets
+except ImportError:  # python3-websockets is one of quickstart's packages
+    websockets = None
+
+RENDER = os.path.join(SRC, "deploy", "render")
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
+FCGID_SO = "/usr/lib/apache2/modules/mod_fcgid.so"
+ROOT = os.geteuid() == 0
+
+
+def render(template, out, **values):
+    r = subprocess.run([RENDER, os.path.join(SRC, "deploy", template)]
+                       + ["%s=%s" % kv for kv in values.items()],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise StackError("deploy/render %s: %s" % (template, r.stderr))
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(r.stdout)
+
+
+class ServerStack(Stack):
+    """The programs of Stack (config, database, flowpushd) behind Apache or
+    lighttpd instead of nginx."""
+
+    def __init__(self, server, mode=None, **kw):
+        super().__init__(**kw)
+        self.server = server
+        self.mode = mode
+
+    def start(self):
+        for prog in ("flowpush", "flowpush.fcgi"):
+            if not os.access(os.path.join(self.build, prog), os.X_OK):
+                raise StackError("%s/%s is not built" % (self.build, prog))
+        import tempfile
+        self.state = tempfile.mkdtemp(prefix="fp-srv-")
+        for d in ("logs", "tmp", "fcgid", "www", "bin", "deploy"):
+            os.makedirs(os.path.join(self.state, d))
+        # The server's workers may run as another user than this checkout's
+        # owner: give them copies they can read, in a folder they may enter.
+        shutil.copytree(os.path.join(SRC, "deploy", "errors"),
+                        os.path.join(self.state, "deploy", "errors"))
+        shutil.copy2(os.path.join(self.build, "flowpush.fcgi"), os.path.join(self.state, "bin"))
+        with open(os.path.join(self.state, "www", "index.html"), "w") as f:
+            f.write("<!doctype html><title>flowpush</title>\n")
+        self.port = free_port()
+        self.push_port = free_port()
+        try:
+            self._init_db()
+            if ROOT and self.server == "apache":
+                uid = pwd.getpwnam("www-data").pw_uid
+                gid = grp.getgrnam("www-data").gr_gid
+                for top, dirs, files in os.walk(self.state):
+                    for n in [top] + [os.path.join(top, x) for x in dirs + files]:
+                        os.chown(n, uid, gid)
+            os.chmod(self.state, 0o755)
+            if self.push:
+                self.start_push()
+            if self.server == "apache":
+                self._start_apache()
+            else:
+                self._start_lighttpd()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def common(self):
+        return {
+            "LISTEN": "127.0.0.1", "PORT": str(self.port), "WWW": os.path.join(self.state, "www"),
+            "CLIENT_MAX_BODY": str(self.body_limit() + 65536),
+            "DEPLOY": os.path.join(self.state, "deploy"),
+            "BINDIR": os.path.join(self.state, "bin"), "CONFIG": self.config,
+            "PUSH_HOST": "127.0.0.1", "PUSH_PORT": str(self.push_port),
+        }
+
+    def _start_apache(self):
+        site = os.path.join(self.state, "site.conf")
+        v = self.common()
+        v.update(SERVER_NAME="127.0.0.1", FCGI_SOCKET=self.socket_path,
+                 BODY_LIMIT=str(self.body_limit()))
+        render("apache/flowpush.conf.in", site, **v)
+        main = os.path.join(self.state, "httpd.conf")
+        render("apache/httpd.conf.in", main, STATE=self.state, LISTEN="127.0.0.1",
+               PORT=str(self.port), SERVER_NAME="127.0.0.1", SITE=site,
+               USER_LINE="User www-data\nGroup www-data" if ROOT else "")
+        if self.mode == "FLOWPUSH_PROXY_FCGI":
+            self.start_fcgi()
+        argv = [APACHE, "-f", main, "-D", self.mode, "-D", "FOREGROUND"]
+        check = subprocess.run(argv[:3] + ["-D", self.mode, "-t"], capture_output=True, text=True,
+                               env=self.env())
+        if check.returncode != 0:
+            raise StackError("apache2 -t: " + check.stderr)
+        self._start("apache", argv)
+        self._wait("apache", lambda: _tcp_open(self.port))
+
+    def start_fcgi(self):
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        argv = ["spawn-fcgi", "-n", "-s", self.socket_path, "-M", "0660"]
+        if ROOT:
+            argv += ["-U", "www-data", "-G", "www-data", "-u", "www-data", "-g", "www-data"]
+        self._start("flowpush.fcgi", argv + ["--", os.path.join(self.state, "bin", "flowpush.fcgi")])
+        self._wait("flowpush.fcgi", lambda: _unix_open(self.socket_path))
+
+    def _start_lighttpd(self):
+        conf = os.path.join(self.state, "lighttpd.conf")
+        v = self.common()
+        del v["CLIENT_MAX_BODY"]
+        v.update(STATE=self.state, USER_LINE="", NOFILE="20000", CONNECTIONS="8192",
+                 CLIENT_MAX_BODY_KB=str((self.body_limit() + 65536) // 1024))
+        render("lighttpd/flowpush.conf.in", conf, **v)
+        check = subprocess.run([LIGHTTPD, "-tt", "-f", conf], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise StackError("lighttpd -tt: " + check.stderr + check.stdout)
+        self._start("lighttpd", [LIGHTTPD, "-D", "-f", conf])
+        self._wait("lighttpd", lambda: _tcp_open(self.port))
+        # lighttpd starts flowpush.fcgi itself (bin-path) on its socket,
+        # whose name it suffixes with the process number.
+        self._wait("lighttpd", lambda: _unix_open(self.socket_path + "-0")
+                   or _unix_open(self.socket_path))
+
+
+def token(st, topics):
+    status, _, body = st.json("GET", "/api/token?" + urllib.parse.urlencode({"topics": topics}))
+    assert status == 200, body
+    return body["token"]
+
+
+def current_seq(st):
+    status, _, body = st.json("GET", "/api/keyword-sets?limit=1")
+    assert status == 200, body
+    return body["seq"]
+
+
+class ServerChecks:
+    """The checks every server configuration must pass; a subclass names
+    the server (SERVER, MODE) and whether it can be run here (available)."""
+
+    SERVER = None
+    MODE = None
+    st = None
+
+    @classmethod
+    def available(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        why = cls.available()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.st = ServerStack(cls.SERVER, cls.MODE)
+        cls.st.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.st is not None:
+            cls.st.stop()
+
+    def assertJsonError(self, status, headers, body, want):
+        self.assertEqual(status, want, body)
+        self.assertTrue(headers.get("content-type", "").startswith("application/json"),
+                        "a %d answer is %r, not JSON: %r" % (status, headers.get("content-type"), body))
+        self.assertEqual(body["error"]["status"], want)
+
+    def test_the_api_answers_json_through_the_server(self):
+        status, headers, body = self.st.json("GET", "/api/keyword-sets?limit=2")
+        self.assertEqual(status, 200, body)
+        self.assertIn("items", body)
+        status, headers, body = self.st.json("GET", "/api/no-such-collection")
+        self.assertJsonError(status, headers, body, 404)
+
+    def test_a_same_origin_write_passes_and_a_foreign_one_is_refused(self):
+        name = "srv-" + uuid.uuid4().hex[:10]
+        status, headers, rec = self.st.json("POST", "/api/keyword-sets", {"name": name},
+                                            {"Origin": self.st.url})
+        self.assertEqual(status, 201, rec)
+        status, headers, got = self.st.json("GET", "/api/keyword-sets/" + rec["id"])
+        self.assertEqual(status, 200, got)
+        self.assertEqual(headers.get("etag"), '"1"')
+        status, headers, body = self.st.json("POST", "/api/keyword-sets", {"name": name + "x"},
+                                             {"Origin": "http://evil.example"})
+        self.assertJsonError(status, headers, body, 403)
+
+    def test_a_body_just_over_the_limit_is_the_apis_413(self):
+        big = json.dumps({"name": "x", "description": "d" * (self.st.body_limit() + 10)})
+        status, headers, body = self.st.json("POST", "/api/keyword-sets", big,
+                                             {"Content-Type": "application/json"})
+        self.assertJsonError(status, headers, body, 413)
+
+    def test_a_body_far_over_the_limit_is_a_413_json_error(self):
+        big = b'{"name":"' + b"x" * (self.st.body_limit() * 2) + b'"}'
+        status, headers, body = self.st.json("POST", "/api/keyword-sets", big,
+                                             {"Content-Type": "application/json"})
+        self.assertJsonError(status, headers, body, 413)
+
+    def test_sse_events_arrive_through_the_server_as_they_happen(self):
+        if not self.st.push:
+            self.skipTest("flowpushd is not built")
+        since = current_seq(self.st)
+        conn = http.client.HTTPConnection("127.0.0.1", self.st.port, timeout=10)
+        try:
+            conn.request("GET", "/push/events?" + urllib.parse.urlencode(
+                {"since": since, "topics": "keyword-sets", "token": token(self.st, "keyword-sets")}))
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.getheader("Content-Type", "").startswith("text/event-stream"))
+            _, _, rec = self.st.json("POST", "/api/keyword-sets",
+                                     {"name": "sse-" + uuid.uuid4().hex[:10]})
+            deadline = time.monotonic() + 8
+            buf = b""
+            while time.monotonic() < deadline:
+                line = r.fp.readline()
+                if not line:
+                    break
+                buf += line
+                if rec["id"].encode() in buf and buf.endswith(b"\n\n"):
+                    break
+            self.assertIn(rec["id"].encode(), buf,
+                          "the event never came through the server (buffered?): %r" % buf[-300:])
+        finally:
+            conn.close()
+
+    def test_websocket_events_arrive_through_the_server(self):
+        if not self.st.push:
+            self.skipTest("flowpushd is not built")
+        if websockets is None:
+            self.skipTest("python3-websockets is not installed")
+        since = current_seq(self.st)
+        url = "ws://127.0.0.1:%d/push/ws?%s" % (self.st.port, urllib.parse.urlencode(
+            {"since": since, "topics": "keyword-sets", "token": token(self.st, "keyword-sets")}))
+        st = self.st
+
+        async def go():
+            async with websockets.connect(url, origin=st.url, open_timeout=10) as ws:
+                _, _, rec = await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: st.json("POST", "/api/keyword-sets",
+                                          {"name": "ws-" + uuid.uuid4().hex[:10]}))
+                while True:
+                    ev = json.loads(await asyncio.wait_for(ws.recv(), 8))
+                    if ev.get("id") == rec["id"]:
+                        return ev
+
+        ev = asyncio.run(go())
+        self.assertEqual(ev["action"], "created")
+        self.assertEqual(ev["topic"], "keyword-sets")
+
+    def test_the_push_path_without_the_daemon_is_a_json_error(self):
+        if not self.st.push:
+            self.skipTest("flowpushd is not built")
+        try:
+            self.st.stop_process("flowpushd")
+            status, headers, body = self.st.json("GET", "/push/health")
+            self.assertIn(status, (502, 503))
+            self.assertJsonError(status, headers, body, status)
+        finally:
+            self.st.start_push()
+            # A server may keep a backend marked down for a moment after a
+            # failed connection (lighttpd does): wait until it is back.
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                if self.st.request("GET", "/push/health")[0] == 200:
+                    break
+                time.sleep(0.2)
+
+
+def apache_missing(need_fcgid=False):
+    if not os.access(APACHE, os.X_OK):
+        return "apache2 is not installed"
+    if need_fcgid and not os.path.exists(FCGID_SO):
+        return "libapache2-mod-fcgid is not installed"
+    if ROOT:
+        try:
+            pwd.getpwnam("www-data")
+        except KeyError:
+            return "no www-data user for Apache's workers"
+    return None
+
+
+class ApacheProxyFcgiTest(ServerChecks, unittest.TestCase):
+    SERVER, MODE = "apache", "FLOWPUSH_PROXY_FCGI"
+
+    @classmethod
+    def available(cls):
+        return apache_missing()
+
+    def test_a_stopped_fastcgi_process_is_a_json_error(self):
+        try:
+            self.st.stop_fcgi()
+            status, headers, body = self.st.json("GET", "/api/keyword-sets")
+            self.assertIn(status, (502, 503))
+            self.assertJsonError(status, headers, body, status)
+        finally:
+            self.st.start_fcgi()
+
+
+class ApacheFcgidTest(ServerChecks, unittest.TestCase):
+    SERVER, MODE = "apache", "FLOWPUSH_FCGID"
+
+    @classmethod
+    def available(cls):
+        return apache_missing(need_fcgid=True)
+
+
+class ApacheCgiTest(ServerChecks, unittest.TestCase):
+    SERVER, MODE = "apache", "FLOWPUSH_CGI"
+
+    @classmethod
+    def available(cls):
+        return apache_missing()
+
+
+class LighttpdTest(ServerChecks, unittest.TestCase):
+    SERVER = "lighttpd"
+
+    @classmethod
+    def available(cls):
+        if not os.access(LIGHTTPD, os.X_OK):
+            return "lighttpd is not installed"
+        return None
+
+
+if __name__ == "__main__":
+    run_unittest_main()

@@ -1,0 +1,146 @@
+// page.js - what every page shares: loading its lists once, the live connection, the connection badge.
+
+import { listAll } from './api.js';
+import { Collection } from './collection.js';
+import { openLive } from './live.js';
+import { h, announce } from './dom.js';
+import { setRedirects } from './forms.js';
+
+const TRANSPORT_NAMES = {
+	websocket: 'WebSocket',
+	sse: 'server-sent events',
+	longpoll: 'long-polling',
+	offline: 'offline',
+};
+
+/* showConnection renders the state into the #conn element (aria-live). */
+function showConnection(st, live) {
+	const el = document.getElementById('conn');
+	if (!el) return;
+	el.dataset.transport = st.transport;
+	el.dataset.state = st.state;
+	el.dataset.role = st.role || 'own';
+	const text = el.querySelector('.conn-text');
+	let msg;
+	if (st.state === 'live') {
+		msg = `Live · ${TRANSPORT_NAMES[st.transport]}`;
+		if (st.role === 'follower') msg += ' (shared with another tab)';
+	} else {
+		msg = st.detail || (st.state === 'connecting' ? 'Connecting…' : 'Offline');
+	}
+	// Only speak real changes: screen readers repeat every write.
+	if (text.textContent !== msg) text.textContent = msg;
+	el.title = st.state === 'live' ? `Receiving changes by ${TRANSPORT_NAMES[st.transport]}` : msg;
+	let btn = document.getElementById('conn-retry');
+	if (st.state === 'gave-up' || st.state === 'offline') {
+		if (!btn) {
+			btn = h('button', { id: 'conn-retry', type: 'button', class: 'btn btn-small', onclick: () => live && live.retry() }, 'Retry now');
+			el.after(btn);
+		}
+	} else if (btn) {
+		btn.remove();
+	}
+}
+
+/*
+ * startPage loads the page's data once and keeps it live.
+ *   collections: names of the collections to load (Collection objects are
+ *     returned in `colls`), each also a topic;
+ *   loaders: extra {topic: async () => seq} (the dashboard), whose events
+ *     go to handlers[topic](ev);
+ *   onAnyEvent(ev): every event, after it was applied (the activity list);
+ *   extraTopics: more topics whose events only onAnyEvent sees.
+ * The subscription starts at the smallest seq of the loaded snapshots;
+ * each collection ignores what its own snapshot already holds. On a reset
+ * everything is loaded once more, never because of an ordinary event.
+ */
+export function startPage({ collections = [], loaders = {}, handlers = {}, onAnyEvent = null, extraTopics = [] }) {
+	setRedirects();
+	const colls = {};
+	for (const name of collections) colls[name] = new Collection(name);
+	const topicSeq = {};
+	let live = null;
+	let reloading = null;
+
+	async function loadAll() {
+		const jobs = collections.map(async (name) => {
+			const { items, seq } = await listAll(name);
+			colls[name].load(items, seq);
+			topicSeq[name] = seq;
+		});
+		for (const [topic, fn] of Object.entries(loaders)) {
+			jobs.push((async () => { topicSeq[topic] = await fn(); })());
+		}
+		await Promise.all(jobs);
+		const seqs = Object.values(topicSeq);
+		return seqs.length ? Math.min(...seqs) : 0;
+	}
+
+	let held = null;   // events that arrive while a reset reloads the lists
+
+	function route(ev) {
+		if (held) {
+			held.push(ev);
+			return;
+		}
+		if (ev.topic in colls) colls[ev.topic].applyEvent(ev);
+		else if (handlers[ev.topic] && ev.seq > (topicSeq[ev.topic] || 0)) {
+			topicSeq[ev.topic] = ev.seq;
+			handlers[ev.topic](ev);
+		}
+		if (onAnyEvent) onAnyEvent(ev);
+	}
+
+	async function reload() {
+		if (reloading) return reloading;
+		held = [];
+		reloading = (async () => {
+			for (;;) {
+				try {
+					const since = await loadAll();
+					// What arrived meanwhile is applied now; each collection
+					// drops what its fresh snapshot already holds.
+					const q = held;
+					held = null;
+					for (const ev of q) route(ev);
+					if (live) live.rejoin(since);
+					return;
+				} catch {
+					await new Promise((r) => setTimeout(r, 2000 + Math.random() * 3000));
+				}
+			}
+		})().finally(() => { reloading = null; });
+		return reloading;
+	}
+
+	const topics = [...collections, ...Object.keys(loaders), ...extraTopics];
+	const ready = (async () => {
+		let since;
+		for (let i = 0; ; i++) {
+			try {
+				since = await loadAll();
+				break;
+			} catch (e) {
+				showConnection({ state: 'offline', transport: 'offline', detail: 'Could not load the data; retrying…' }, null);
+				await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** i)));
+			}
+		}
+		document.documentElement.dataset.loaded = 'true';
+		live = openLive({
+			topics, since,
+			onEvent: route,
+			onReset: () => {
+				announce('The server asked for a fresh copy: reloading the lists once.');
+				reload();
+			},
+			onState: (st) => {
+				showConnection(st, live);
+				if (st.state === 'live') document.documentElement.dataset.ready = 'true';
+			},
+		});
+		window.addEventListener('pagehide', () => live.stop());
+		return live;
+	})();
+	window.flowpush = { colls, ready, topicSeq };
+	return { colls, ready, reload };
+}

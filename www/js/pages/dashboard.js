@@ -1,0 +1,106 @@
+// dashboard.js - the dashboard: live counters, running campaigns with progress, the activity list.
+
+import { startPage } from '../page.js';
+import { api } from '../api.js';
+import { h, $, badge, progressBar, timeEl } from '../dom.js';
+import { bindList } from '../collection.js';
+
+document.documentElement.classList.add('js');
+
+const ACTIVITY_MAX = 20;
+const TOPIC = {
+	campaigns: 'Campaign', personas: 'Persona', 'keyword-sets': 'Keyword set',
+	proxies: 'Proxy', 'proxy-pools': 'Proxy pool',
+};
+const PAGE = {
+	campaigns: 'campaigns.html', personas: 'personas.html', 'keyword-sets': 'keyword-sets.html',
+	proxies: 'proxies.html', 'proxy-pools': 'proxy-pools.html',
+};
+let activitySeq = 0;
+const names = new Map();   // id -> last known name, for "deleted" lines
+
+function stat(key, value, sub) {
+	const el = document.querySelector(`[data-stat="${key}"]`);
+	const v = el.querySelector('[data-value]');
+	if (v.textContent !== String(value)) v.textContent = String(value);
+	el.querySelector('[data-sub]').textContent = sub || '';
+}
+
+/* showAggregates renders the dashboard figures (GET /api/dashboard or a
+ * "dashboard" event's data). */
+function showAggregates(d) {
+	if (!d) return;
+	const c = d.campaigns || {};
+	const by = c.byStatus || {};
+	const active = (by.pending || 0) + (by.queued || 0) + (by.running || 0);
+	stat('campaigns', c.total ?? 0, `${active} active · ${by.completed || 0} completed · ${by.failed || 0} failed`);
+	stat('running', by.running || 0, `${by.queued || 0} queued · ${by.paused || 0} paused`);
+	const p = d.personas || {};
+	stat('personas', p.total ?? 0, `${(p.dns || {}).total ?? 0} DNS · ${(p.http || {}).total ?? 0} HTTP · ${p.enabled ?? 0} enabled`);
+	const k = d.keywordSets || {};
+	stat('keywordSets', k.total ?? 0, `${k.enabled ?? 0} enabled`);
+	const x = d.proxies || {};
+	stat('proxies', `${x.healthy ?? 0}/${x.enabled ?? 0}/${x.total ?? 0}`, 'healthy / enabled / total');
+	const pp = d.proxyPools || {};
+	stat('proxyPools', pp.total ?? 0, `${pp.enabled ?? 0} enabled`);
+	const box = $('#by-status');
+	box.replaceChildren(...Object.entries(by).map(([s, n]) => h('span', { class: 'actions', dataset: { status: s } }, badge(s), h('span', { dataset: { count: s } }, String(n)))));
+	$('#summary').textContent = `${c.total ?? 0} campaigns · ${p.total ?? 0} personas · ${x.total ?? 0} proxies`;
+}
+
+function describe(ev) {
+	const what = TOPIC[ev.topic] || ev.topic;
+	const name = (ev.data && ev.data.name) || names.get(ev.id) || (ev.id ? ev.id.slice(0, 8) : '');
+	if (ev.data && ev.data.name && ev.id) names.set(ev.id, ev.data.name);
+	let extra = '';
+	if (ev.topic === 'campaigns' && ev.data && ev.action === 'updated')
+		extra = ` — ${ev.data.status}, ${Math.round(ev.data.progressPercentage || 0)}%`;
+	return [h('a', { href: PAGE[ev.topic] || '#' }, `${what} “${name}”`), ` ${ev.action}${extra}`];
+}
+
+function activityItem(ev) {
+	return h('li', { dataset: { seq: ev.seq, topic: ev.topic, action: ev.action, id: ev.id || '' } },
+		badge(ev.action, ev.action === 'deleted' ? 'failed' : ev.action === 'created' ? 'completed' : 'queued'),
+		h('span', { class: 'what' }, describe(ev), ev.actor ? h('span', { class: 'muted' }, ` by ${ev.actor}`) : null),
+		timeEl(ev.ts));
+}
+
+function addActivity(ev) {
+	if (ev.topic === 'dashboard' || ev.seq <= activitySeq) return;
+	activitySeq = ev.seq;
+	const list = $('#activity');
+	list.prepend(activityItem(ev));
+	while (list.children.length > ACTIVITY_MAX) list.lastChild.remove();
+	$('#activity-empty').hidden = list.children.length > 0;
+}
+
+async function loadDashboard() {
+	const d = await api.get('/api/dashboard');
+	showAggregates(d);
+	const list = $('#activity');
+	const events = (d.activity || []).filter((e) => e.topic !== 'dashboard').sort((a, b) => b.seq - a.seq);
+	for (const e of [...events].reverse()) if (e.data && e.data.name && e.id) names.set(e.id, e.data.name);
+	list.replaceChildren(...events.slice(0, ACTIVITY_MAX).map(activityItem));
+	activitySeq = Math.max(d.seq || 0, events.length ? events[0].seq : 0);
+	$('#activity-empty').hidden = list.children.length > 0;
+	return d.seq || 0;
+}
+
+const { colls } = startPage({
+	collections: ['campaigns'],
+	loaders: { dashboard: loadDashboard },
+	handlers: { dashboard: (ev) => showAggregates(ev.data) },
+	extraTopics: ['personas', 'keyword-sets', 'proxies', 'proxy-pools'],
+	onAnyEvent: addActivity,
+});
+
+function runningItem(r) {
+	return h('li', { dataset: { id: r.id, version: r.version } },
+		h('div', { class: 'row' }, h('a', { href: 'campaigns.html#active' }, r.name),
+			h('span', { class: 'muted' }, `${Number(r.processedItems || 0).toLocaleString()} / ${Number(r.totalItems || 0).toLocaleString()}`)),
+		progressBar(r.progressPercentage, `Progress of ${r.name}`));
+}
+bindList(colls.campaigns, $('#running'), runningItem, {
+	keep: (r) => r.status === 'running',
+	empty: $('#running-empty'),
+});

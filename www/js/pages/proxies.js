@@ -1,0 +1,92 @@
+// proxies.js - the proxies page: table with health, add/edit with a write-only password.
+
+import { startPage } from '../page.js';
+import { h, $, badge, timeEl } from '../dom.js';
+import { bindList } from '../collection.js';
+import { bindEditor } from '../editor.js';
+import { actionForm, enhanceActions, fillForm, formToJson } from '../forms.js';
+
+document.documentElement.classList.add('js');
+const { colls } = startPage({ collections: ['proxies'] });
+const coll = colls.proxies;
+
+/* status is what the table shows: Disabled wins, then a failed check. */
+export function proxyStatus(r) {
+	if (!r.isEnabled) return 'Disabled';
+	if (r.isHealthy === false) return 'Failed';
+	return 'Active';
+}
+
+function cell(label, ...content) {
+	return h('td', { 'data-label': label }, ...content);
+}
+
+function row(r) {
+	const st = proxyStatus(r);
+	return h('tr', { dataset: { id: r.id, version: r.version, status: st } },
+		cell('Name', h('strong', {}, r.name), r.description ? h('div', { class: 'muted' }, r.description) : null),
+		cell('Address', h('span', { class: 'mono' }, r.address),
+			r.username ? h('div', { class: 'muted' }, `user ${r.username}${r.hasPassword ? ' · password set' : ''}`) : null),
+		cell('Protocol', r.protocol.toUpperCase()),
+		cell('Country', r.countryCode || '—'),
+		cell('Status', badge(st), r.lastStatus ? h('div', { class: 'muted' }, r.lastStatus) : null),
+		cell('Last checked', r.lastCheckedAt ? timeEl(r.lastCheckedAt) : 'never'),
+		cell('Latency', r.latencyMs === null || r.latencyMs === undefined ? '—' : `${r.latencyMs} ms`),
+		cell('', h('div', { class: 'actions' },
+			h('button', { type: 'button', class: 'btn btn-small', dataset: { key: 'edit' }, onclick: () => editor.edit(coll.get(r.id)) }, 'Edit'),
+			actionForm(`/api/proxies/${r.id}`, 'PATCH', r.isEnabled ? 'Disable' : 'Enable',
+				{ fields: { isEnabled: !r.isEnabled }, key: 'toggle' }),
+			actionForm(`/api/proxies/${r.id}`, 'DELETE', 'Delete', {
+				cls: 'btn btn-small btn-danger', key: 'delete', version: r.version,
+				confirm: `Delete the proxy “${r.name}”? It is also removed from every pool.`,
+			}))));
+}
+
+function summary() {
+	const n = { Active: 0, Failed: 0, Disabled: 0 };
+	for (const r of coll.byId.values()) n[proxyStatus(r)]++;
+	const total = coll.size;
+	$('#summary').textContent = `${total} ${total === 1 ? 'proxy' : 'proxies'} · ${n.Active} active · ${n.Failed} failed · ${n.Disabled} disabled`;
+}
+
+bindList(coll, $('#list'), row, { empty: $('#empty'), onChange: summary });
+
+const form = $('#proxy-form');
+const pwLabel = $('#password-label');
+const pwClear = $('#password-clear');
+const pwBox = $('#password-clear-box');
+const pwInput = $('#password');
+pwBox.addEventListener('change', () => {
+	pwInput.disabled = pwBox.checked;
+	if (pwBox.checked) pwInput.value = '';
+});
+
+const editor = bindEditor(form, {
+	coll, what: 'proxy', method: 'PATCH',
+	fill: (f, rec) => {
+		fillForm(f, rec);
+		pwLabel.textContent = rec.hasPassword ? 'Change password' : 'Set password';
+		pwClear.hidden = !rec.hasPassword;
+	},
+	// Write-only password: empty keeps it, "clear" sends null.
+	body: (f) => {
+		const json = formToJson(f);
+		delete json.password;
+		if (pwBox.checked && !pwClear.hidden) json.password = null;
+		else if (pwInput.value !== '') json.password = pwInput.value;
+		return json;
+	},
+	onOpen: (rec) => {
+		if (!rec) {
+			pwLabel.textContent = 'Set password';
+			pwClear.hidden = true;
+		}
+		pwBox.checked = false;
+		pwInput.disabled = false;
+	},
+});
+
+enhanceActions($('#list'), (rec, f) => {
+	if (rec) coll.upsert(rec);
+	else coll.remove(f.getAttribute('action').split('/').pop(), Number(f.dataset.version));
+});
