@@ -1,4 +1,4 @@
-/* apidoc.c - writes docs/API.md from the resource table, so the reference cannot drift from the code. */
+/* apidoc.c - docs/API.md generated from the resource table. */
 #include <stdio.h>
 #include <string.h>
 

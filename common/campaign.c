@@ -1,4 +1,4 @@
-/* campaign.c - the campaign state machine, progress counters and parameter rules. */
+/* campaign.c - campaign state machine, progress counters, params. */
 #include <stdio.h>
 #include <string.h>
 #include <math.h>

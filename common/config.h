@@ -1,4 +1,4 @@
-/* config.h - the one configuration struct, its key table, file and environment loading. */
+/* config.h - the configuration struct, its key table, file and env. */
 #ifndef FP_CONFIG_H
 #define FP_CONFIG_H
 
@@ -14,7 +14,7 @@
 struct config {
 	char *path;              /* the file loaded, or NULL */
 	char *database;          /* SQLite file */
-	char *doorbell;          /* Unix datagram socket of flowpushd; "" = none */
+	char *doorbell;          /* flowpushd datagram socket; "" none */
 	char *secret;            /* token HMAC secret (hex); "" = tokens off */
 	long token_ttl;          /* seconds a token from /api/token lives */
 	long body_limit;         /* largest request body, bytes */
@@ -35,7 +35,8 @@ struct config {
 	long push_max_connections;
 	long push_outbound_cap;  /* bytes queued per connection before drop */
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
-	char *push_origins;      /* WebSocket Origin allow-list, comma-separated; "" = same origin */
+	/* WebSocket Origin allow-list, comma-separated; "" = same origin */
+	char *push_origins;
 };
 
 enum config_type { CONFIG_STRING, CONFIG_LONG, CONFIG_BOOL };

@@ -1,4 +1,4 @@
-/* dashboard.c - counts for the dashboard, computed with SQL over the record tables. */
+/* dashboard.c - dashboard counts, computed with SQL over the records. */
 #include <string.h>
 
 #include "dashboard.h"

@@ -1,4 +1,4 @@
-/* dashboard.h - the console's aggregates and recent activity, read from the store. */
+/* dashboard.h - the console's aggregates and recent activity. */
 #ifndef FP_DASHBOARD_H
 #define FP_DASHBOARD_H
 

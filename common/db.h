@@ -1,4 +1,4 @@
-/* db.h - opening the SQLite database with the pragmas every process needs, and the schema migrations. */
+/* db.h - opening the SQLite database with the pragmas every process needs. */
 #ifndef FP_DB_H
 #define FP_DB_H
 

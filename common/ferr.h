@@ -1,4 +1,4 @@
-/* ferr.h - error details carried out of every fallible call: status, code, message, field errors. */
+/* ferr.h - error details of every fallible call: status, code, fields. */
 #ifndef FP_FERR_H
 #define FP_FERR_H
 

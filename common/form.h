@@ -1,4 +1,4 @@
-/* form.h - application/x-www-form-urlencoded and query-string decoding into name/value pairs. */
+/* form.h - urlencoded form and query-string decoding into pairs. */
 #ifndef FP_FORM_H
 #define FP_FORM_H
 

@@ -1,4 +1,4 @@
-/* formjson.c - turns HTML form pairs into a JSON body shaped by a resource's fields. */
+/* formjson.c - HTML form pairs to a JSON body shaped by the fields. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* journal.h - the change journal: appending in the writer's transaction, reading, pruning, the doorbell. */
+/* journal.h - the change journal: appending in the writer's transaction. */
 #ifndef FP_JOURNAL_H
 #define FP_JOURNAL_H
 
@@ -42,7 +42,8 @@ int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
  * filtered-out rows are not read again). Rows whose data cannot be parsed
  * are skipped with a log line.
  */
-json_t *journal_read(sqlite3 *db, int64_t since, const struct topic_list *topics,
+json_t *journal_read(sqlite3 *db, int64_t since,
+	const struct topic_list *topics,
 	int limit, int64_t *last, struct ferr *err);
 
 /* journal_event_json builds the event object from one row of

@@ -1,4 +1,4 @@
-/* resource.c - the collections of flowpush declared as data: every field, its type, range and rules. */
+/* resource.c - the collections declared as data: fields, types, rules. */
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* resource.h - the collections, declared once as data: fields, types, rules. Served by generic code in store.c. */
+/* resource.h - the collections, declared once as data: fields, types. */
 #ifndef FP_RESOURCE_H
 #define FP_RESOURCE_H
 
@@ -11,8 +11,8 @@ enum field_type {
 	FT_STRING, FT_INT, FT_NUMBER, FT_BOOL, FT_ENUM,
 	FT_OBJECT,   /* sub: the object's fields, NULL-name terminated */
 	FT_ARRAY,    /* sub: one field describing each item */
-	FT_MAP,      /* sub: one field describing each value; keys are strings */
-	FT_UUID,     /* lowercase UUID text; ref names a collection it must exist in */
+	FT_MAP,      /* sub: each value's field; keys: strings */
+	FT_UUID,     /* lowercase UUID; ref: its collection */
 	FT_TIME,     /* RFC 3339 text, server-made */
 };
 
@@ -23,8 +23,8 @@ enum field_flags {
 	FF_IMMUTABLE = 1 << 3,  /* set on create, may not change afterwards */
 	FF_SECRET    = 1 << 4,  /* write-only: stored apart, never returned */
 	FF_FILTER    = 1 << 5,  /* usable as ?name=value on list */
-	FF_UNIQUE    = 1 << 6,  /* unique in the collection (with unique_with) */
-	FF_PROGRESS  = 1 << 7,  /* campaign counters: changed only while running */
+	FF_UNIQUE    = 1 << 6,  /* unique (within unique_with) */
+	FF_PROGRESS  = 1 << 7,  /* counters: change only while running */
 	FF_ONLYWHEN  = 1 << 8,  /* required when the sibling when_field equals
 				   when_value, forbidden otherwise */
 };
@@ -38,16 +38,16 @@ struct field {
 	const char *name;
 	enum field_type type;
 	unsigned flags;
-	const char *def;              /* JSON text of the default; NULL = null */
+	const char *def;              /* default as JSON; NULL = null */
 	long long min, max;           /* INT/NUMBER value; STRING length in
 					 characters; ARRAY/MAP item count;
 					 max 0 = unbounded */
 	const char *const *choices;   /* ENUM: NULL-terminated */
 	const struct field *sub;      /* OBJECT/ARRAY/MAP, see above */
-	const char *when_field;       /* with FF_ONLYWHEN or variant selection */
+	const char *when_field;       /* FF_ONLYWHEN or variant choice */
 	const char *when_value;
 	const char *ref;              /* UUID: referenced collection */
-	const char *unique_with;      /* UNIQUE: scope field, e.g. personaType */
+	const char *unique_with;      /* UNIQUE scope, e.g. personaType */
 	field_check_cb check;         /* extra string format rule */
 	const char *help;             /* one line for docs/API.md */
 };

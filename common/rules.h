@@ -1,4 +1,4 @@
-/* rules.h - the cross-field and referential rules of personas, keyword sets and proxy pools. */
+/* rules.h - cross-field rules of personas, keyword sets and pools. */
 #ifndef FP_RULES_H
 #define FP_RULES_H
 

@@ -1,4 +1,4 @@
-/* schema.c - creates the record tables and their unique indexes from the resource table. */
+/* schema.c - record tables and unique indexes from the resource table. */
 #include <stdio.h>
 #include <string.h>
 

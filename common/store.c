@@ -1,4 +1,4 @@
-/* store.c - generic list/get/create/update/delete over the resource table, each write with its journal row. */
+/* store.c - generic CRUD over the resource table, journaled writes. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* store.h - the generic CRUD engine over the resource table: every write commits the change and its journal row together. */
+/* store.h - the generic CRUD engine over the resource table. */
 #ifndef FP_STORE_H
 #define FP_STORE_H
 

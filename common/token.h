@@ -1,4 +1,4 @@
-/* token.h - short-lived signed grants for the push daemon (HMAC-SHA256, nettle). */
+/* token.h - short-lived signed grants for the push daemon (HMAC-SHA256). */
 #ifndef FP_TOKEN_H
 #define FP_TOKEN_H
 

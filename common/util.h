@@ -1,4 +1,4 @@
-/* util.h - small pure helpers: time stamps, UUIDs, base64url, strict number parsing. */
+/* util.h - small pure helpers: time stamps, UUIDs, base64url. */
 #ifndef FP_UTIL_H
 #define FP_UTIL_H
 
@@ -45,7 +45,8 @@ char *util_base64_encode(const void *data, size_t n);
 
 /* util_parse_long parses all of s as a base-10 integer in [min, max].
  * No leading spaces, no trailing junk, no empty string. Returns 0 or -1. */
-int util_parse_long(const char *s, long long min, long long max, long long *out);
+int util_parse_long(const char *s, long long min, long long max,
+	long long *out);
 
 /* util_hex_encode writes 2n lowercase hex digits and a NUL into out. */
 void util_hex_encode(const void *data, size_t n, char *out);

@@ -1,4 +1,4 @@
-/* validate.c - checks a JSON record against its field table and normalises it. */
+/* validate.c - checks a record against its field table, normalises it. */
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>

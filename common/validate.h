@@ -1,4 +1,4 @@
-/* validate.h - generic validation of a record against its resource's field table. */
+/* validate.h - generic validation of a record against its fields. */
 #ifndef FP_VALIDATE_H
 #define FP_VALIDATE_H
 
