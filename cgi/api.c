@@ -4,6 +4,7 @@
 #endif
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,26 @@ static int wait_for_seq(struct api *a, int64_t since, int64_t deadline)
 	return 0;
 }
 
+/* Long-polls waiting right now in this process. In FastCGI each holds a
+ * worker thread, so they may take all threads but two: the rest of the
+ * API must keep answering while pages wait. */
+static atomic_int waiters;
+
+static int waiter_enter(struct api *a)
+{
+	long cap = a->env->cfg->threads - 2;
+
+	if (!a->env->stop)
+		return 0; /* CGI: every request is its own process */
+	if (atomic_fetch_add(&waiters, 1) >= (cap < 1 ? 1 : cap)) {
+		atomic_fetch_sub(&waiters, 1);
+		a->err->retry_after = 2;
+		return ferr_set(a->err, 503, "too_many_waiters", "Too many "
+			"long-polls are waiting; try again shortly.");
+	}
+	return 1;
+}
+
 /*
  * GET /api/changes: the long-poll transport. With wait=S it holds the
  * request until an event on the wanted topics exists or S seconds pass;
@@ -277,7 +298,7 @@ static int h_changes(struct api *a)
 	long long since, limit, wait;
 	int64_t cur, deadline, next;
 	json_t *doc = NULL, *events;
-	int result = -1;
+	int result = -1, entered = 0;
 
 	if (!v || util_parse_long(v, 0, INT64_MAX, &since) < 0) {
 		ferr_set(a->err, 400, "bad_request",
@@ -296,6 +317,11 @@ static int h_changes(struct api *a)
 		goto out;
 	if (need_store(a) < 0)
 		goto out;
+	if (wait > 0) {
+		entered = waiter_enter(a);
+		if (entered < 0)
+			goto out;
+	}
 	deadline = util_mono_ms() + wait * 1000;
 	cur = since;
 	for (;;) {
@@ -320,6 +346,8 @@ static int h_changes(struct api *a)
 	result = answer(a, 200, doc, 0);
 	doc = NULL;
 out:
+	if (entered > 0)
+		atomic_fetch_sub(&waiters, 1);
 	json_decref(doc);
 	topic_list_release(&tl);
 	return result;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <math.h>
 
 #include "resource.h"
 #include "util.h"
@@ -95,7 +96,8 @@ static json_t *convert(const struct field *f, const char *path,
 
 		errno = 0;
 		d = strtod(value, &end);
-		if (*end || errno || end == value) {
+		/* strtod takes "nan" and "inf", which JSON cannot carry. */
+		if (*end || errno || end == value || !isfinite(d)) {
 			ferr_field(err, path, "must be a number");
 			return NULL;
 		}

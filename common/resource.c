@@ -210,7 +210,8 @@ static const struct field resolver_item =
 static const struct field weight_value =
 	{ .name = "", .type = FT_INT, .min = 0, .max = 1000000 };
 static const struct field text_item =
-	{ .name = "", .type = FT_STRING, .min = 1, .max = 255 };
+	{ .name = "", .type = FT_STRING, .min = 1, .max = 255,
+	  .check = check_no_ctl };
 static const struct field header_value =
 	{ .name = "", .type = FT_STRING, .min = 0, .max = 8192,
 	  .check = check_no_ctl };
@@ -227,7 +228,7 @@ static const struct field dns_config[] = {
 	I("maxDomainsPerRequest", 0, 1, 1000, "100"),
 	E("resolverStrategy", 0, resolver_strategies, "\"round_robin\""),
 	{ .name = "resolversWeighted", .type = FT_MAP, .max = 64,
-	  .sub = &weight_value, .def = "{}",
+	  .sub = &weight_value, .def = "{}", .check = check_resolver,
 	  .help = "resolver -> weight, for the weighted strategy" },
 	A("resolversPreferredOrder", 0, 0, 64, &resolver_item),
 	I("concurrentQueriesPerDomain", 0, 1, 10, "1"),
@@ -244,7 +245,8 @@ static const struct field tls_hello[] = {
 	E("maxVersion", NL, tls_versions, "\"TLS13\""),
 	A("cipherSuites", 0, 0, 64, &text_item),
 	A("curvePreferences", 0, 0, 16, &text_item),
-	S("ja3", NL, 0, 1024, NULL),
+	{ .name = "ja3", .type = FT_STRING, .flags = NL, .min = 0,
+	  .max = 1024, .check = check_no_ctl },
 	END
 };
 
@@ -259,8 +261,12 @@ static const struct field cookie_handling[] = {
 };
 
 static const struct field http_config[] = {
-	S("userAgent", FF_REQUIRED, 1, 1024, NULL),
-	M("headers", 0, 64, &header_value),
+	/* Both go into request headers: a line break would add headers. */
+	{ .name = "userAgent", .type = FT_STRING, .flags = FF_REQUIRED,
+	  .min = 1, .max = 1024, .check = check_no_ctl },
+	{ .name = "headers", .type = FT_MAP, .max = 64, .sub = &header_value,
+	  .def = "{}", .check = check_header_name,
+	  .help = "header name -> value" },
 	A("headerOrder", 0, 0, 64, &header_item),
 	O("tlsClientHello", 0, tls_hello),
 	O("http2Settings", 0, http2_settings),
@@ -325,8 +331,9 @@ static const struct field keyword_set_fields[] = {
 	S("description", NL, 0, DESC_MAX_CHARS, NULL),
 	B("isEnabled", FF_FILTER, "true"),
 	{ .name = "rules", .type = FT_ARRAY, .sub = &rule_item, .def = "[]",
-	  .help = "rules; regex rules compile at save time (POSIX ERE); "
-		  "at most max_rules (config)" },
+	  .help = "rules; regex rules compile at save time (POSIX ERE, "
+		  "repetition expanding to at most 2000 elements); at most "
+		  "max_rules (config, default 1000)" },
 	I("ruleCount", RO, 0, 0, "0"),
 	END
 };

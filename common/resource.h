@@ -48,7 +48,8 @@ struct field {
 	const char *when_value;
 	const char *ref;              /* UUID: referenced collection */
 	const char *unique_with;      /* UNIQUE scope, e.g. personaType */
-	field_check_cb check;         /* extra string format rule */
+	field_check_cb check;         /* STRING: extra format rule; MAP: the
+					 format rule of its keys */
 	const char *help;             /* one line for docs/API.md */
 };
 

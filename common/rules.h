@@ -16,6 +16,21 @@ int validate_keyword_set(struct store *st, const struct resource *res,
 int validate_proxy_pool(struct store *st, const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
 
+/* A regex rule may expand to at most this many elements: glibc's regcomp
+ * copies a subexpression once per repetition count, so "(.{1,32767})"
+ * alone takes gigabytes and seconds to compile. */
+#define RULES_REGEX_COST_MAX 2000
+
+/*
+ * rules_regex_cost estimates how many elements regcomp builds for the
+ * POSIX extended regex pattern: every atom, group and operator counts
+ * one, times the repetition counts around it ("+" counts twice, as glibc
+ * copies its operand). Malformed patterns are estimated as far as they
+ * can be read; regcomp rejects them. Returns the estimate, capped at
+ * RULES_REGEX_COST_MAX + 1.
+ */
+long rules_regex_cost(const char *pattern);
+
 /* derive_keyword_set sets ruleCount. */
 void derive_keyword_set(json_t *rec);
 

@@ -12,6 +12,22 @@ struct path {
 	size_t len;
 };
 
+/* utf8_cut gives the longest prefix of s[0..len) that does not end inside
+ * a character, so a truncated path is still valid UTF-8 (a JSON key). */
+static size_t utf8_cut(const char *s, size_t len)
+{
+	size_t i = len, need;
+	unsigned char c;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return 0;
+	c = (unsigned char)s[i - 1];
+	need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+	return len - (i - 1) >= need ? len : i - 1;
+}
+
 static void path_push(struct path *p, const char *name, long index,
 	size_t *saved)
 {
@@ -28,8 +44,12 @@ static void path_push(struct path *p, const char *name, long index,
 			".%s", name);
 	if (n > 0)
 		p->len += (size_t)n;
-	if (p->len >= sizeof(p->buf))
-		p->len = sizeof(p->buf) - 1;
+	if (p->len >= sizeof(p->buf)) {
+		/* A long user-made key was cut short: end on a whole
+		 * character or the path cannot name the field. */
+		p->len = utf8_cut(p->buf, sizeof(p->buf) - 1);
+		p->buf[p->len] = '\0';
+	}
 }
 
 static void path_pop(struct path *p, size_t saved)
@@ -280,9 +300,14 @@ static json_t *check_value(struct vstate *vs, const struct field *f,
 		out = json_object();
 		json_object_foreach(v, key, item) {
 			path_push(&vs->path, key, -1, &saved);
+			why = f->check ? f->check(key) : NULL;
 			if (key[0] == '\0' || validate_utf8_length(key) > 255) {
 				ferr_field(vs->err, vs->path.buf,
 					"keys must be 1-255 characters");
+				nv = NULL;
+			} else if (why) {
+				ferr_field(vs->err, vs->path.buf, "key %s",
+					why);
 				nv = NULL;
 			} else if (json_is_null(item)) {
 				ferr_field(vs->err, vs->path.buf,

@@ -30,7 +30,8 @@
  * pass ~6 KB (huge cookies) get 431. */
 #define HTTP_MEMORY_LIMIT 8192
 #define RETRY_AFTER_S "5"
-#define HTTP_HEADROOM 64          /* connections past the limit kept to say 503 */
+/* Connections MHD takes past our limit, so that 503 can still be said. */
+#define HTTP_HEADROOM 64
 
 /* A WebSocket handshake in flight: the request owns it until the
  * upgrade hands conn to the hub, or the request ends without one. */
@@ -450,7 +451,8 @@ static enum MHD_Result route_health(struct push *px,
 		"lagSeq", (json_int_t)lag_seq(px),
 		"lagMs", (json_int_t)px->m.lag_ms,
 		"database", px->tail.ready,
-		"uptime", (json_int_t)((util_mono_ms() - px->started_ms) / 1000));
+		"uptime",
+		(json_int_t)((util_mono_ms() - px->started_ms) / 1000));
 	return send_json(mc, px->tail.ready ? 200 : 503, body, NULL, NULL);
 }
 

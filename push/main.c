@@ -26,8 +26,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: flowpushd [--config FILE]\n"
 		"Streams the flowpush journal over WebSocket and SSE.\n"
-		"The config file defaults to $FLOWPUSH_CONFIG; every key may be\n"
-		"overridden by FLOWPUSH_<KEY> in the environment. Keys:\n\n");
+		"The config file defaults to $FLOWPUSH_CONFIG; every key may\n"
+		"be overridden by FLOWPUSH_<KEY> in the environment. Keys:\n\n");
 	config_print_help(f);
 }
 
@@ -156,8 +156,8 @@ static int run(struct push *px)
 {
 	int timeout;
 
-	while (!px->stopping ||
-		(px->n_ws + px->n_sse > 0 && util_mono_ms() < px->stop_deadline)) {
+	while (!px->stopping || (px->n_ws + px->n_sse > 0 &&
+		util_mono_ms() < px->stop_deadline)) {
 		timeout = http_timeout(px);
 		if (px->tail.more || px->dirty != NULL || px->mhd_kick)
 			timeout = 0;

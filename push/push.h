@@ -13,7 +13,8 @@
 #include "topic.h"
 #include "ws.h"
 
-#define PUSH_CLOSE_WAIT_MS 1000 /* longest a WebSocket close handshake may take */
+/* The longest a WebSocket close handshake may take. */
+#define PUSH_CLOSE_WAIT_MS 1000
 /* Kernel send buffer of a subscriber socket. Left to autotuning it grows
  * to megabytes, hiding a client that stopped reading from the outbound
  * cap and costing memory; 64 KiB still fills any link events need. */

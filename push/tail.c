@@ -206,7 +206,8 @@ int tail_read_range(struct push *px, int64_t after, int64_t upto, int limit,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_msg(LOG_WARN, "catch-up read failed: %s", sqlite3_errstr(rc));
+		log_msg(LOG_WARN, "catch-up read failed: %s",
+			sqlite3_errstr(rc));
 		return -1;
 	}
 	return rows;

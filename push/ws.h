@@ -74,7 +74,8 @@ enum ws_event_type {
 struct ws_event {
 	enum ws_event_type type;
 	enum ws_opcode opcode;      /* WS_EV_DATA/MESSAGE: text or binary */
-	const uint8_t *data;        /* DATA, PING, PONG: payload; CLOSE: reason */
+	const uint8_t *data;        /* DATA, PING, PONG: payload;
+	                               CLOSE: reason */
 	size_t len;
 	uint64_t message_len;       /* MESSAGE: total length */
 	uint16_t code;              /* CLOSE, ERROR */

@@ -64,7 +64,7 @@ static void config_load__no_file__gives_defaults(void **state)
 	assert_int_equal(c.token_ttl, 3600);
 	assert_int_equal(c.body_limit, 1048576);
 	assert_int_equal(c.require_user, 0);
-	assert_int_equal(c.threads, 4);
+	assert_int_equal(c.threads, 16);
 	assert_int_equal(c.busy_timeout_ms, 5000);
 	assert_int_equal(c.max_rules, 1000);
 	assert_int_equal(c.changes_wait_max, 30);
@@ -195,12 +195,12 @@ static void config_load__environment__overrides_file(void **state)
 
 	snprintf(path, sizeof(path), "%s/e.conf", tmpdir);
 	write_file(path, "threads = 8\ndatabase = f.db\n");
-	setenv("FLOWPUSH_THREADS", "16", 1);
+	setenv("FLOWPUSH_THREADS", "24", 1);
 	setenv("FLOWPUSH_DATABASE", "rel.db", 1);
 	setenv("FLOWPUSH_REQUIRE_USER", "on", 1);
 	ferr_init(&e);
 	assert_int_equal(config_load(&c, path, &e), 0);
-	assert_int_equal(c.threads, 16);
+	assert_int_equal(c.threads, 24);
 	/* Environment paths are the caller's, relative to its folder. */
 	assert_string_equal(c.database, "rel.db");
 	assert_int_equal(c.require_user, 1);
@@ -289,7 +289,7 @@ static void config_write__existing_file__needs_overwrite(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(config_load(&d, path, &e), 0);
-	assert_int_equal(d.threads, 4);
+	assert_int_equal(d.threads, 16);
 	config_release(&d);
 	config_release(&c);
 	ferr_release(&e);
