@@ -52,7 +52,9 @@ int validate_persona(struct store *st, const struct resource *res,
 				if (strcmp(json_string_value(r), key) == 0)
 					found = 1;
 			if (!found) {
-				char path[300];
+				/* keys hold up to 255 characters, 4 bytes
+				 * each */
+				char path[64 + 4 * 255];
 
 				snprintf(path, sizeof(path),
 					"configDetails.resolversWeighted.%s",
@@ -77,69 +79,248 @@ int validate_persona(struct store *st, const struct resource *res,
 	return result;
 }
 
+/* ---- regex cost: a small reader of the POSIX ERE grammar ---- */
+
+struct rx {
+	const char *p;
+};
+
+static long rx_alt(struct rx *r);
+
+static long rx_cap(long v)
+{
+	return v > RULES_REGEX_COST_MAX ? RULES_REGEX_COST_MAX + 1 : v;
+}
+
+/* rx_number reads digits (saturating); returns how many were read. */
+static int rx_number(struct rx *r, long *v)
+{
+	int digits = 0;
+
+	*v = 0;
+	while (*r->p >= '0' && *r->p <= '9') {
+		if (*v < 1000000)
+			*v = *v * 10 + (*r->p - '0');
+		r->p++;
+		digits++;
+	}
+	return digits;
+}
+
+/* rx_bound reads "m}", "m,}", "m,n}" or ",n}" after a '{' and returns
+ * how many copies of its operand it makes, or -1 (r unmoved) when the
+ * text is not a bound. */
+static long rx_bound(struct rx *r)
+{
+	struct rx t = *r;
+	long m, n;
+	int dm, dn;
+
+	dm = rx_number(&t, &m);
+	if (*t.p == '}') {
+		if (!dm)
+			return -1;
+		r->p = t.p + 1;
+		return m;
+	}
+	if (*t.p != ',')
+		return -1;
+	t.p++;
+	dn = rx_number(&t, &n);
+	if (*t.p != '}' || (!dm && !dn))
+		return -1;
+	r->p = t.p + 1;
+	if (!dn)
+		return m + 1;   /* m copies and a star */
+	return n > m ? n : m;
+}
+
+static long rx_atom(struct rx *r)
+{
+	long cost;
+
+	switch (*r->p) {
+	case '(':
+		r->p++;
+		cost = 1 + rx_alt(r);
+		if (*r->p == ')')
+			r->p++;
+		return rx_cap(cost);
+	case '[':
+		/* One set, whatever it holds: "[]a]", "[^]a]", "[[:alpha:]]". */
+		r->p++;
+		if (*r->p == '^')
+			r->p++;
+		if (*r->p == ']')
+			r->p++;
+		while (*r->p && *r->p != ']') {
+			if (r->p[0] == '[' && (r->p[1] == ':' ||
+			    r->p[1] == '.' || r->p[1] == '=')) {
+				char end = r->p[1];
+
+				r->p += 2;
+				while (*r->p && !(r->p[0] == end &&
+				    r->p[1] == ']'))
+					r->p++;
+				if (*r->p)
+					r->p += 2;
+				continue;
+			}
+			r->p++;
+		}
+		if (*r->p)
+			r->p++;
+		return 1;
+	case '\\':
+		r->p += r->p[1] ? 2 : 1;
+		return 1;
+	default:
+		r->p++;
+		return 1;
+	}
+}
+
+static long rx_seq(struct rx *r)
+{
+	long total = 0;
+
+	while (*r->p && *r->p != '|' && *r->p != ')') {
+		long cost = rx_atom(r), n;
+
+		for (;;) {
+			if (*r->p == '*' || *r->p == '?') {
+				r->p++;
+				cost += 1;
+			} else if (*r->p == '+') {
+				r->p++;
+				cost = cost * 2 + 1;
+			} else if (*r->p == '{') {
+				r->p++;
+				n = rx_bound(r);
+				if (n < 0) {
+					r->p--;  /* a literal '{': next atom */
+					break;
+				}
+				cost = cost * (n > 1 ? n : 1) + 1;
+			} else {
+				break;
+			}
+			cost = rx_cap(cost);
+		}
+		total = rx_cap(total + cost);
+	}
+	return total;
+}
+
+static long rx_alt(struct rx *r)
+{
+	long total = rx_seq(r);
+
+	while (*r->p == '|') {
+		r->p++;
+		total = rx_cap(total + 1 + rx_seq(r));
+	}
+	return total;
+}
+
+long rules_regex_cost(const char *pattern)
+{
+	struct rx r = { pattern };
+	long total = 0;
+
+	for (;;) {
+		total = rx_cap(total + rx_alt(&r));
+		if (!*r.p)
+			break;
+		r.p++;  /* an unmatched ')' */
+	}
+	return total;
+}
+
+/* ---- keyword sets ---- */
+
+static int check_regex(json_t *rule, size_t i, struct ferr *err)
+{
+	const char *pattern = json_string_value(json_object_get(rule,
+		"pattern"));
+	int flags = REG_EXTENDED | REG_NOSUB;
+	char path[64], why[256];
+	regex_t re;
+	int rc;
+
+	snprintf(path, sizeof(path), "rules[%zu].pattern", i);
+	if (rules_regex_cost(pattern) > RULES_REGEX_COST_MAX)
+		return ferr_field(err, path, "is too complex: its repetition "
+			"counts expand it past %d elements",
+			RULES_REGEX_COST_MAX);
+	if (!json_is_true(json_object_get(rule, "isCaseSensitive")))
+		flags |= REG_ICASE;
+	rc = regcomp(&re, pattern, flags);
+	if (rc != 0) {
+		regerror(rc, &re, why, sizeof(why));
+		return ferr_field(err, path, "is not a valid regular "
+			"expression (POSIX extended): %s", why);
+	}
+	regfree(&re);
+	return 0;
+}
+
 int validate_keyword_set(struct store *st, const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	json_t *rules = json_object_get(rec, "rules");
-	json_t *rule, *other;
-	size_t i, j;
-	int result = 0;
+	json_t *seen = NULL, *rule;
+	size_t i;
+	int result = -1, bad = 0;
 
 	(void)res;
 	(void)old;
 	if ((long)json_array_size(rules) > st->cfg->max_rules)
 		return ferr_field(err, "rules", "must have at most %ld rules",
 			st->cfg->max_rules);
+	/* Rule ids seen so far -> their index: one pass, not one per pair. */
+	seen = json_object();
+	if (!seen) {
+		ferr_set(err, 500, "internal_error", "Out of memory.");
+		goto out;
+	}
 	json_array_foreach(rules, i, rule) {
 		json_t *id = json_object_get(rule, "id");
 		const char *type = json_string_value(json_object_get(rule,
 			"ruleType"));
-		char path[64];
+		json_t *first;
 
 		if (json_is_null(id) || !id) {
 			char uuid[UTIL_UUID_LEN];
 
-			if (util_uuid_new(uuid))
-				return ferr_set(err, 500, "internal_error",
+			if (util_uuid_new(uuid)) {
+				ferr_set(err, 500, "internal_error",
 					"Could not make an id.");
+				goto out;
+			}
 			json_object_set_new(rule, "id", json_string(uuid));
 		} else {
-			for (j = 0; j < i; j++) {
-				other = json_array_get(rules, j);
-				if (json_equal(json_object_get(other, "id"),
-				    id)) {
-					snprintf(path, sizeof(path),
-						"rules[%zu].id", i);
-					ferr_field(err, path,
-						"is used by rules[%zu] too", j);
-					result = -1;
-				}
-			}
-		}
-		if (type && strcmp(type, "regex") == 0) {
-			regex_t re;
-			int flags = REG_EXTENDED | REG_NOSUB;
-			int rc;
+			first = json_object_get(seen, json_string_value(id));
+			if (first) {
+				char path[64];
 
-			if (!json_is_true(json_object_get(rule,
-			    "isCaseSensitive")))
-				flags |= REG_ICASE;
-			rc = regcomp(&re, json_string_value(json_object_get(
-				rule, "pattern")), flags);
-			if (rc != 0) {
-				char why[256];
-
-				regerror(rc, &re, why, sizeof(why));
-				snprintf(path, sizeof(path),
-					"rules[%zu].pattern", i);
-				ferr_field(err, path, "is not a valid regular "
-					"expression (POSIX extended): %s", why);
-				result = -1;
+				snprintf(path, sizeof(path), "rules[%zu].id", i);
+				ferr_field(err, path, "is used by rules[%lld] "
+					"too", (long long)json_integer_value(
+					first));
+				bad = 1;
 			} else {
-				regfree(&re);
+				json_object_set_new(seen, json_string_value(id),
+					json_integer((json_int_t)i));
 			}
 		}
+		if (type && strcmp(type, "regex") == 0 &&
+		    check_regex(rule, i, err))
+			bad = 1;
 	}
+	result = bad ? -1 : 0;
+out:
+	json_decref(seen);
 	return result;
 }
 
@@ -153,28 +334,36 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	json_t *members = json_object_get(rec, "members");
-	json_t *m;
-	size_t i, j;
+	json_t *seen, *m, *first;
+	size_t i;
 	int result = 0;
 
 	(void)st;
 	(void)res;
 	(void)old;
+	/* proxyId -> index of its first member: one pass over 10,000. */
+	seen = json_object();
+	if (!seen)
+		return ferr_set(err, 500, "internal_error", "Out of memory.");
 	json_array_foreach(members, i, m) {
-		for (j = 0; j < i; j++) {
-			if (json_equal(json_object_get(m, "proxyId"),
-			    json_object_get(json_array_get(members, j),
-			    "proxyId"))) {
-				char path[64];
+		const char *id = json_string_value(json_object_get(m,
+			"proxyId"));
 
-				snprintf(path, sizeof(path),
-					"members[%zu].proxyId", i);
-				ferr_field(err, path, "is already a member "
-					"(members[%zu])", j);
-				result = -1;
-				break;
-			}
+		if (!id)
+			continue;
+		first = json_object_get(seen, id);
+		if (first) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "members[%zu].proxyId", i);
+			ferr_field(err, path, "is already a member "
+				"(members[%lld])",
+				(long long)json_integer_value(first));
+			result = -1;
+			continue;
 		}
+		json_object_set_new(seen, id, json_integer((json_int_t)i));
 	}
+	json_decref(seen);
 	return result;
 }

@@ -295,6 +295,129 @@ class ServerChecks:
                 time.sleep(0.2)
 
 
+SHARED_HOST_CONF = """
+ServerRoot "/etc/apache2"
+PidFile "{state}/apache.pid"
+DefaultRuntimeDir "{state}"
+ErrorLog "{state}/logs/apache-error.log"
+Listen 127.0.0.1:{port}
+ServerName 127.0.0.1
+{user}
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so
+ScriptSock "{state}/cgid.sock"
+TypesConfig /etc/mime.types
+<Directory />
+\tAllowOverride None
+\tRequire all denied
+</Directory>
+# What a typical shared host allows in a user's web root.
+DocumentRoot "{state}/public_html"
+<Directory "{state}/public_html">
+\tAllowOverride All
+\tOptions +ExecCGI
+\tAddHandler cgi-script .cgi
+\tRequire all granted
+</Directory>
+"""
+
+
+class SharedHostingTest(unittest.TestCase):
+    """deploy/shared-hosting as the recipe in docs/DEPLOY.md lays it out:
+    .htaccess + CGI wrapper on an Apache that only allows overrides."""
+
+    st = None
+
+    @classmethod
+    def setUpClass(cls):
+        why = apache_missing()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.st = st = Stack(push=False)
+        import tempfile
+        st.state = tempfile.mkdtemp(prefix="fp-shared-")
+        st.port = free_port()
+        st.push_port = free_port()
+        try:
+            pub = os.path.join(st.state, "public_html")
+            os.makedirs(os.path.join(pub, "cgi-bin"))
+            os.makedirs(os.path.join(st.state, "logs"))
+            shutil.copytree(os.path.join(SRC, "deploy", "errors"), os.path.join(pub, "_errors"))
+            shutil.copy2(os.path.join(SRC, "deploy", "shared-hosting", "htaccess"),
+                         os.path.join(pub, ".htaccess"))
+            with open(os.path.join(pub, "index.html"), "w") as f:
+                f.write("<!doctype html><title>flowpush</title>\n")
+            shutil.copy2(os.path.join(st.build, "flowpush.fcgi"), st.state)
+            wrapper = open(os.path.join(SRC, "deploy", "shared-hosting", "flowpush.cgi")).read()
+            wrapper = wrapper.replace("FLOWPUSH_DIR=/home/example/flowpush",
+                                      "FLOWPUSH_DIR=" + st.state)
+            cgi = os.path.join(pub, "cgi-bin", "flowpush.cgi")
+            with open(cgi, "w") as f:
+                f.write(wrapper)
+            os.chmod(cgi, 0o755)
+            st._init_db()
+            if ROOT:
+                uid = pwd.getpwnam("www-data").pw_uid
+                gid = grp.getgrnam("www-data").gr_gid
+                for top, dirs, files in os.walk(st.state):
+                    for n in [top] + [os.path.join(top, x) for x in dirs + files]:
+                        os.chown(n, uid, gid)
+            os.chmod(st.state, 0o755)
+            conf = os.path.join(st.state, "httpd.conf")
+            with open(conf, "w") as f:
+                f.write(SHARED_HOST_CONF.format(state=st.state, port=st.port,
+                                                user="User www-data\nGroup www-data" if ROOT else ""))
+            st._start("apache", [APACHE, "-f", conf, "-D", "FOREGROUND"])
+            st._wait("apache", lambda: _tcp_open(st.port))
+        except BaseException:
+            st.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.st is not None:
+            cls.st.stop()
+
+    def test_the_api_answers_through_the_htaccess_and_the_wrapper(self):
+        status, headers, body = self.st.json("GET", "/api/keyword-sets?limit=1")
+        self.assertEqual(status, 200, body)
+        self.assertIn("seq", body)
+        status, _, rec = self.st.json("POST", "/api/keyword-sets",
+                                      {"name": "shared-" + uuid.uuid4().hex[:10]},
+                                      {"Origin": self.st.url})
+        self.assertEqual(status, 201, rec)
+        status, _, got = self.st.json("GET", "/api/keyword-sets/" + rec["id"])
+        self.assertEqual(status, 200, got)
+
+    def test_long_poll_works_without_a_daemon(self):
+        since = current_seq(self.st)
+        _, _, rec = self.st.json("POST", "/api/keyword-sets",
+                                 {"name": "lp-" + uuid.uuid4().hex[:10]})
+        status, _, body = self.st.json(
+            "GET", "/api/changes?since=%d&topics=keyword-sets&wait=5" % since)
+        self.assertEqual(status, 200, body)
+        self.assertIn(rec["id"], [e["id"] for e in body["events"]])
+
+    def test_a_body_over_the_limit_is_a_413_json_error(self):
+        big = b'{"name":"' + b"x" * (self.st.body_limit() + 100) + b'"}'
+        status, headers, body = self.st.json("POST", "/api/keyword-sets", big,
+                                             {"Content-Type": "application/json"})
+        self.assertEqual(status, 413, body)
+        self.assertTrue(headers.get("content-type", "").startswith("application/json"))
+        self.assertEqual(body["error"]["status"], 413)
+
+    def test_the_database_and_config_are_not_served(self):
+        for path in ("/flowpush.db", "/cgi-bin/flowpush.cgi/../../flowpush.conf"):
+            status, _, _ = self.st.request("GET", path)
+            self.assertNotEqual(status, 200, path)
+
+
 def apache_missing(need_fcgid=False):
     if not os.access(APACHE, os.X_OK):
         return "apache2 is not installed"
