@@ -1,12 +1,19 @@
 #!/usr/bin/python3
 """push_bench.py - flowpushd benchmarks on loopback: memory per subscriber, COMMIT-to-receipt latency, CPU per delivery, fan-out rate.
 
-Usage: bench/push_bench.py [--build DIR] [--quick]
+Usage: bench/push_bench.py [--build DIR] [--before DIR] [--quick]
+                           [--scenarios NAME,...] [--repeat N]
 
 Builds bench/push_load.c, starts a fresh flowpushd per scenario on a free
 port with its own database (flowpush init), runs the load client against it
 and prints one JSON line per scenario plus a Markdown table. Every scenario
 is bounded in subscribers, events and seconds and stops by itself.
+
+With --before DIR (another build of flowpushd, e.g. of the previous commit)
+every scenario runs on both daemons back to back, the order alternating
+from one repetition to the next, so that both columns share the machine's
+load of the moment; the table then gives before, after and after/before.
+With --repeat N each figure is the median of N runs.
 """
 
 import argparse
@@ -34,6 +41,16 @@ QUICK = [
     ("latency-500", 250, 250, 50, 100, 30),
     ("fanout-500", 250, 250, 100, 0, 30),
 ]
+# One transport at a time: what a delivery and a subscriber cost on each.
+# Asked for by name with --scenarios.
+EXTRA = [
+    ("trickle-sse-1000", 1000, 0, 200, 100, 60),
+    ("trickle-ws-1000", 0, 1000, 200, 100, 60),
+    ("memory-sse-2000", 2000, 0, 5, 10, 60),
+    ("memory-ws-2000", 0, 2000, 5, 10, 60),
+]
+METRICS = ["kb_per_subscriber", "p50_ms", "p99_ms", "cpu_us_per_delivery",
+           "deliveries_per_s"]
 
 
 def free_port():
@@ -56,6 +73,7 @@ def wait_port(port, proc, timeout=10):
 
 
 def run_one(build, work, loader, name, sse, ws, events, rate, max_s):
+    """One scenario against a fresh daemon of build: the loader's figures."""
     state = tempfile.mkdtemp(prefix="fp-bench-", dir=work)
     db = os.path.join(state, "bench.db")
     bell = os.path.join(state, "bell")
@@ -93,25 +111,37 @@ def run_one(build, work, loader, name, sse, ws, events, rate, max_s):
         shutil.rmtree(state, ignore_errors=True)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.environ.get("FLOWPUSH_BUILD",
-                                                      os.path.join(SRC, "run", "build")))
-    ap.add_argument("--quick", action="store_true", help="small scenarios only")
-    a = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="fp-bench-")
-    loader = os.path.join(work, "push_load")
-    subprocess.run(["cc", "-O2", "-o", loader, os.path.join(SRC, "bench", "push_load.c"),
-                    "-lsqlite3", "-lpthread"], check=True)
-    results = []
-    try:
-        for sc in (QUICK if a.quick else SCENARIOS):
-            res = run_one(a.build, work, loader, *sc)
-            print(json.dumps(res), flush=True)
-            results.append(res)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print()
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def merge(runs):
+    """The median of each figure over repeated runs of one scenario."""
+    out = dict(runs[0])
+    for k in METRICS:
+        out[k] = median([r.get(k, 0) for r in runs])
+    out["deliveries"] = min(r["deliveries"] for r in runs)
+    out["complete"] = all(r["complete"] for r in runs)
+    return out
+
+
+def pick(names, quick):
+    # A name in both lists means the list --quick chose.
+    table = {sc[0]: sc for sc in (SCENARIOS + EXTRA + QUICK if quick
+                                  else QUICK + EXTRA + SCENARIOS)}
+    if not names:
+        return QUICK if quick else SCENARIOS
+    out = []
+    for n in names.split(","):
+        if n not in table:
+            raise SystemExit("unknown scenario %s (known: %s)" % (n, ", ".join(table)))
+        out.append(table[n])
+    return out
+
+
+def print_table(results):
     print("| scenario | subscribers | events | deliveries | KB/subscriber | p50 ms | p99 ms "
           "| CPU µs/delivery | deliveries/s |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -120,6 +150,56 @@ def main():
             r["scenario"], r["subscribers"], r["events"], r["deliveries"], r["expected"],
             r["kb_per_subscriber"], r["p50_ms"], r["p99_ms"], r["cpu_us_per_delivery"],
             r["deliveries_per_s"]))
+
+
+def print_compare(pairs):
+    print("| scenario | figure | before | after | after/before |")
+    print("|---|---|---|---|---|")
+    for before, after in pairs:
+        for k in METRICS:
+            b, a = before.get(k, 0), after.get(k, 0)
+            print("| %s | %s | %.3f | %.3f | %s |" % (
+                after["scenario"], k, b, a, "%.2f" % (a / b) if b else "-"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("FLOWPUSH_BUILD",
+                                                      os.path.join(SRC, "run", "build")))
+    ap.add_argument("--before", help="a second build to compare against")
+    ap.add_argument("--quick", action="store_true", help="small scenarios only")
+    ap.add_argument("--scenarios", help="comma-separated scenario names")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per figure (median)")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="fp-bench-")
+    loader = os.path.join(work, "push_load")
+    subprocess.run(["cc", "-O2", "-o", loader, os.path.join(SRC, "bench", "push_load.c"),
+                    "-lsqlite3", "-lpthread"], check=True)
+    results, pairs = [], []
+    try:
+        for sc in pick(a.scenarios, a.quick):
+            runs = {"before": [], "after": []}
+            for i in range(max(1, a.repeat)):
+                order = [("before", a.before), ("after", a.build)] if a.before else \
+                    [("after", a.build)]
+                if i % 2:
+                    order.reverse()
+                for tag, build in order:
+                    res = run_one(build, work, loader, *sc)
+                    res["build"] = tag
+                    print(json.dumps(res), flush=True)
+                    runs[tag].append(res)
+            after = merge(runs["after"])
+            results.append(after)
+            if a.before:
+                pairs.append((merge(runs["before"]), after))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print_table(results)
+    if pairs:
+        print()
+        print_compare(pairs)
     return 0 if all(r["complete"] for r in results) else 1
 
 

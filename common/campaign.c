@@ -130,13 +130,14 @@ int campaign_validate(struct store *st, const struct resource *res,
 			continue;
 		if (!old) {
 			ferr_field(err, progress[i], "is reported by workers "
-				"while the campaign runs; send 0 or leave it out");
+				"while the campaign runs; send 0 or leave it "
+				"out");
 			return -1;
 		}
 		if (strcmp(status_of(old), "running") != 0)
-			return ferr_set(err, 409, "not_running", "Progress can "
-				"only be reported while the campaign is running "
-				"(it is %s).", status_of(old));
+			return ferr_set(err, 409, "not_running", "Progress "
+				"can only be reported while the campaign is "
+				"running (it is %s).", status_of(old));
 		if (nv < ov) {
 			ferr_field(err, progress[i], "must not decrease "
 				"(it is %lld)", ov);
@@ -216,6 +217,24 @@ int campaign_apply_action(json_t *rec, const char *action, json_t *body,
 		free(list);
 		json_decref(allowed);
 		return -1;
+	}
+	/* Only fail takes a field (errorMessage); a misspelt one must not
+	 * pass unnoticed, as unknown fields nowhere do. */
+	if (json_is_object(body)) {
+		const char *key;
+		json_t *v;
+		int bad = 0;
+
+		json_object_foreach(body, key, v) {
+			if (strcmp(action, "fail") == 0 &&
+			    strcmp(key, "errorMessage") == 0)
+				continue;
+			ferr_field(err, key, "is not a field the %s action "
+				"takes", action);
+			bad = 1;
+		}
+		if (bad)
+			return -1;
 	}
 	if (strcmp(action, "fail") == 0) {
 		json_t *m = body ? json_object_get(body, "errorMessage") : NULL;

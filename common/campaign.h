@@ -33,7 +33,9 @@ void campaign_derive(json_t *rec);
 
 /* campaign_apply_action sets status and its timestamps on rec (a copy of
  * the stored record) for action; now is an RFC 3339 time. body may carry
- * errorMessage for fail. Returns 0, or -1 with 409/400 in err. */
+ * errorMessage for fail, and nothing else. Returns 0, or -1 with 409 (the
+ * state machine forbids it), 404 (unknown action) or 422 (a body field
+ * the action does not take) in err. */
 int campaign_apply_action(json_t *rec, const char *action, json_t *body,
 	const char *now, struct ferr *err);
 

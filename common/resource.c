@@ -115,12 +115,14 @@ static const char *hostport_check(const char *s, int need_port)
 	colon = strchr(s, ':');
 	if (colon && strchr(colon + 1, ':')) {
 		if (need_port)
-			return "must put an IPv6 address in brackets: [v6]:port";
+			return "must put an IPv6 address in brackets: "
+			       "[v6]:port";
 		return ipv6_ok(s, strlen(s)) ? NULL : "is not a valid address";
 	}
 	if (!colon)
 		return need_port ? "must be host:port" :
-			(hostname_ok(s, strlen(s)) ? NULL : "is not a valid host");
+			(hostname_ok(s, strlen(s)) ? NULL :
+			"is not a valid host");
 	if (!hostname_ok(s, (size_t)(colon - s)))
 		return "has an invalid host";
 	if (!port_ok(colon + 1))
@@ -449,7 +451,9 @@ static const struct field http_params[] = {
 };
 
 static const struct field campaign_fields[] = {
-	S("name", FF_REQUIRED, 1, NAME_MAX_CHARS, NULL),
+	{ .name = "name", .type = FT_STRING, .flags = FF_REQUIRED, .min = 1,
+	  .max = NAME_MAX_CHARS, .check = check_no_ctl,
+	  .help = "need not be unique" },
 	S("description", NL, 0, DESC_MAX_CHARS, NULL),
 	{ .name = "campaignType", .type = FT_ENUM,
 	  .flags = FF_REQUIRED | FF_IMMUTABLE | FF_FILTER,

@@ -147,7 +147,8 @@ static long rx_atom(struct rx *r)
 			r->p++;
 		return rx_cap(cost);
 	case '[':
-		/* One set, whatever it holds: "[]a]", "[^]a]", "[[:alpha:]]". */
+		/* One set, whatever it holds: "[]a]", "[^]a]",
+		 * "[[:alpha:]]". */
 		r->p++;
 		if (*r->p == '^')
 			r->p++;
@@ -304,7 +305,8 @@ int validate_keyword_set(struct store *st, const struct resource *res,
 			if (first) {
 				char path[64];
 
-				snprintf(path, sizeof(path), "rules[%zu].id", i);
+				snprintf(path, sizeof(path), "rules[%zu].id",
+					i);
 				ferr_field(err, path, "is used by rules[%lld] "
 					"too", (long long)json_integer_value(
 					first));

@@ -15,11 +15,20 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
 #define SECRET_PREFIX "has"
+/* A value quoted in a message: at most 64 bytes, whole characters only,
+ * so the message stays valid UTF-8. For "%.*s". */
+#define QUOTE(s) (int)validate_utf8_prefix((s), 64), (s)
 
 int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 {
 	st->cfg = cfg;
 	st->db = db_open(cfg, DB_READWRITE, err);
+	if (!st->db && err && err->status == 500) {
+		/* db_open names the file, and has logged it: a client of the
+		 * API must not learn where the server keeps its files. */
+		snprintf(err->message, sizeof(err->message), "The database "
+			"cannot be opened; the server log says why.");
+	}
 	return st->db ? 0 : -1;
 }
 
@@ -203,8 +212,8 @@ static int bind_filter(struct store *st, sqlite3_stmt *stmt, int idx,
 				break;
 		if (!f->choices[i])
 			return ferr_set(err, 400, "bad_filter", "Filter %s "
-				"takes one of its values; '%.64s' is not one.",
-				f->name, value);
+				"takes one of its values; '%.*s' is not one.",
+				f->name, QUOTE(value));
 		/* fall through */
 	default:
 		sqlite3_bind_text(stmt, idx, value, -1, SQLITE_STATIC);
@@ -221,6 +230,7 @@ json_t *store_list(struct store *st, const struct resource *res,
 	size_t nfilters = 0, i;
 	char sql[2048];
 	size_t used;
+	int n;
 	sqlite3_stmt *stmt = NULL;
 	json_t *items = NULL, *out = NULL;
 	int64_t seq = 0;
@@ -247,7 +257,8 @@ json_t *store_list(struct store *st, const struct resource *res,
 		if (strcmp(name, "after") == 0) {
 			if (util_parse_long(value, 1, INT64_MAX, &after)) {
 				ferr_set(err, 400, "bad_cursor", "after must "
-					"be the next value of a previous page.");
+					"be the next value of a previous "
+					"page.");
 				return NULL;
 			}
 			continue;
@@ -255,7 +266,7 @@ json_t *store_list(struct store *st, const struct resource *res,
 		f = validate_field_lookup(res->fields, name, NULL);
 		if (!f || !(f->flags & FF_FILTER)) {
 			ferr_set(err, 400, "bad_query", "%s cannot be filtered "
-				"by '%.64s'.", res->name, name);
+				"by '%.*s'.", res->name, QUOTE(name));
 			return NULL;
 		}
 		if (nfilters == 16) {
@@ -266,14 +277,27 @@ json_t *store_list(struct store *st, const struct resource *res,
 		values[nfilters++] = value;
 	}
 
-	used = (size_t)snprintf(sql, sizeof(sql), "SELECT rk, id, version, "
-		"created_at, updated_at, data, secret FROM %s WHERE rk < ?1",
-		res->table);
-	for (i = 0; i < nfilters; i++)
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+	/* Names come from the resource table only; the values are bound.
+	 * 16 filters of table names fit, but a table that grew a long name
+	 * must fail here rather than run a cut statement. */
+	n = snprintf(sql, sizeof(sql), "SELECT rk, id, version, created_at, "
+		"updated_at, data, secret FROM %s WHERE rk < ?1", res->table);
+	used = n > 0 ? (size_t)n : sizeof(sql);
+	for (i = 0; i < nfilters && used < sizeof(sql); i++) {
+		n = snprintf(sql + used, sizeof(sql) - used,
 			" AND json_extract(data, '$.%s') IS ?%zu",
 			filters[i]->name, i + 3);
-	snprintf(sql + used, sizeof(sql) - used, " ORDER BY rk DESC LIMIT ?2");
+		used = n > 0 ? used + (size_t)n : sizeof(sql);
+	}
+	if (used < sizeof(sql)) {
+		n = snprintf(sql + used, sizeof(sql) - used,
+			" ORDER BY rk DESC LIMIT ?2");
+		used = n > 0 ? used + (size_t)n : sizeof(sql);
+	}
+	if (used >= sizeof(sql)) {
+		ferr_set(err, 500, "internal_error", "The query is too long.");
+		return NULL;
+	}
 
 	if (read_begin(st, err))
 		return NULL;
@@ -828,7 +852,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	campaign_transition("pending", action, &known);
 	if (!known) {
 		ferr_set(err, 404, "unknown_action", "There is no campaign "
-			"action '%.64s'.", action);
+			"action '%.*s'.", QUOTE(action));
 		return NULL;
 	}
 	util_ts_now(now);

@@ -23,7 +23,9 @@ struct store_write {
 	long long if_match;           /* expected version, or -1 for none */
 };
 
-/* store_open opens (and migrates) the database of cfg. Returns 0 or -1. */
+/* store_open opens (and migrates) the database of cfg. Returns 0, or -1
+ * with err set: 503 when busy, else 500 with a message that does not name
+ * the file (db_open logs it). */
 int store_open(struct store *st, const struct config *cfg, struct ferr *err);
 void store_close(struct store *st);
 

@@ -28,6 +28,13 @@ static size_t utf8_cut(const char *s, size_t len)
 	return len - (i - 1) >= need ? len : i - 1;
 }
 
+size_t validate_utf8_prefix(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+
+	return s[len] == '\0' ? len : utf8_cut(s, len);
+}
+
 static void path_push(struct path *p, const char *name, long index,
 	size_t *saved)
 {
@@ -62,8 +69,16 @@ struct vstate {
 	const struct validate_ctx *ctx;
 	struct ferr *err;
 	struct path path;
-	int fatal;  /* a database error: stop */
+	json_t *held;  /* "collection/id" of every reference old holds */
+	int fatal;     /* a database error: stop */
 };
+
+/* held_key writes the key of a reference in vstate.held. */
+static void held_key(const char *collection, const char *id, char *out,
+	size_t size)
+{
+	snprintf(out, size, "%s/%s", collection, id);
+}
 
 size_t validate_utf8_length(const char *s)
 {
@@ -214,6 +229,17 @@ static json_t *check_value(struct vstate *vs, const struct field *f,
 		}
 		if (!f->ref || !vs->ctx || !vs->ctx->exists_cb)
 			return json_incref(v);
+		/* A reference the stored record already holds is kept even
+		 * when its target was deleted since: otherwise every later
+		 * write (a worker's progress report) would fail on it. */
+		if (vs->held) {
+			char key[128];
+
+			held_key(f->ref, json_string_value(v), key,
+				sizeof(key));
+			if (json_object_get(vs->held, key))
+				return json_incref(v);
+		}
 		rc = vs->ctx->exists_cb(vs->ctx->arg, f->ref,
 			json_string_value(v), vs->err);
 		if (rc < 0) {
@@ -501,10 +527,58 @@ set:
 	return out;
 }
 
+static void held_collect(const struct field *fields, json_t *obj,
+	json_t *held);
+
+/* held_collect_value adds the references in v, declared by f. */
+static void held_collect_value(const struct field *f, json_t *v,
+	json_t *held)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	char k[128];
+
+	switch (f->type) {
+	case FT_UUID:
+		if (f->ref && json_is_string(v)) {
+			held_key(f->ref, json_string_value(v), k, sizeof(k));
+			json_object_set_new(held, k, json_true());
+		}
+		break;
+	case FT_OBJECT:
+		if (json_is_object(v))
+			held_collect(f->sub, v, held);
+		break;
+	case FT_ARRAY:
+		json_array_foreach(v, i, item)
+			held_collect_value(f->sub, item, held);
+		break;
+	case FT_MAP:
+		json_object_foreach(v, key, item)
+			held_collect_value(f->sub, item, held);
+		break;
+	default:
+		break;
+	}
+}
+
+static void held_collect(const struct field *fields, json_t *obj,
+	json_t *held)
+{
+	const struct field *f;
+
+	for (f = fields; f->name; f++)
+		if (field_applies(f, obj))
+			held_collect_value(f, json_object_get(obj, f->name),
+				held);
+}
+
 json_t *validate_record(const struct resource *res, json_t *input,
 	json_t *old, const struct validate_ctx *ctx, struct ferr *err)
 {
 	struct vstate vs;
+	json_t *out;
 
 	memset(&vs, 0, sizeof(vs));
 	vs.ctx = ctx;
@@ -514,5 +588,15 @@ json_t *validate_record(const struct resource *res, json_t *input,
 			"The body must be a JSON object.");
 		return NULL;
 	}
-	return check_object(&vs, res->fields, input, old);
+	if (old && ctx && ctx->exists_cb) {
+		vs.held = json_object();
+		if (!vs.held) {
+			ferr_set(err, 500, "internal_error", "Out of memory.");
+			return NULL;
+		}
+		held_collect(res->fields, old, vs.held);
+	}
+	out = check_object(&vs, res->fields, input, old);
+	json_decref(vs.held);
+	return out;
 }

@@ -22,6 +22,8 @@ struct validate_ctx {
  * out (they are type-checked only). Unknown fields, type and range errors,
  * missing required fields and changed immutable fields are collected in
  * err->fields (422). ctx may be NULL (references are then not checked).
+ * A reference that old already holds is not checked again: deleting a
+ * record that others name must not make those others unwritable.
  * Returns NULL on failure.
  */
 json_t *validate_record(const struct resource *res, json_t *input,
@@ -29,6 +31,11 @@ json_t *validate_record(const struct resource *res, json_t *input,
 
 /* validate_utf8_length counts the characters of a valid UTF-8 string. */
 size_t validate_utf8_length(const char *s);
+
+/* validate_utf8_prefix gives how many bytes of the valid UTF-8 string s
+ * to keep to quote at most max bytes of it without cutting a character:
+ * printf("%.*s", (int)validate_utf8_prefix(s, 64), s). */
+size_t validate_utf8_prefix(const char *s, size_t max);
 
 /* validate_field_lookup finds the declaration of name among fields that
  * applies to rec (variants are chosen by their when_field), or NULL. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <jansson.h>
@@ -23,7 +24,11 @@
 #include "util.h"
 #include "wsconn.h"
 
-#define SSE_BLOCK 1024            /* bytes MHD asks the stream for at once */
+/* The response buffer of a stream. Events are written to the socket by
+ * us; libmicrohttpd reads from the stream only what is left when the
+ * server stops, so a small buffer does, and it is allocated (and
+ * zeroed) for every stream. */
+#define SSE_BLOCK 128
 /* Per-connection memory of MHD (request headers, write buffer). MHD
  * touches all of it and keeps it for the life of a stream or upgraded
  * socket, so it is most of a subscriber's cost; requests whose headers
@@ -176,6 +181,72 @@ static void set_sndbuf(struct MHD_Connection *mc)
 
 /* --- SSE ----------------------------------------------------------------- */
 
+/* While we write a stream, only a hang-up matters: what the client
+ * sends is never read (the request is complete), and EPOLLIN would fire
+ * again and again for bytes nobody takes. */
+static const unsigned SSE_MASK = EPOLLRDHUP;
+
+/* sse_hand_back gives the socket back to libmicrohttpd and wakes the
+ * connection; its reader then ends the stream (or fails it, for a killed
+ * one) and the server closes the socket - never we. */
+static void sse_hand_back(struct push *px, struct conn *c)
+{
+	if (c->w.fd >= 0)
+		loop_del(px->loop, &c->w);
+	c->fd = -1;
+	if (c->suspended && c->mc != NULL) {
+		c->suspended = 0;
+		MHD_resume_connection(c->mc);
+		px->mhd_kick = 1;
+	}
+}
+
+static void sse_io_cb(struct loop *loop, int fd, void *data, unsigned events)
+{
+	struct conn *c = data;
+
+	if (c->state == CONN_DEAD)
+		return;
+	/* The peer went away: stop counting it now rather than at the next
+	 * write that fails. */
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		http_sse_kill(c->px, c);
+		return;
+	}
+	if (events & EPOLLOUT)
+		http_sse_flush(c->px, c);
+}
+
+/*
+ * sse_take_over makes the stream ours to write. libmicrohttpd calls the
+ * reader only once the headers have left its buffer, so the socket holds
+ * nothing of its own; it stays suspended from now until the stream ends,
+ * which costs one epoll removal here instead of a resume and a suspend
+ * per event. The response does not use chunked encoding (see route_sse),
+ * so the events go out as they are. Returns 0 or -1.
+ */
+static int sse_take_over(struct push *px, struct conn *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	int one = 1;
+
+	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return -1;
+	if (loop_add(px->loop, &c->w, ci->connect_fd, SSE_MASK, sse_io_cb,
+		c)) {
+		c->w.fd = -1;
+		return -1;
+	}
+	c->fd = ci->connect_fd;
+	/* Events are small and latency matters more than packet count. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	MHD_suspend_connection(c->mc);
+	c->suspended = 1;
+	hub_mark_dirty(px, c);
+	return 0;
+}
+
 static ssize_t sse_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct conn *c = cls;
@@ -184,8 +255,14 @@ static ssize_t sse_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 
 	if (c->state == CONN_DEAD)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	if (c->qn == 0 && !c->live && !c->pending)
-		hub_refill(px, c);
+	if (!c->took_over && !c->ending && !px->stopping) {
+		c->took_over = 1;
+		if (sse_take_over(px, c))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		return 0;
+	}
+	/* The stream is ending. What its socket did not take before the
+	 * server stopped still goes out, through libmicrohttpd. */
 	for (i = 0; i < c->qn && n < max; i++) {
 		struct pbuf *b = c->q[(c->qhead + i) % c->qcap];
 		size_t skip = i == 0 ? c->qoff : 0;
@@ -200,30 +277,48 @@ static ssize_t sse_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 		hub_consumed(px, c, n);
 		return (ssize_t)n;
 	}
-	if (c->ending || px->stopping)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	/* Nothing to send: sleep until hub_flush resumes us. */
-	MHD_suspend_connection(c->mc);
-	c->suspended = 1;
-	return 0;
+	return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static void sse_free_cb(void *cls)
 {
 	struct conn *c = cls;
+	struct push *px = c->px;
 
+	/* The server closes only connections it runs, so the socket has
+	 * left our epoll set already; this is for the day it does not. */
+	if (c->w.fd >= 0)
+		loop_del(px->loop, &c->w);
+	c->fd = -1;
 	c->mc = NULL;
 	c->suspended = 0;
-	hub_remove(c->px, c);
+	c->state = CONN_DEAD;
+	/* Freed after the turn: an event for c's socket may still be
+	 * waiting in this turn's batch. */
+	hub_unlink(px, c);
+	hub_free_later(px, c);
 }
 
-void http_sse_kick(struct push *px, struct conn *c)
+void http_sse_flush(struct push *px, struct conn *c)
 {
-	if (!c->suspended || c->mc == NULL)
+	int rc;
+
+	if (c->state == CONN_DEAD || c->fd < 0)
 		return;
-	c->suspended = 0;
-	MHD_resume_connection(c->mc);
-	px->mhd_kick = 1;
+	rc = hub_send(px, c);
+	if (rc < 0) {
+		http_sse_kill(px, c);
+		return;
+	}
+	if (c->state == CONN_DEAD)
+		return;
+	if (rc > 0) {
+		loop_mod(px->loop, &c->w, SSE_MASK | EPOLLOUT);
+		return;
+	}
+	loop_mod(px->loop, &c->w, SSE_MASK);
+	if (c->ending)
+		sse_hand_back(px, c);
 }
 
 void http_sse_kill(struct push *px, struct conn *c)
@@ -236,15 +331,13 @@ void http_sse_kill(struct push *px, struct conn *c)
 	hub_discard(px, c, 0);
 	if (c->mc == NULL)
 		return;
-	/* A peer that does not read keeps MHD from calling the reader;
-	 * shutting the socket down makes MHD notice and close it. */
+	/* A peer that does not read keeps libmicrohttpd from finishing a
+	 * response it is still sending; shutting the socket down makes it
+	 * notice and close. */
 	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci != NULL)
 		shutdown(ci->connect_fd, SHUT_RDWR);
-	if (c->suspended) {
-		c->suspended = 0;
-		MHD_resume_connection(c->mc);
-	}
+	sse_hand_back(px, c);
 	px->mhd_kick = 1;
 }
 
@@ -322,6 +415,11 @@ static enum MHD_Result route_sse(struct push *px, struct MHD_Connection *mc,
 		hub_conn_free(c);
 		return MHD_NO;
 	}
+	/* No chunked encoding: the stream ends when the connection closes,
+	 * so the events we write to the socket need no framing. The status
+	 * line stays HTTP/1.1 and "Connection: close" is added. */
+	MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+		MHD_RO_END);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 		"text/event-stream; charset=utf-8");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -760,7 +858,7 @@ void http_stop(struct push *px)
 			hub_conn_free(c);
 		} else {
 			c->ending = 1;
-			http_sse_kick(px, c);
+			sse_hand_back(px, c);
 		}
 	}
 	hub_free_deferred(px);

@@ -21,8 +21,10 @@ void http_quiesce(struct push *px);
 /* http_stop resumes every suspended stream and stops the server. */
 void http_stop(struct push *px);
 
-/* http_sse_kick resumes a suspended stream so it sends its queue. */
-void http_sse_kick(struct push *px, struct conn *c);
+/* http_sse_flush writes as much of a stream's queue as its socket takes
+ * (nothing before its headers are out), and ends a stream that is
+ * ending once its queue is empty. */
+void http_sse_flush(struct push *px, struct conn *c);
 
 /* http_sse_kill ends a stream at once (slow consumer, dead peer). */
 void http_sse_kill(struct push *px, struct conn *c);

@@ -2,10 +2,13 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include "hub.h"
 #include "http.h"
 #include "log.h"
@@ -16,6 +19,7 @@
 
 #define HUB_DB_BATCH 256
 #define HUB_SWEEP_MS 250
+#define HUB_IOV_MAX 64
 
 int hub_init(struct push *px)
 {
@@ -170,6 +174,46 @@ void hub_consumed(struct push *px, struct conn *c, size_t n)
 	} else {
 		c->stall_since = util_mono_ms();
 	}
+}
+
+int hub_send(struct push *px, struct conn *c)
+{
+	struct iovec iov[HUB_IOV_MAX];
+	struct msghdr msg;
+	size_t i, cnt, total;
+	ssize_t n;
+
+	while (c->qn > 0) {
+		total = 0;
+		cnt = c->qn < HUB_IOV_MAX ? c->qn : HUB_IOV_MAX;
+		for (i = 0; i < cnt; i++) {
+			struct pbuf *b = c->q[(c->qhead + i) % c->qcap];
+			size_t skip = i == 0 ? c->qoff : 0;
+
+			iov[i].iov_base = b->data + skip;
+			iov[i].iov_len = b->len - skip;
+			total += iov[i].iov_len;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = cnt;
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 1;
+			return -1;
+		}
+		hub_consumed(px, c, (size_t)n);
+		/* A short write means the socket is full: asking again at
+		 * once would only earn an EAGAIN. */
+		if ((size_t)n < total)
+			return 1;
+		if (c->qn == 0 && !c->live && c->state == CONN_OPEN)
+			hub_refill(px, c);
+	}
+	return 0;
 }
 
 void hub_discard(struct push *px, struct conn *c, int keep_partial)
@@ -440,7 +484,7 @@ void hub_flush(struct push *px)
 		if (c->kind == CONN_WS)
 			wsconn_flush(px, c);
 		else
-			http_sse_kick(px, c);
+			http_sse_flush(px, c);
 	}
 }
 

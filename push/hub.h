@@ -58,6 +58,15 @@ int hub_enqueue_force(struct push *px, struct conn *c, struct pbuf *b);
 /* hub_consumed records that n bytes from the head of c's queue left. */
 void hub_consumed(struct push *px, struct conn *c, size_t n);
 
+/*
+ * hub_send writes as much of c's queue to c->fd as the kernel takes, the
+ * queued buffers as one iovec per sendmsg (the shared bytes are never
+ * copied), refilling a subscriber that is catching up as its queue
+ * empties. Returns 0 when the queue is empty, 1 when bytes remain (the
+ * socket is full: wait for EPOLLOUT), -1 when the socket failed.
+ */
+int hub_send(struct push *px, struct conn *c);
+
 /* hub_discard empties c's queue; with keep_partial a buffer already
  * partly sent stays, so a frame is never cut in the middle. */
 void hub_discard(struct push *px, struct conn *c, int keep_partial);

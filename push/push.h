@@ -69,14 +69,20 @@ struct conn {
 	int dirty;
 	struct conn *fnext;        /* free-after-turn list */
 
+	/* The socket we write the queue to: an upgraded WebSocket's, or an
+	 * SSE stream's once its headers are out (borrowed: libmicrohttpd
+	 * keeps the connection suspended meanwhile and closes it at the
+	 * end). -1 while we may not write. */
+	int fd;
+	struct loop_watch w;
+
 	/* SSE */
 	struct MHD_Connection *mc;
-	int suspended;
+	int suspended;             /* libmicrohttpd leaves it alone */
+	int took_over;             /* fd was ours; MHD only ends it now */
 	int ending;                /* end the stream once drained */
 
 	/* WebSocket */
-	int fd;
-	struct loop_watch w;
 	struct MHD_UpgradeResponseHandle *urh;
 	struct ws_parser parser;
 	int close_after_flush;     /* close TCP once the queue is empty */

@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <microhttpd.h>
 #include "hub.h"
 #include "log.h"
@@ -17,7 +16,6 @@
 
 #define WS_READ_CHUNK 16384
 #define WS_READS_PER_TURN 4  /* so one chatty client cannot hog the loop */
-#define WS_IOV_MAX 64
 
 static const unsigned WS_MASK_IN = EPOLLIN | EPOLLRDHUP;
 
@@ -155,45 +153,18 @@ fail:
 
 void wsconn_flush(struct push *px, struct conn *c)
 {
-	struct iovec iov[WS_IOV_MAX];
-	struct msghdr msg;
-	size_t i, cnt, total;
-	ssize_t n;
+	int rc;
 
 	if (c->state == CONN_DEAD || c->fd < 0)
 		return;
-	while (c->qn > 0) {
-		total = 0;
-		cnt = c->qn < WS_IOV_MAX ? c->qn : WS_IOV_MAX;
-		for (i = 0; i < cnt; i++) {
-			struct pbuf *b = c->q[(c->qhead + i) % c->qcap];
-			size_t skip = i == 0 ? c->qoff : 0;
-
-			iov[i].iov_base = b->data + skip;
-			iov[i].iov_len = b->len - skip;
-			total += iov[i].iov_len;
-		}
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = cnt;
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			wsconn_kill(px, c);
-			return;
-		}
-		hub_consumed(px, c, (size_t)n);
-		if ((size_t)n < total)
-			break;
-		if (c->qn == 0 && !c->live && c->state == CONN_OPEN)
-			hub_refill(px, c);
+	rc = hub_send(px, c);
+	if (rc < 0) {
+		wsconn_kill(px, c);
+		return;
 	}
 	if (c->state == CONN_DEAD)
 		return;
-	if (c->qn > 0) {
+	if (rc > 0) {
 		loop_mod(px->loop, &c->w, WS_MASK_IN | EPOLLOUT);
 		return;
 	}

@@ -16,9 +16,11 @@ import socket
 import sqlite3
 import sys
 import time
-import unittest
 import urllib.parse
 
+# The harness sits next to this file; importing it must not leave byte
+# code in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cgi_harness import (CgiTestCase, FORM, UUID0, main)  # noqa: E402
 
@@ -943,6 +945,13 @@ class Campaigns(Fixtures):
         self.assertEqual(a.json()["status"], "queued")
         self.assertIsNone(a.json()["errorMessage"])
 
+    def test_unknown_field_in_an_action_body_is_422(self):
+        c = self.campaign_in("running")
+        before = self.site.snapshot()
+        a = self.action(c["id"], "fail", {"errorMesage": "typo"})
+        self.assertInvalid(a, "errorMesage")
+        self.assertUnchanged(before)
+
     def test_forbidden_transition_changes_nothing(self):
         c = self.create("campaigns", gen_campaign())
         before = self.site.snapshot()
@@ -1031,6 +1040,19 @@ class Progress(Fixtures):
         c = self.running(10)
         a = self.progress(c, 1, 1, 0, progressPercentage=99)
         self.assertEqual(a.json()["progressPercentage"], 10)
+
+    def test_deleting_a_persona_a_running_campaign_uses_keeps_progress_open(
+            self):
+        self.make_refs()
+        rec = self.dns_campaign()
+        rec["totalItems"] = 10
+        c = self.create("campaigns", rec)
+        for act in ("start", "run"):
+            self.assertEqual(self.action(c["id"], act).status, 200)
+        self.assertEqual(self.delete("personas", self.dns["id"]).status, 204)
+        a = self.progress(c, 4, 4, 0)
+        self.assertEqual(a.status, 200, a)
+        self.assertEqual(a.json()["processedItems"], 4)
 
     def test_progress_on_create_is_refused(self):
         rec = gen_campaign()
@@ -1289,8 +1311,11 @@ class BadInput(Fixtures):
         s = SQL_TEXT
         bodies = {
             "personas": dict(http_persona(s, userAgent=s,
-                                          headers={"X-S": s},
-                                          tlsClientHello={"ja3": s}),
+                                          headers={"X-'%": s},
+                                          headerOrder=["X-'%"],
+                                          tlsClientHello={
+                                              "ja3": s,
+                                              "cipherSuites": [s]}),
                              description=s),
             "keyword-sets": keyword_set(s, description=s, rules=[
                 rule(s, category=s)]),
@@ -1301,7 +1326,10 @@ class BadInput(Fixtures):
                                            constantString="';--"),
                               description=s),
         }
-        for coll, body in bodies.items():
+        bodies["campaigns/http"] = dict(self.http_campaign(
+            adHocKeywords=[s]), name=s)
+        for key, body in bodies.items():
+            coll = key.split("/")[0]
             rec = self.create(coll, body)
             got = self.get(coll, rec["id"])
             body.pop("password", None)
@@ -1387,7 +1415,7 @@ class Writes(Fixtures):
         self.req("POST", "/api/personas", dns_persona("", ))
         self.assertUnchanged(before)
 
-    def test_write_while_another_writer_holds_the_lock_is_503_and_changes_nothing(
+    def test_write_while_another_holds_the_lock_is_503_and_changes_nothing(
             self):
         before = self.site.snapshot()
         con = sqlite3.connect(self.site.db, isolation_level=None)
@@ -1441,6 +1469,21 @@ class Writes(Fixtures):
             self.assertNotIn(secret, r["raw"] or "", r)
         a = self.req("GET", "/api/changes?since=0&limit=1000")
         self.assertNotIn(secret.encode(), a.body)
+
+    def test_database_that_cannot_be_opened_is_500_without_naming_files(
+            self):
+        a = self.req("GET", "/api/personas", settings={
+            "database": "/nonexistent-fp-dir/private-name.db"})
+        err = self.assertError(a, 500)
+        self.assertNotIn("private-name", err["message"])
+        self.assertNotIn(b"/nonexistent-fp-dir", a.body)
+
+    def test_bad_filter_value_is_quoted_in_whole_characters(self):
+        a = self.req("GET", "/api/proxies?protocol=" +
+                     urllib.parse.quote("é" * 100))
+        err = self.assertError(a, 400)
+        self.assertIn("protocol", err["message"])
+        self.assertIn("éééé", err["message"])
 
     def test_errors_never_carry_sqlite_text(self):
         # a unique clash reaches the database's own unique index path too

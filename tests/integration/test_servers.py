@@ -25,7 +25,8 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import SRC, Stack, StackError, _tcp_open, _unix_open, free_port, run_unittest_main  # noqa: E402
+from stack import (SRC, Stack, StackError, _live_stacks, _tcp_open, _unix_open,  # noqa: E402
+                   free_port, run_unittest_main)
 
 try:
     import websockets
@@ -75,6 +76,7 @@ class ServerStack(Stack):
             f.write("<!doctype html><title>flowpush</title>\n")
         self.port = free_port()
         self.push_port = free_port()
+        _live_stacks.append(self)
         try:
             self._init_db()
             if ROOT and self.server == "apache":
@@ -344,6 +346,7 @@ class SharedHostingTest(unittest.TestCase):
         st.state = tempfile.mkdtemp(prefix="fp-shared-")
         st.port = free_port()
         st.push_port = free_port()
+        _live_stacks.append(st)
         try:
             pub = os.path.join(st.state, "public_html")
             os.makedirs(os.path.join(pub, "cgi-bin"))
@@ -354,7 +357,12 @@ class SharedHostingTest(unittest.TestCase):
             with open(os.path.join(pub, "index.html"), "w") as f:
                 f.write("<!doctype html><title>flowpush</title>\n")
             shutil.copy2(os.path.join(st.build, "flowpush.fcgi"), st.state)
-            wrapper = open(os.path.join(SRC, "deploy", "shared-hosting", "flowpush.cgi")).read()
+            with open(os.path.join(SRC, "deploy", "shared-hosting", "flowpush.cgi")) as f:
+                wrapper = f.read()
+            # Files that must never be served, should they land here.
+            for name in ("stray.db", "stray.conf"):
+                with open(os.path.join(pub, name), "w") as f:
+                    f.write("secret = not-for-the-web\n")
             wrapper = wrapper.replace("FLOWPUSH_DIR=/home/example/flowpush",
                                       "FLOWPUSH_DIR=" + st.state)
             cgi = os.path.join(pub, "cgi-bin", "flowpush.cgi")
@@ -412,10 +420,11 @@ class SharedHostingTest(unittest.TestCase):
         self.assertTrue(headers.get("content-type", "").startswith("application/json"))
         self.assertEqual(body["error"]["status"], 413)
 
-    def test_the_database_and_config_are_not_served(self):
-        for path in ("/flowpush.db", "/cgi-bin/flowpush.cgi/../../flowpush.conf"):
-            status, _, _ = self.st.request("GET", path)
-            self.assertNotEqual(status, 200, path)
+    def test_database_and_config_files_in_the_web_root_are_not_served(self):
+        for path in ("/stray.db", "/stray.conf"):
+            status, _, body = self.st.request("GET", path)
+            self.assertEqual(status, 403, path)
+            self.assertNotIn(b"not-for-the-web", body)
 
 
 def apache_missing(need_fcgid=False):

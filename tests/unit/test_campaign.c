@@ -101,6 +101,32 @@ static void campaign_apply_action__forbidden__is_409_listing_allowed(void **s)
 	(void)s;
 }
 
+static void campaign_apply_action__unknown_body_field__is_422(void **s)
+{
+	json_t *rec = json_pack("{ss}", "status", "running");
+	json_t *typo = json_pack("{ss}", "errorMesage", "disk full");
+	json_t *msg = json_pack("{ss}", "errorMessage", "disk full");
+	struct ferr err;
+
+	ferr_init(&err);
+	assert_int_equal(campaign_apply_action(rec, "fail", typo,
+		"2026-01-01T00:00:00.000Z", &err), -1);
+	assert_int_equal(err.status, 422);
+	assert_non_null(json_object_get(err.fields, "errorMesage"));
+	ferr_release(&err);
+	/* errorMessage belongs to fail only */
+	assert_int_equal(campaign_apply_action(rec, "pause", msg,
+		"2026-01-01T00:00:00.000Z", &err), -1);
+	assert_int_equal(err.status, 422);
+	assert_string_equal(json_string_value(json_object_get(rec, "status")),
+		"running");
+	ferr_release(&err);
+	json_decref(msg);
+	json_decref(typo);
+	json_decref(rec);
+	(void)s;
+}
+
 static void campaign_derive__percentage__rounds_down_to_tenths(void **s)
 {
 	json_t *rec = json_pack("{sssisi}", "status", "running", "totalItems",
@@ -125,6 +151,8 @@ int main(void)
 		cmocka_unit_test(campaign_apply_action__fail__records_message),
 		cmocka_unit_test(
 		campaign_apply_action__forbidden__is_409_listing_allowed),
+		cmocka_unit_test(
+		campaign_apply_action__unknown_body_field__is_422),
 		cmocka_unit_test(
 		campaign_derive__percentage__rounds_down_to_tenths),
 	};

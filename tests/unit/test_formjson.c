@@ -112,6 +112,26 @@ static void form_to_json__unknown_field__is_422(void **s)
 	(void)s;
 }
 
+static void form_to_json__non_finite_number__is_422(void **s)
+{
+	static const char *const bad[] = { "nan", "inf", "-infinity",
+		"1e999", NULL };
+	char body[128];
+	size_t i;
+	int status;
+
+	for (i = 0; bad[i]; i++) {
+		snprintf(body, sizeof(body), "personaType=dns&configDetails."
+			"rateLimitDps=%s", bad[i]);
+		assert_null(convert("personas", body, &status));
+		assert_int_equal(status, 422);
+	}
+	expect("personas", "personaType=dns&configDetails.rateLimitDps=2.5",
+		"{\"configDetails\":{\"rateLimitDps\":2.5},"
+		"\"personaType\":\"dns\"}");
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +146,7 @@ int main(void)
 		cmocka_unit_test(
 		form_to_json__type_picks_variant_whatever_the_order),
 		cmocka_unit_test(form_to_json__unknown_field__is_422),
+		cmocka_unit_test(form_to_json__non_finite_number__is_422),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -362,6 +362,82 @@ static void store_changes__each_write_once_in_order(void **state)
 	json_decref(rec);
 }
 
+static void store_create__regex_expanding_too_far__is_422(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *b = parse("{\"name\":\"k\",\"rules\":[{\"pattern\":"
+		"\"(.{1,32767})\",\"ruleType\":\"regex\"}]}");
+
+	assert_null(store_create(&fx->st, resource_find("keyword-sets"), b,
+		&anon, &fx->err));
+	assert_int_equal(fx->err.status, 422);
+	assert_non_null(json_object_get(fx->err.fields, "rules[0].pattern"));
+	json_decref(b);
+}
+
+static void store_patch__reference_deleted_since__is_kept(void **state)
+{
+	struct fixture *fx = *state;
+	const struct resource *camps = resource_find("campaigns");
+	json_t *src = create(fx, "campaigns", "{\"name\":\"s\","
+		"\"campaignType\":\"domain_generation\","
+		"\"domainGenerationParams\":{\"patternType\":\"prefix\","
+		"\"variableLength\":3,\"characterSet\":\"abc\","
+		"\"tld\":\"com\"}}");
+	json_t *per = create(fx, "personas", "{\"name\":\"a\","
+		"\"personaType\":\"dns\",\"configDetails\":{\"resolvers\":"
+		"[\"1.1.1.1\"]}}");
+	json_t *c, *p, *out;
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"name\":\"v\",\"totalItems\":9,"
+		"\"campaignType\":\"dns_validation\",\"dnsValidationParams\":"
+		"{\"sourceCampaignId\":\"%s\",\"personaIds\":[\"%s\"]}}",
+		str(src, "id"), str(per, "id"));
+	c = create(fx, "campaigns", body);
+	assert_int_equal(store_delete(&fx->st, resource_find("personas"),
+		str(per, "id"), &anon, &fx->err), 0);
+	/* A change that keeps the reference still goes through ... */
+	p = parse("{\"description\":\"after\"}");
+	out = store_patch(&fx->st, camps, str(c, "id"), p, &anon, &fx->err);
+	assert_non_null(out);
+	json_decref(out);
+	json_decref(p);
+	/* ... but a new reference must name a record that exists. */
+	snprintf(body, sizeof(body), "{\"dnsValidationParams\":{"
+		"\"personaIds\":[\"%s\",\"00000000-0000-4000-8000-"
+		"000000000000\"]}}", str(per, "id"));
+	p = parse(body);
+	assert_null(store_patch(&fx->st, camps, str(c, "id"), p, &anon,
+		&fx->err));
+	assert_int_equal(fx->err.status, 422);
+	assert_non_null(json_object_get(fx->err.fields,
+		"dnsValidationParams.personaIds[1]"));
+	json_decref(p);
+	json_decref(c);
+	json_decref(per);
+	json_decref(src);
+}
+
+static void store_open__unopenable_file__keeps_the_path_private(void **s)
+{
+	struct config cfg;
+	struct store st;
+	struct ferr err;
+
+	ferr_init(&err);
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(config_load(&cfg, "/dev/null", &err), 0);
+	free(cfg.database);
+	cfg.database = strdup("/nonexistent-fp-dir/secret-place.db");
+	assert_int_equal(store_open(&st, &cfg, &err), -1);
+	assert_int_equal(err.status, 500);
+	assert_null(strstr(err.message, "secret-place"));
+	ferr_release(&err);
+	config_release(&cfg);
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +455,10 @@ int main(void)
 		T(store_patch__progress_outside_running__is_409),
 		T(store_list__pages_newest_first_with_seq),
 		T(store_changes__each_write_once_in_order),
+		T(store_create__regex_expanding_too_far__is_422),
+		T(store_patch__reference_deleted_since__is_kept),
+		cmocka_unit_test(
+		store_open__unopenable_file__keeps_the_path_private),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

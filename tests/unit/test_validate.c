@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "rules.h"
 #include "validate.h"
 
 /* check validates body as a record of coll; returns the error status (0
@@ -128,6 +129,106 @@ static void validate__read_only_fields__are_ignored(void **s)
 	(void)s;
 }
 
+static void validate__header_names__are_checked_as_map_keys(void **s)
+{
+	assert_int_equal(check("personas", "{\"name\":\"a\",\"personaType\":"
+		"\"http\",\"configDetails\":{\"userAgent\":\"UA\","
+		"\"headers\":{\"X-Ok\":\"1\"}}}", NULL), 0);
+	assert_int_equal(check("personas", "{\"name\":\"a\",\"personaType\":"
+		"\"http\",\"configDetails\":{\"userAgent\":\"UA\","
+		"\"headers\":{\"X-A\\r\\nX-B\":\"1\"}}}",
+		"configDetails.headers.X-A\r\nX-B"), 422);
+	(void)s;
+}
+
+static void validate__user_agent_with_line_break__is_refused(void **s)
+{
+	assert_int_equal(check("personas", "{\"name\":\"a\",\"personaType\":"
+		"\"http\",\"configDetails\":{\"userAgent\":\"UA\\r\\nX: 1\"}}",
+		"configDetails.userAgent"), 422);
+	(void)s;
+}
+
+static void validate__long_unknown_key__is_named_whole_characters(void **s)
+{
+	char body[2048];
+	size_t i, n = 0;
+	json_t *in;
+	struct ferr err;
+	const char *key;
+	json_t *v;
+
+	n += (size_t)snprintf(body, sizeof(body), "{\"name\":\"k\",\"");
+	for (i = 0; i < 300; i++) {
+		memcpy(body + n, "\xc3\xa9", 2);
+		n += 2;
+	}
+	snprintf(body + n, sizeof(body) - n, "\":1}");
+	in = json_loads(body, 0, NULL);
+	assert_non_null(in);
+	ferr_init(&err);
+	assert_null(validate_record(resource_find("keyword-sets"), in, NULL,
+		NULL, &err));
+	assert_int_equal(err.status, 422);
+	/* The path was cut, but on a character: the field is still named. */
+	assert_int_equal(json_object_size(err.fields), 1);
+	json_object_foreach(err.fields, key, v)
+		assert_true(strlen(key) > 200 && strlen(key) % 2 == 0);
+	ferr_release(&err);
+	json_decref(in);
+	(void)s;
+}
+
+static void validate_utf8_prefix__never_cuts_a_character(void **s)
+{
+	/* "a" then a two-byte and a four-byte character */
+	static const char mix[] = "a\xc3\xa9\xf0\x9f\x9a\x80";
+
+	assert_int_equal(validate_utf8_prefix("abc", 64), 3);
+	assert_int_equal(validate_utf8_prefix("abcdef", 4), 4);
+	assert_int_equal(validate_utf8_prefix(mix, 2), 1);
+	assert_int_equal(validate_utf8_prefix(mix, 3), 3);
+	assert_int_equal(validate_utf8_prefix(mix, 6), 3);
+	assert_int_equal(validate_utf8_prefix(mix, 7), 7);
+	(void)s;
+}
+
+static void rules_regex_cost__plain_patterns__are_cheap(void **s)
+{
+	assert_true(rules_regex_cost("buy now") <= 10);
+	assert_true(rules_regex_cost("^(buy|sell)[[:space:]]+now{1,3}$") < 40);
+	assert_true(rules_regex_cost("[]a]{1,1000}") <= RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("x{1,1000}") <= RULES_REGEX_COST_MAX);
+	(void)s;
+}
+
+static void rules_regex_cost__repetition_counts__multiply(void **s)
+{
+	assert_true(rules_regex_cost("(.{1,32767})") > RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("x{1,2000}") > RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("((a{1,100}){1,100}){1,100}") >
+		RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("(.{0,10}){0,1000}") >
+		RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("a{2000,}") > RULES_REGEX_COST_MAX);
+	assert_true(rules_regex_cost("a{,2000}") > RULES_REGEX_COST_MAX);
+	/* the cap holds however far the pattern goes */
+	assert_int_equal(rules_regex_cost("(((x{30000}){30000}){30000})"),
+		RULES_REGEX_COST_MAX + 1);
+	(void)s;
+}
+
+static void rules_regex_cost__malformed_patterns__do_not_crash(void **s)
+{
+	static const char *const bad[] = { "(", ")", "[", "[[:", "a{",
+		"a{1", "a{1,", "\\", "((((", "))))", "[^", "{}", "a{,}", NULL };
+	size_t i;
+
+	for (i = 0; bad[i]; i++)
+		assert_true(rules_regex_cost(bad[i]) >= 0);
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +241,17 @@ int main(void)
 		validate__campaign_params__only_the_matching_block),
 		cmocka_unit_test(validate__wrong_types__are_named),
 		cmocka_unit_test(validate__read_only_fields__are_ignored),
+		cmocka_unit_test(
+		validate__header_names__are_checked_as_map_keys),
+		cmocka_unit_test(
+		validate__user_agent_with_line_break__is_refused),
+		cmocka_unit_test(
+		validate__long_unknown_key__is_named_whole_characters),
+		cmocka_unit_test(validate_utf8_prefix__never_cuts_a_character),
+		cmocka_unit_test(rules_regex_cost__plain_patterns__are_cheap),
+		cmocka_unit_test(rules_regex_cost__repetition_counts__multiply),
+		cmocka_unit_test(
+		rules_regex_cost__malformed_patterns__do_not_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
