@@ -316,8 +316,14 @@ static int body_read(struct request *rq, const struct request_io *io,
 	long got;
 	int result = -1;
 
-	if (rq->content_length < 0 && !io->body_to_eof)
+	if (rq->content_length < 0 && !io->body_to_eof) {
+		/* CGI gives no end of the body but its length: a typed body
+		 * without one cannot be read, and silence would lose it. */
+		if (rq->content_type)
+			return ferr_set(err, 411, "length_required",
+				"A request body needs a Content-Length.");
 		return 0;
+	}
 	if (rq->content_length > limit) {
 		ferr_set(err, 413, "body_too_large",
 			"The request body is larger than %ld bytes.", limit);

@@ -158,6 +158,14 @@ int campaign_validate(struct store *st, const struct resource *res,
 		return ferr_field(err, "processedItems", "must not exceed "
 			"totalItems (%lld)", total);
 
+	params = json_object_get(rec, json_is_object(json_object_get(rec,
+		"dnsValidationParams")) ? "dnsValidationParams" :
+		"httpKeywordParams");
+	if (old && json_is_object(params) && json_equal(json_object_get(params,
+	    "sourceCampaignId"), json_object_get(old, "id")))
+		return ferr_field(err, "sourceCampaignId",
+			"must name another campaign, not this one");
+
 	params = json_object_get(rec, "dnsValidationParams");
 	if (json_is_object(params) && check_persona_types(st, params,
 	    "dnsValidationParams", "dns", err))

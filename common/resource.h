@@ -25,6 +25,8 @@ enum field_flags {
 	FF_FILTER    = 1 << 5,  /* usable as ?name=value on list */
 	FF_UNIQUE    = 1 << 6,  /* unique (within unique_with) */
 	FF_PROGRESS  = 1 << 7,  /* counters: change only while running */
+	FF_KEEP      = 1 << 9,  /* left out of a PUT: the stored value stays
+				   (worker- and checker-owned fields) */
 	FF_ONLYWHEN  = 1 << 8,  /* required when the sibling when_field equals
 				   when_value, forbidden otherwise */
 };

@@ -1,5 +1,7 @@
 /* rules.c - the cross-field rules of personas, keyword sets and proxy pools. */
 #include <stdio.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <regex.h>
 
@@ -368,4 +370,26 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
 	}
 	json_decref(seen);
 	return result;
+}
+
+int validate_proxy(struct store *st, const struct resource *res,
+	json_t *rec, json_t *old, struct ferr *err)
+{
+	const char *addr = json_string_value(json_object_get(rec, "address"));
+	char *low;
+	size_t i;
+
+	(void)st;
+	(void)res;
+	(void)old;
+	if (!addr)
+		return 0;
+	low = strdup(addr);
+	if (!low)
+		return ferr_set(err, 500, "internal_error", "Out of memory.");
+	for (i = 0; low[i]; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	json_object_set_new(rec, "address", json_string(low));
+	free(low);
+	return 0;
 }

@@ -31,6 +31,11 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
  */
 long rules_regex_cost(const char *pattern);
 
+/* validate_proxy lowercases the address: host names are case-blind, and
+ * the unique check must see "H:1" and "h:1" as one proxy. */
+int validate_proxy(struct store *st, const struct resource *res,
+	json_t *rec, json_t *old, struct ferr *err);
+
 /* derive_keyword_set sets ruleCount. */
 void derive_keyword_set(json_t *rec);
 

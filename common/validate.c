@@ -473,6 +473,11 @@ static json_t *check_object(struct vstate *vs, const struct field *fields,
 				continue;
 			}
 		}
+		if (!v && old && (f->flags & FF_KEEP) &&
+		    json_object_get(old, f->name)) {
+			nv = json_incref(json_object_get(old, f->name));
+			goto set;
+		}
 		if (!v) {
 			if (f->flags & FF_REQUIRED) {
 				ferr_field(vs->err, vs->path.buf,
