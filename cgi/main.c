@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "api.h"
+#include "util.h"
 #include "response.h"
 
 #define PROGNAME "flowpush.fcgi"
@@ -97,14 +98,44 @@ static const struct request_io cgi_io = {
 	.body_to_eof = 0,
 };
 
+/* A body over the limit is refused (413) before it is read; servers such
+ * as mod_cgid drop the connection, answer and all, when the program exits
+ * with input unread. So read it off, bounded in bytes and in idle time. */
+static void cgi_drain(const struct config *cfg)
+{
+	const char *v = getenv("CONTENT_LENGTH");
+	long long want, total = 0;
+	char buf[16384];
+
+	if (!v || util_parse_long(v, 0, LLONG_MAX, &want) < 0 ||
+		want <= cfg->body_limit)
+		return;
+	if (want > DRAIN_MAX)
+		want = DRAIN_MAX;
+	while (total < want) {
+		struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+		ssize_t r;
+
+		if (poll(&p, 1, 2000) <= 0)
+			break;
+		r = read(STDIN_FILENO, buf, sizeof buf);
+		if (r <= 0)
+			break;
+		total += r;
+	}
+}
+
 static int run_cgi(const struct config *cfg)
 {
 	struct api_env env;
+	int result;
 
 	api_env_init(&env, cfg, NULL);
 	api_serve(&env, &cgi_io);
 	api_env_release(&env);
-	return fflush(stdout) == 0 ? 0 : 1;
+	result = fflush(stdout) == 0 ? 0 : 1;
+	cgi_drain(cfg);
+	return result;
 }
 
 /* --- FastCGI: a pool of workers sharing the listening socket on fd 0 --- */
