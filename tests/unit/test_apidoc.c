@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "apidoc.h"
+#include "config.h"
 
 static char *slurp(FILE *f, size_t *n)
 {
@@ -64,12 +65,38 @@ static void apidoc__every_collection__has_a_section(void **s)
 	(void)s;
 }
 
+static void readme__configuration_table__lists_every_key(void **s)
+{
+	FILE *f = fopen(SRCDIR "/README.md", "r");
+	const struct config_key *k;
+	char *buf;
+	size_t len;
+
+	assert_non_null(f);
+	buf = slurp(f, &len);
+	fclose(f);
+	buf = realloc(buf, len + 1);
+	buf[len] = '\0';
+	for (k = config_keys; k->name; k++) {
+		char row[96];
+
+		snprintf(row, sizeof(row), "| `%s` |", k->name);
+		if (!strstr(buf, row))
+			fail_msg("README.md's configuration table lacks %s",
+				k->name);
+	}
+	free(buf);
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		apidoc__committed_file__matches_the_resource_table),
 		cmocka_unit_test(apidoc__every_collection__has_a_section),
+		cmocka_unit_test(
+		readme__configuration_table__lists_every_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
