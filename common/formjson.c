@@ -134,6 +134,46 @@ static void compact(json_t *v)
 	}
 }
 
+/* blank_item is true for a form row left empty: every required text or
+ * id field of the item is missing or "". Such rows are the spare rows of
+ * an editor, not records. */
+static int blank_item(const struct field *fields, json_t *item)
+{
+	const struct field *f;
+	int required = 0;
+
+	for (f = fields; f->name; f++) {
+		json_t *v;
+
+		if (!(f->flags & FF_REQUIRED) ||
+		    (f->type != FT_STRING && f->type != FT_UUID))
+			continue;
+		required = 1;
+		v = json_object_get(item, f->name);
+		if (json_is_string(v) && json_string_value(v)[0] != '\0')
+			return 0;
+	}
+	return required;
+}
+
+/* drop_blank_rows removes blank rows from the top-level lists of objects. */
+static void drop_blank_rows(const struct resource *res, json_t *out)
+{
+	const struct field *f;
+	size_t i;
+
+	for (f = res->fields; f->name; f++) {
+		json_t *list = json_object_get(out, f->name);
+
+		if (f->type != FT_ARRAY || f->sub->type != FT_OBJECT ||
+		    !json_is_array(list))
+			continue;
+		for (i = json_array_size(list); i-- > 0;)
+			if (blank_item(f->sub->sub, json_array_get(list, i)))
+				json_array_remove(list, i);
+	}
+}
+
 /* place puts one pair into out; -1 with err when it cannot. */
 static int place(const struct resource *res, json_t *out, const char *name,
 	const char *value, struct ferr *err)
@@ -174,6 +214,12 @@ static int place(const struct resource *res, json_t *out, const char *name,
 				json_object_set_new(cur, f->name, child);
 			}
 			if (segs[i].index < 0) {
+				/* The bare name with an empty value marks the
+				 * list as sent, so a form whose rows were all
+				 * removed sends an empty list, not nothing. */
+				if (last && f->sub->type == FT_OBJECT &&
+				    (value[0] == '\0' || !strcmp(value, "[]")))
+					return 0;
 				/* A repeated name: one item of a list of
 				 * scalars per pair. */
 				if (!last || f->sub->type == FT_OBJECT)
@@ -283,5 +329,6 @@ json_t *resource_form_to_json(const struct resource *res,
 		return NULL;
 	}
 	compact(out);
+	drop_blank_rows(res, out);
 	return out;
 }

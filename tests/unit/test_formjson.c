@@ -132,6 +132,18 @@ static void form_to_json__non_finite_number__is_422(void **s)
 	(void)s;
 }
 
+static void form_to_json__blank_rows_and_list_marker__give_lists(void **s)
+{
+	expect("keyword-sets", "name=k&rules=&rules[0].pattern=&"
+		"rules[0].ruleType=string",
+		"{\"name\":\"k\",\"rules\":[]}");
+	expect("proxy-pools", "name=p&members=&members[0].proxyId=&"
+		"members[0].weight=1", "{\"members\":[],\"name\":\"p\"}");
+	expect("proxy-pools", "name=p&members=",
+		"{\"members\":[],\"name\":\"p\"}");
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +158,8 @@ int main(void)
 		cmocka_unit_test(
 		form_to_json__type_picks_variant_whatever_the_order),
 		cmocka_unit_test(form_to_json__unknown_field__is_422),
+		cmocka_unit_test(
+		form_to_json__blank_rows_and_list_marker__give_lists),
 		cmocka_unit_test(form_to_json__non_finite_number__is_422),
 	};
 

@@ -18,11 +18,15 @@ function hidden(name, value, form) {
 
 /* memberFields are the hidden fields that restate members as they are. */
 function memberFields(members, form) {
-	return members.flatMap((m, i) => [
+	// "members" = [] first, so a pool whose last member is removed still
+	// sends its (empty) list, with JavaScript (JSON) and without (a form).
+	const marker = h('input', { type: 'hidden', name: 'members', value: '[]',
+		form: form || null, dataset: { type: 'json' } });
+	return [marker, ...members.flatMap((m, i) => [
 		hidden(`members[${i}].proxyId`, m.proxyId, form),
 		hidden(`members[${i}].weight`, m.weight ?? 1, form),
 		hidden(`members[${i}].isActive`, m.isActive !== false, form),
-	]);
+	])];
 }
 
 function proxyLabel(id) {
