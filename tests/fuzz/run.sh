@@ -10,8 +10,10 @@ work=${2:-$(mktemp -d "${TMPDIR:-/tmp}/fp-fuzz.XXXXXX")}
 mkdir -p "$work"
 cc=${FUZZ_CC:-clang}
 if ! command -v "$cc" >/dev/null 2>&1; then
-	echo "fuzz: $cc not found; skipped" >&2
-	exit 0
+	# ./quickstart check installs clang: missing here is a failure, not a
+	# silent pass.
+	echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2
+	exit 1
 fi
 flags="-g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -I$src/common -I$src/push"
 libs="$(pkg-config --cflags --libs jansson nettle sqlite3)"
@@ -24,9 +26,10 @@ $cc $flags -o "$work/fuzz_ws" "$src/tests/fuzz/fuzz_ws.c" $src/push/ws.c \
 	$src/common/utf8.c $libs
 $cc $flags -o "$work/fuzz_req" "$src/tests/fuzz/fuzz_req.c" $pure \
 	$common $libs
+$cc $flags -o "$work/fuzz_form" "$src/tests/fuzz/fuzz_form.c" $common $libs
 
 status=0
-for t in fuzz_ws fuzz_req; do
+for t in fuzz_ws fuzz_req fuzz_form; do
 	mkdir -p "$work/corpus-$t"
 	cp "$src/tests/fuzz/corpus/$t"/* "$work/corpus-$t/" 2>/dev/null || true
 	echo "fuzz: $t for ${secs}s"

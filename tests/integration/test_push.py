@@ -3,10 +3,12 @@
 
 import asyncio
 import base64
+import contextlib
 import http.client
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -138,6 +140,8 @@ class SSEClient:
         return out
 
     def close(self):
+        # The response holds its own reference to the socket.
+        self.resp.close()
         self.conn.close()
 
 
@@ -246,6 +250,37 @@ def metrics():
             name, value = line.rsplit(" ", 1)
             out[name] = int(value)
     return out
+
+
+def wait_for(cond, what, timeout=10):
+    """Polls cond until it holds: for states with no signal of their own
+    (a file written, a counter moved)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def read_file(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
+@contextlib.contextmanager
+def push_env(**env):
+    """flowpushd restarted with FLOWPUSH_ overrides, and as before after."""
+    ST.stop_process("flowpushd")
+    ST.extra_env.update(env)
+    try:
+        ST.start_push()
+        yield ST.procs["flowpushd"]
+    finally:
+        for k in env:
+            ST.extra_env.pop(k, None)
+        restart_push()
 
 
 def restart_push(kill=False):
@@ -402,8 +437,14 @@ class WebSocketTest(unittest.TestCase):
 class FrameTest(unittest.TestCase):
     """Malformed client frames, sent raw to the daemon."""
 
+    def port(self):
+        return ST.push_port
+
+    def raw(self):
+        return RawWS(port=self.port())
+
     def close_code_after(self, b0, payload, **kw):
-        ws = RawWS()
+        ws = self.raw()
         try:
             self.assertEqual(ws.status, 101)
             ws.send_frame(b0, payload, **kw)
@@ -424,7 +465,7 @@ class FrameTest(unittest.TestCase):
         self.assertEqual(self.close_code_after(0x83, b""), 1002)
 
     def test_ping_is_answered_with_same_payload(self):
-        ws = RawWS()
+        ws = self.raw()
         try:
             ws.send_frame(0x89, b"abc")
             while True:
@@ -436,7 +477,7 @@ class FrameTest(unittest.TestCase):
             ws.close()
 
     def test_fragments_with_a_ping_between_are_accepted(self):
-        ws = RawWS()
+        ws = self.raw()
         try:
             ws.send_frame(0x01, b"he")
             ws.send_frame(0x89, b"p")
@@ -448,7 +489,7 @@ class FrameTest(unittest.TestCase):
             ws.close()
 
     def test_client_close_is_echoed_then_tcp_closed(self):
-        ws = RawWS()
+        ws = self.raw()
         try:
             ws.send_frame(0x88, struct.pack(">H", 4001) + b"bye")
             self.assertEqual(ws.recv_close(), 4001)
@@ -457,8 +498,8 @@ class FrameTest(unittest.TestCase):
             ws.close()
 
     def test_garbage_before_the_handshake_does_not_hurt(self):
-        s = socket.create_connection(("127.0.0.1", ST.push_port), timeout=10)
-        half = socket.create_connection(("127.0.0.1", ST.push_port), timeout=10)
+        s = socket.create_connection(("127.0.0.1", self.port()), timeout=10)
+        half = socket.create_connection(("127.0.0.1", self.port()), timeout=10)
         try:
             s.sendall(b"\x00\xff" * 5000 + b"\r\n\r\n")
             half.sendall(b"GET /push/events HTTP/1.1\r\nHost: x\r\n")
@@ -467,6 +508,14 @@ class FrameTest(unittest.TestCase):
         finally:
             s.close()
             half.close()
+
+
+class FrameThroughNginxTest(FrameTest):
+    """The same frames through nginx, the way browsers reach the daemon:
+    the proxy passes the raw bytes on and the close frame back."""
+
+    def port(self):
+        return ST.port
 
 
 class ResetTest(unittest.TestCase):
@@ -613,6 +662,72 @@ class SlowConsumerTest(unittest.TestCase):
             restart_push()
 
 
+    def drop_close_code(self, n_events):
+        """Opens a WebSocket that reads nothing, writes n_events records of
+        16 KB, waits until the daemon drops it, then reads: the close
+        frame the daemon queued behind the partly sent event comes out as
+        the client drains its socket (within the 1 s close wait)."""
+        drops = metrics().get("flowpush_slow_consumer_drops_total", 0)
+        t = token("keyword-sets")
+        ws = RawWS(rcvbuf=4096, path="/push/ws?" + query(token=t, topics="keyword-sets"))
+        statuses = []
+
+        def write():
+            conn = ST.connection()
+            big = "x" * 16000
+            for _ in range(n_events):
+                st, _, _ = ST.json("POST", "/api/keyword-sets",
+                                   {"name": unique("k"), "description": big}, conn=conn)
+                statuses.append(st)
+            conn.close()
+
+        writer = threading.Thread(target=write)
+        try:
+            self.assertEqual(ws.status, 101)
+            writer.start()
+            # The writes go on meanwhile: the drop may come before the
+            # last of them, and the close frame waits only 1 s.
+            wait_for(lambda: metrics().get("flowpush_slow_consumer_drops_total", 0) > drops,
+                     "the client that reads nothing was never dropped", timeout=30)
+            return ws.recv_close()
+        finally:
+            writer.join(60)
+            ws.close()
+            self.assertEqual(statuses, [201] * n_events)
+
+    def test_a_queue_past_the_outbound_cap_closes_with_1008(self):
+        # 30 events of 16 KB fill the socket buffers and pass the 64 KiB
+        # cap; the dispatch timeout is too long to be the reason.
+        with push_env(FLOWPUSH_PUSH_OUTBOUND_CAP="65536",
+                      FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS="60000"):
+            self.assertEqual(self.drop_close_code(30), 1008)
+
+    def test_a_queue_that_stops_moving_closes_with_1013(self):
+        # 30 events of 16 KB stay well under the 1 MiB cap, but the queue
+        # behind the full socket cannot move for 500 ms.
+        with push_env(FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS="500"):
+            self.assertEqual(self.drop_close_code(30), 1013)
+
+
+class LogTest(unittest.TestCase):
+
+    def test_sighup_reopens_a_log_file_that_was_moved_away(self):
+        log = os.path.join(ST.state, "logs", "flowpushd-file.log")
+        moved = log + ".1"
+        with push_env(FLOWPUSH_LOG_FILE=log, FLOWPUSH_LOG_LEVEL="info") as proc:
+            wait_for(lambda: b"listening on" in read_file(log), "nothing logged to the file")
+            os.rename(log, moved)
+            proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: b"log reopened" in read_file(log),
+                     "SIGHUP did not make a new log file")
+            # Lines after the reopen go to the new file only.
+            self.assertEqual(ST.stop_process("flowpushd"), 0)
+        self.assertIn(b"stopped", read_file(log))
+        self.assertNotIn(b"log reopened", read_file(moved))
+        self.assertNotIn(b"stopped", read_file(moved))
+        self.assertIn(b"listening on", read_file(moved))
+
+
 class JournalTest(unittest.TestCase):
 
     def test_unparseable_row_is_skipped_and_counted(self):
@@ -632,6 +747,40 @@ class JournalTest(unittest.TestCase):
             c.close()
         self.assertEqual(got["id"], rec["id"])
         self.assertEqual(metrics()["flowpush_skipped_rows_total"], skipped + 1)
+
+    def test_a_database_replaced_under_the_daemon_resets_its_subscribers(self):
+        create_persona()
+        old_seq = current_seq()
+        t = token("personas")
+        c = SSEClient("/push/events?" + query(token=t, topics="personas"))
+        state = tempfile.mkdtemp(prefix="fp-new-")
+        try:
+            self.assertEqual(c.resp.readline(), b"retry: 3000\n")
+            fresh = os.path.join(state, "fresh.db")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
+            r = subprocess.run([os.path.join(ST.build, "flowpush"), "init", "--database", fresh],
+                               cwd=state, env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertFalse(os.path.exists(fresh + "-wal"))
+            # The API would go on writing to the file it has open, and the
+            # old and the new file share the -wal name: stop the API and
+            # empty the log before the new file takes the name.
+            ST.stop_fcgi()
+            db = sqlite3.connect(ST.database, timeout=10)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.close()
+            os.replace(fresh, ST.database)
+            ST.start_fcgi()
+            m = c.events(1)[0]
+            self.assertEqual(m["event"], "reset")
+            self.assertLess(json.loads(m["data"])["seq"], old_seq)
+            # After the reset the stream follows the new journal.
+            rec = create_persona()
+            got = json.loads(c.events(1)[0]["data"])
+            self.assertEqual(got["id"], rec["id"])
+        finally:
+            c.close()
+            shutil.rmtree(state, ignore_errors=True)
 
     def test_writer_that_cannot_ring_is_seen_by_the_poll(self):
         since = current_seq()
@@ -703,6 +852,17 @@ class HealthTest(unittest.TestCase):
             self.assertIn(k, body["connections"])
         for k in ("lastSeq", "lagSeq", "lagMs", "uptime"):
             self.assertIsInstance(body[k], int)
+
+    def test_a_stream_the_client_closed_stops_being_counted(self):
+        def sse_count():
+            return ST.json("GET", "/push/health")[2]["connections"]["sse"]
+        before = sse_count()
+        c = SSEClient("/push/events?" + query(token=token()), port=ST.push_port)
+        self.assertEqual(c.resp.readline(), b"retry: 3000\n")
+        self.assertEqual(sse_count(), before + 1)
+        c.close()
+        # Seen at once, not at the next heartbeat.
+        wait_for(lambda: sse_count() == before, "the closed stream is still counted", timeout=5)
 
     def test_metrics_name_every_counter(self):
         m = metrics()
