@@ -282,18 +282,26 @@ static int cmd_demo(struct cli *c, struct store *st)
 	return 0;
 }
 
-static int cmd_get(struct cli *c, struct store *st)
+/* print_record prints a record the store returned and frees it; a NULL
+ * record is the store's failure, already described in c->err. */
+static int print_record(json_t *rec)
 {
-	const struct resource *res = c->res;
-	json_t *rec;
 	int result;
 
-	rec = store_get(st, res, c->argv[1], &c->err);
 	if (rec == NULL)
 		return -1;
 	result = print_json(rec, JSON_INDENT(2));
 	json_decref(rec);
 	return result;
+}
+
+static int cmd_get(struct cli *c, struct store *st)
+{
+	const struct resource *res = c->res;
+	json_t *rec;
+
+	rec = store_get(st, res, c->argv[1], &c->err);
+	return print_record(rec);
 }
 
 static int cmd_list(struct cli *c, struct store *st)
@@ -346,18 +354,13 @@ static int cmd_create(struct cli *c, struct store *st)
 	const struct resource *res = c->res;
 	struct store_write w = writer(c);
 	json_t *body, *rec;
-	int result;
 
 	body = read_stdin_json(c);
 	if (body == NULL)
 		return -1;
 	rec = store_create(st, res, body, &w, &c->err);
 	json_decref(body);
-	if (rec == NULL)
-		return -1;
-	result = print_json(rec, JSON_INDENT(2));
-	json_decref(rec);
-	return result;
+	return print_record(rec);
 }
 
 static int cmd_update(struct cli *c, struct store *st)
@@ -365,18 +368,13 @@ static int cmd_update(struct cli *c, struct store *st)
 	const struct resource *res = c->res;
 	struct store_write w = writer(c);
 	json_t *patch, *rec;
-	int result;
 
 	patch = read_stdin_json(c);
 	if (patch == NULL)
 		return -1;
 	rec = store_patch(st, res, c->argv[1], patch, &w, &c->err);
 	json_decref(patch);
-	if (rec == NULL)
-		return -1;
-	result = print_json(rec, JSON_INDENT(2));
-	json_decref(rec);
-	return result;
+	return print_record(rec);
 }
 
 static int cmd_delete(struct cli *c, struct store *st)
@@ -399,7 +397,6 @@ static int cmd_action(struct cli *c, struct store *st)
 {
 	struct store_write w = writer(c);
 	json_t *body = NULL, *rec;
-	int result;
 
 	if (c->message != NULL) {
 		body = json_pack("{s:s}", "errorMessage", c->message);
@@ -408,11 +405,7 @@ static int cmd_action(struct cli *c, struct store *st)
 	}
 	rec = store_action(st, c->argv[0], c->argv[1], body, &w, &c->err);
 	json_decref(body);
-	if (rec == NULL)
-		return -1;
-	result = print_json(rec, JSON_INDENT(2));
-	json_decref(rec);
-	return result;
+	return print_record(rec);
 }
 
 /* nap sleeps ms milliseconds unless a stop signal comes first. */

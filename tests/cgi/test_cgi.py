@@ -23,40 +23,16 @@ import time
 import unittest
 import urllib.parse
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgi_harness import Answer  # noqa: E402  (one parser of CGI answers)
+
 FCGI = os.path.abspath(os.environ.get("FLOWPUSH_FCGI", "./flowpush.fcgi"))
 HOST = "127.0.0.1:8080"
 ORIGIN = "http://" + HOST
 UUID0 = "00000000-0000-4000-8000-000000000000"
 FORM = "application/x-www-form-urlencoded"
 JOIN_LIMIT = 10   # seconds a stopping FastCGI process may take
-
-
-class Answer:
-    """One CGI answer: status, headers (lower-case names), body."""
-
-    def __init__(self, raw):
-        head, sep, body = raw.partition(b"\r\n\r\n")
-        if not sep:
-            raise AssertionError("no header block in %r" % raw[:200])
-        self.headers = {}
-        self.status = None
-        for line in head.decode("latin-1").split("\r\n"):
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "status":
-                self.status = int(value.split()[0])
-            self.headers.setdefault(name, []).append(value)
-        self.body = body
-
-    def header(self, name):
-        values = self.headers.get(name.lower())
-        return values[-1] if values else None
-
-    def json(self):
-        return json.loads(self.body.decode("utf-8"))
-
-    def __repr__(self):
-        return "<%s %r %r>" % (self.status, self.headers, self.body[:300])
 
 
 def persona(name="p", **extra):

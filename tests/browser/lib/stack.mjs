@@ -10,10 +10,14 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /*
  * startStack starts nginx + spawn-fcgi + flowpush.fcgi + flowpushd on free
  * ports (built in $FLOWPUSH_BUILD) and resolves with a handle:
- * {url, config, stopPush(), startPush(), cli(args, input), stop()}.
+ * {url, config, stopPush(), startPush(), stopFcgi(), startFcgi(),
+ * recreateDb(), cli(args, input), stop()}. env adds FLOWPUSH_<KEY>
+ * settings for every program of the stack ({FLOWPUSH_TOKEN_TTL: '5'}).
  */
-export function startStack({ demo = false } = {}) {
-	const proc = spawn('/usr/bin/python3', [path.join(HERE, '..', 'stackctl.py'), ...(demo ? ['--demo'] : [])], {
+export function startStack({ demo = false, env = {} } = {}) {
+	const args = [path.join(HERE, '..', 'stackctl.py'), ...(demo ? ['--demo'] : [])];
+	for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
+	const proc = spawn('/usr/bin/python3', args, {
 		stdio: ['pipe', 'pipe', 'inherit'],
 	});
 	const rl = createInterface({ input: proc.stdout });
@@ -55,6 +59,11 @@ export function startStack({ demo = false } = {}) {
 			...info,
 			stopPush: () => command('stop-push'),
 			startPush: () => command('start-push'),
+			stopFcgi: () => command('stop-fcgi'),
+			startFcgi: () => command('start-fcgi'),
+			/* recreateDb replaces the database with a new, empty one (and
+			 * the config with a new secret); stop both programs first. */
+			recreateDb: () => command('recreate-db'),
 			/* cli runs `flowpush --config CONF ...args` with input on stdin;
 			 * resolves with the parsed JSON output (or text). */
 			async cli(args, input) {
