@@ -708,6 +708,36 @@ class SlowConsumerTest(unittest.TestCase):
         with push_env(FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS="500"):
             self.assertEqual(self.drop_close_code(30), 1013)
 
+    def test_an_sse_stream_past_the_outbound_cap_is_cut_and_uncounted(self):
+        with push_env(FLOWPUSH_PUSH_OUTBOUND_CAP="65536",
+                      FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS="60000"):
+            drops = metrics().get("flowpush_slow_consumer_drops_total", 0)
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", ST.push_port))
+            s.sendall(("GET /push/events?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                       % query(token=token("keyword-sets"), topics="keyword-sets")).encode())
+            try:
+                conn = ST.connection()
+                big = "x" * 16000
+                for _ in range(30):
+                    st, _, rec = ST.json("POST", "/api/keyword-sets",
+                                         {"name": unique("k"), "description": big}, conn=conn)
+                    self.assertEqual(st, 201, rec)
+                conn.close()
+                wait_for(lambda: metrics().get("flowpush_slow_consumer_drops_total", 0) > drops,
+                         "the stream that reads nothing was never dropped")
+                # What was in flight still arrives, then the connection ends.
+                try:
+                    while s.recv(65536):
+                        pass
+                except ConnectionResetError:
+                    pass
+                self.assertEqual(ST.json("GET", "/push/health")[2]["connections"]["sse"], 0)
+            finally:
+                s.close()
+
 
 class LogTest(unittest.TestCase):
 
