@@ -66,7 +66,7 @@ static void flags_text(const struct field *f, char *out, size_t size)
 		{ FF_READONLY, "read-only" }, { FF_IMMUTABLE, "immutable" },
 		{ FF_SECRET, "write-only" }, { FF_FILTER, "filter" },
 		{ FF_UNIQUE, "unique" }, { FF_PROGRESS, "progress" },
-		{ FF_KEEP, "kept on PUT" },
+		{ FF_KEEP, "kept on PUT" }, { FF_DASH, "dashboard" },
 	};
 	size_t used = 0, i;
 

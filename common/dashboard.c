@@ -6,9 +6,9 @@
 #include "db.h"
 #include "journal.h"
 
-/* count runs a query returning one integer. */
-static int count(sqlite3 *db, const char *sql, const char *arg,
-	json_int_t *out, struct ferr *err)
+/* each_row runs sql and calls row_cb for every row; 0 or -1 with err. */
+static int each_row(sqlite3 *db, const char *sql, json_t *out,
+	void (*row_cb)(sqlite3_stmt *st, json_t *out), struct ferr *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -16,84 +16,106 @@ static int count(sqlite3 *db, const char *sql, const char *arg,
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "dashboard prepare", err);
-	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return db_fail(db, rc, "dashboard count", err);
-	}
-	*out = sqlite3_column_int64(st, 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		row_cb(st, out);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, rc, "dashboard count", err);
 	return 0;
 }
 
-/* total_enabled fills {"total","enabled"} for a table, optionally only
- * the personas of one type. */
-static json_t *total_enabled(sqlite3 *db, const char *table,
-	const char *type, struct ferr *err)
+/* status_row adds one "status, count" row to byStatus. */
+static void status_row_cb(sqlite3_stmt *st, json_t *by)
 {
-	char sql[256];
-	json_int_t total, enabled;
-	const char *where = type ?
-		" WHERE json_extract(data, '$.personaType') = ?1" : "";
+	const char *status = (const char *)sqlite3_column_text(st, 0);
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s", table, where);
-	if (count(db, sql, type, &total, err))
-		return NULL;
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s%s "
-		"json_extract(data, '$.isEnabled')", table, where,
-		type ? " AND" : " WHERE");
-	if (count(db, sql, type, &enabled, err))
-		return NULL;
-	return json_pack("{sIsI}", "total", total, "enabled", enabled);
+	if (status && json_object_get(by, status))
+		json_object_set_new(by, status, json_integer(
+			sqlite3_column_int64(st, 1)));
 }
 
+/* type_row adds one "personaType, total, enabled" row. */
+static void type_row_cb(sqlite3_stmt *st, json_t *personas)
+{
+	const char *type = (const char *)sqlite3_column_text(st, 0);
+
+	if (type && json_object_get(personas, type))
+		json_object_set_new(personas, type, json_pack("{sIsI}",
+			"total", (json_int_t)sqlite3_column_int64(st, 1),
+			"enabled", (json_int_t)sqlite3_column_int64(st, 2)));
+}
+
+/* totals_row fills total, enabled and (when asked) healthy. */
+static void totals_row_cb(sqlite3_stmt *st, json_t *o)
+{
+	json_object_set_new(o, "total", json_integer(
+		sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "enabled", json_integer(
+		sqlite3_column_int64(st, 1)));
+	if (json_object_get(o, "healthy"))
+		json_object_set_new(o, "healthy", json_integer(
+			sqlite3_column_int64(st, 2)));
+}
+
+/* totals counts a table's records, the enabled and the healthy ones. */
+static json_t *totals(sqlite3 *db, const char *table, int healthy,
+	struct ferr *err)
+{
+	json_t *o = healthy ? json_pack("{sisisi}", "total", 0, "enabled", 0,
+		"healthy", 0) : json_pack("{sisi}", "total", 0, "enabled", 0);
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*), coalesce(sum("
+		"json_extract(data, '$.isEnabled')), 0), coalesce(sum("
+		"json_extract(data, '$.isHealthy') IS 1), 0) FROM %s", table);
+	if (each_row(db, sql, o, totals_row_cb, err)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Five grouped scans, one per table: the figures of one snapshot. */
 json_t *dashboard_compute(sqlite3 *db, struct ferr *err)
 {
 	json_t *out = json_object(), *by = json_object(), *o;
-	json_int_t n, total = 0, healthy;
+	json_int_t total = 0;
+	const char *key;
+	json_t *v;
 	size_t i;
 
-	for (i = 0; campaign_statuses[i]; i++) {
-		if (count(db, "SELECT count(*) FROM campaigns WHERE "
-		    "json_extract(data, '$.status') = ?1",
-		    campaign_statuses[i], &n, err))
-			goto fail;
-		json_object_set_new(by, campaign_statuses[i], json_integer(n));
-		total += n;
-	}
+	for (i = 0; campaign_statuses[i]; i++)
+		json_object_set_new(by, campaign_statuses[i], json_integer(0));
+	if (each_row(db, "SELECT json_extract(data, '$.status'), count(*) "
+	    "FROM campaigns GROUP BY 1", by, status_row_cb, err))
+		goto fail;
+	json_object_foreach(by, key, v)
+		total += json_integer_value(v);
 	json_object_set_new(out, "campaigns", json_pack("{sIsO}", "total",
 		total, "byStatus", by));
 
-	o = total_enabled(db, "personas", NULL, err);
+	o = totals(db, "personas", 0, err);
 	if (!o)
 		goto fail;
 	json_object_set_new(out, "personas", o);
-	for (i = 0; i < 2; i++) {
-		const char *type = i ? "http" : "dns";
-		json_t *t = total_enabled(db, "personas", type, err);
+	json_object_set_new(o, "dns", json_pack("{sisi}", "total", 0,
+		"enabled", 0));
+	json_object_set_new(o, "http", json_pack("{sisi}", "total", 0,
+		"enabled", 0));
+	if (each_row(db, "SELECT json_extract(data, '$.personaType'), "
+	    "count(*), coalesce(sum(json_extract(data, '$.isEnabled')), 0) "
+	    "FROM personas GROUP BY 1", o, type_row_cb, err))
+		goto fail;
 
-		if (!t)
-			goto fail;
-		json_object_set_new(o, type, t);
-	}
-
-	o = total_enabled(db, "keyword_sets", NULL, err);
+	o = totals(db, "keyword_sets", 0, err);
 	if (!o)
 		goto fail;
 	json_object_set_new(out, "keywordSets", o);
-
-	o = total_enabled(db, "proxies", NULL, err);
-	if (!o || count(db, "SELECT count(*) FROM proxies WHERE "
-	    "json_extract(data, '$.isHealthy') IS 1", NULL, &healthy, err)) {
-		json_decref(o);
+	o = totals(db, "proxies", 1, err);
+	if (!o)
 		goto fail;
-	}
-	json_object_set_new(o, "healthy", json_integer(healthy));
 	json_object_set_new(out, "proxies", o);
-
-	o = total_enabled(db, "proxy_pools", NULL, err);
+	o = totals(db, "proxy_pools", 0, err);
 	if (!o)
 		goto fail;
 	json_object_set_new(out, "proxyPools", o);

@@ -27,6 +27,8 @@ enum field_flags {
 	FF_PROGRESS  = 1 << 7,  /* counters: change only while running */
 	FF_KEEP      = 1 << 9,  /* left out of a PUT: the stored value stays
 				   (worker- and checker-owned fields) */
+	FF_DASH      = 1 << 10, /* counted by the dashboard: a change to it
+				   moves the dashboard's figures */
 	FF_ONLYWHEN  = 1 << 8,  /* required when the sibling when_field equals
 				   when_value, forbidden otherwise */
 };

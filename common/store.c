@@ -520,25 +520,58 @@ static json_t *public_data(const struct resource *res, json_t *rec)
 	return d;
 }
 
-/* A write in progress: one transaction, its dashboard before and after. */
+/* What a write does to the dashboard: nothing, certainly move it (a
+ * record came or went, so a total changed), or perhaps (a counted field
+ * changed: compare the figures before and after). */
+enum dash_effect { DASH_NONE, DASH_ALWAYS, DASH_COMPARE };
+
+/* A write in progress: one transaction and its effect on the dashboard. */
 struct txn {
 	struct store *st;
+	enum dash_effect dash;
 	json_t *dash_before;
 	int open;
 };
 
-static int txn_begin(struct txn *t, struct store *st,
-	const struct resource *res, struct ferr *err)
+static int txn_begin(struct txn *t, struct store *st, struct ferr *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->st = st;
 	if (db_begin(st->db, err))
 		return -1;
 	t->open = 1;
-	if (res->dashboard) {
-		t->dash_before = dashboard_compute(st->db, err);
+	return 0;
+}
+
+/*
+ * txn_dashboard is called before the row changes, with the stored record
+ * (NULL on create) and the new one (NULL on delete). Most writes, such as
+ * a worker's progress report, touch no counted field and cost the
+ * dashboard nothing.
+ */
+static int txn_dashboard(struct txn *t, const struct resource *res,
+	json_t *old, json_t *rec, struct ferr *err)
+{
+	const struct field *f;
+
+	if (!res->dashboard)
+		return 0;
+	if (!old || !rec) {
+		t->dash = DASH_ALWAYS;
+		return 0;
+	}
+	for (f = res->fields; f->name; f++) {
+		json_t *a = json_object_get(old, f->name);
+		json_t *b = json_object_get(rec, f->name);
+
+		if (!(f->flags & FF_DASH) || a == b || (a && b &&
+		    json_equal(a, b)))
+			continue;
+		t->dash_before = dashboard_compute(t->st->db, err);
 		if (!t->dash_before)
 			return -1;
+		t->dash = DASH_COMPARE;
+		return 0;
 	}
 	return 0;
 }
@@ -550,12 +583,13 @@ static int txn_commit(struct txn *t, const struct store_write *w,
 {
 	struct store *st = t->st;
 
-	if (t->dash_before) {
+	if (t->dash != DASH_NONE) {
 		json_t *after = dashboard_compute(st->db, err);
 
 		if (!after)
 			return -1;
-		if (!json_equal(after, t->dash_before) &&
+		if ((t->dash == DASH_ALWAYS ||
+		    !json_equal(after, t->dash_before)) &&
 		    journal_append(st->db, "dashboard", "updated", NULL, -1,
 		    w->actor, after, NULL, err)) {
 			json_decref(after);
@@ -636,7 +670,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (txn_begin(&t, st, res, err))
+	if (txn_begin(&t, st, err))
 		goto out;
 
 	if (kind == WRITE_CREATE) {
@@ -673,6 +707,8 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	if (res->derive)
 		res->derive(rec);
 	if (unique_check(st, res, rec, id, err))
+		goto out;
+	if (txn_dashboard(&t, res, old, rec, err))
 		goto out;
 	if (row_write(st, res, kind == WRITE_CREATE, id, version, created,
 	    now, rec, secret, err))
@@ -810,12 +846,14 @@ int store_delete(struct store *st, const struct resource *res,
 	char sql[128];
 	int rc, result = -1;
 
-	if (txn_begin(&t, st, res, err))
+	if (txn_begin(&t, st, err))
 		goto out;
 	old = load(st, res, id, NULL, err);
 	if (!old || check_if_match(res, old, w, err))
 		goto out;
 	if (strcmp(res->name, "proxies") == 0 && unlink_proxy(st, id, w, err))
+		goto out;
+	if (txn_dashboard(&t, res, old, NULL, err))
 		goto out;
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", res->table);
 	if (prepare(st, sql, &stmt, err))
@@ -846,7 +884,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	const struct resource *res = resource_find("campaigns");
 	char now[UTIL_TS_LEN];
 	struct txn t;
-	json_t *rec = NULL, *out = NULL;
+	json_t *rec = NULL, *before = NULL, *out = NULL;
 	int known;
 
 	campaign_transition("pending", action, &known);
@@ -856,12 +894,19 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (txn_begin(&t, st, res, err))
+	if (txn_begin(&t, st, err))
 		goto out;
 	rec = load(st, res, id, NULL, err);
 	if (!rec || check_if_match(res, rec, w, err))
 		goto out;
+	before = json_copy(rec);
+	if (!before) {
+		ferr_set(err, 500, "internal_error", "Out of memory.");
+		goto out;
+	}
 	if (campaign_apply_action(rec, action, body, now, err))
+		goto out;
+	if (txn_dashboard(&t, res, before, rec, err))
 		goto out;
 	out = update_stored(st, res, rec, NULL, w, err);
 	if (!out)
@@ -872,6 +917,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	}
 out:
 	txn_end(&t);
+	json_decref(before);
 	json_decref(rec);
 	return out;
 }

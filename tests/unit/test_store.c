@@ -438,6 +438,58 @@ static void store_open__unopenable_file__keeps_the_path_private(void **s)
 	(void)s;
 }
 
+/* count_topic counts the journal rows of one topic after seq since. */
+static int count_topic(struct fixture *fx, int64_t since, const char *topic)
+{
+	struct topic_list tl;
+	json_t *ev;
+	int64_t next;
+	int n;
+
+	assert_int_equal(topic_list_parse(topic, &tl, &fx->err), 0);
+	ev = journal_read(fx->st.db, since, &tl, 1000, &next, &fx->err);
+	assert_non_null(ev);
+	n = (int)json_array_size(ev);
+	json_decref(ev);
+	topic_list_release(&tl);
+	return n;
+}
+
+static void store_dashboard_rows__only_when_figures_move(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *c = create(fx, "campaigns", "{\"name\":\"c\",\"campaignType\":"
+		"\"domain_generation\",\"totalItems\":9,"
+		"\"domainGenerationParams\":{\"patternType\":\"prefix\","
+		"\"variableLength\":3,\"characterSet\":\"abc\",\"tld\":\"com\"}}");
+	const char *id = str(c, "id");
+	json_t *r, *p;
+	int64_t seq;
+
+	r = store_action(&fx->st, id, "start", NULL, &anon, &fx->err);
+	json_decref(r);
+	r = store_action(&fx->st, id, "run", NULL, &anon, &fx->err);
+	json_decref(r);
+	assert_int_equal(journal_last_seq(fx->st.db, &seq, &fx->err), 0);
+	/* A progress report moves no figure: no dashboard row. */
+	p = parse("{\"processedItems\":1,\"successfulItems\":1}");
+	r = store_patch(&fx->st, resource_find("campaigns"), id, p, &anon,
+		&fx->err);
+	assert_non_null(r);
+	json_decref(r);
+	json_decref(p);
+	assert_int_equal(count_topic(fx, seq, "dashboard"), 0);
+	/* A status change does. */
+	r = store_action(&fx->st, id, "pause", NULL, &anon, &fx->err);
+	json_decref(r);
+	assert_int_equal(count_topic(fx, seq, "dashboard"), 1);
+	/* So do a create and a delete. */
+	assert_int_equal(store_delete(&fx->st, resource_find("campaigns"), id,
+		&anon, &fx->err), 0);
+	assert_int_equal(count_topic(fx, seq, "dashboard"), 2);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +507,7 @@ int main(void)
 		T(store_patch__progress_outside_running__is_409),
 		T(store_list__pages_newest_first_with_seq),
 		T(store_changes__each_write_once_in_order),
+		T(store_dashboard_rows__only_when_figures_move),
 		T(store_create__regex_expanding_too_far__is_422),
 		T(store_patch__reference_deleted_since__is_kept),
 		cmocka_unit_test(

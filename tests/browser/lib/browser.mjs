@@ -35,12 +35,14 @@ export async function launch({ width = 1280, height = 900 } = {}) {
  * open loads url in a new page of ctx and waits until the page is live
  * (its lists loaded and a transport answering). The returned track counts
  * what the page does after that point: API requests (track.apiAfterLoad),
- * WebSocket frames received, and page errors.
+ * WebSocket frames received, and page errors. init runs in the page before
+ * its scripts; setup(page) runs before it loads (routes, listeners).
  */
-export async function open(ctx, url, { transport = null, init = null } = {}) {
+export async function open(ctx, url, { transport = null, init = null, setup = null } = {}) {
 	const page = await ctx.newPage();
 	const track = { api: [], apiAfterLoad: [], push: [], sockets: [], frames: 0, errors: [], loaded: false };
 	if (init) await page.addInitScript(init);
+	if (setup) await setup(page);
 	page.on('request', (r) => {
 		const u = new URL(r.url());
 		if (u.pathname.startsWith('/api/')) {
