@@ -1,4 +1,4 @@
-/* hub.c - subscribers: start and resume, fan-out of shared buffers, outbound queues, slow consumers. */
+/* hub.c - subscribers: start and resume, fan-out of shared buffers, outbound queues and their writing, slow consumers. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

@@ -1,4 +1,4 @@
-/* hub.h - subscribers: starting and resuming them, fan-out of shared event buffers, outbound queues, slow consumers. */
+/* hub.h - subscribers: starting and resuming them, fan-out of shared event buffers, outbound queues and their writing, slow consumers. */
 #ifndef FP_HUB_H
 #define FP_HUB_H
 

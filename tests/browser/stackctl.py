@@ -30,6 +30,13 @@ def out(obj):
     sys.stdout.flush()
 
 
+def running(st, name):
+    """Refuse to start name twice: the second would lose the first's PID."""
+    proc = st.procs.get(name)
+    if proc is not None and proc.poll() is None:
+        raise RuntimeError("%s is already running" % name)
+
+
 def recreate_db(st):
     """Replace the database by a new, empty one at the same path."""
     for name in ("flowpush.fcgi", "flowpushd"):
@@ -77,10 +84,12 @@ def main():
                 if cmd["op"] == "stop-push":
                     res["status"] = st.stop_process("flowpushd")
                 elif cmd["op"] == "start-push":
+                    running(st, "flowpushd")
                     st.start_push()
                 elif cmd["op"] == "stop-fcgi":
                     res["status"] = st.stop_fcgi()
                 elif cmd["op"] == "start-fcgi":
+                    running(st, "flowpush.fcgi")
                     st.start_fcgi()
                 elif cmd["op"] == "recreate-db":
                     recreate_db(st)

@@ -294,7 +294,13 @@ export class PushStream {
 		let probeTimer = null;
 		const probe = async () => {
 			if (this.stopped || upgrade) return;
-			const c = await this.openPush(await this.token());
+			let c = await this.openPush(await this.token());
+			// The daemon refused the token (expired by its clock, or a new
+			// secret): without a fresh one every later probe fails too.
+			if (!c && this.authFailed && !this.stopped && !upgrade) {
+				this.forceToken = true;
+				c = await this.openPush(await this.token());
+			}
 			if (c && !this.stopped && !upgrade) {
 				upgrade = c;
 				if (ctl) ctl.abort();
