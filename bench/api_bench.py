@@ -579,11 +579,19 @@ def load_worker(port, kind, arg, seconds, max_n, go, out, seed):
     lat, ids = [], []
     errors = 0
     n = 0
+    progress = 0
+    actions = ("pause", "resume", "run")
+    first = 0
+    if kind in ("patch", "action"):
+        # Go on from where the previous figure left the campaign: progress
+        # only grows, and each action must be allowed from its status.
+        rec = api.json("GET", "/api/campaigns/" + arg)
+        progress = rec["processedItems"]
+        first = {"running": 0, "paused": 1, "queued": 2}[rec["status"]]
+    codes = {}
     go.wait(30)
     t_start = now()
     deadline = t_start + seconds
-    progress = 0
-    actions = ("pause", "resume", "run")
     while n < max_n and now() < deadline:
         if kind == "list":
             m, p, b = "GET", "/api/campaigns?limit=100", None
@@ -594,7 +602,7 @@ def load_worker(port, kind, arg, seconds, max_n, go, out, seed):
             m, p, b = "PATCH", "/api/campaigns/" + arg, {"processedItems": progress,
                                                        "successfulItems": progress}
         elif kind == "action":
-            m, p, b = "POST", "/api/campaigns/%s/%s" % (arg, actions[n % 3]), {}
+            m, p, b = "POST", "/api/campaigns/%s/%s" % (arg, actions[(first + n) % 3]), {}
         elif kind == "create":
             m, p, b = "POST", "/api/campaigns", campaign_body(seed * 1000000 + n)
         elif kind == "delete":
@@ -608,12 +616,13 @@ def load_worker(port, kind, arg, seconds, max_n, go, out, seed):
         lat.append(now() - t0)
         if status >= 300:
             errors += 1
+            codes[status] = codes.get(status, 0) + 1
         elif kind == "create":
             ids.append(json.loads(body)["id"])
         n += 1
     t_end = now()
     api.close()
-    out.send({"n": n, "errors": errors, "lat": lat, "ids": ids,
+    out.send({"n": n, "errors": errors, "codes": codes, "lat": lat, "ids": ids,
               "t_start": t_start, "t_end": t_end})
 
 
@@ -649,7 +658,10 @@ def run_load(st, kind, clients, seconds, max_n, args_per_client):
     cpud = Cpu.diff(c0, c1)
     return {
         "kind": kind, "clients": clients, "requests": n,
-        "errors": sum(r["errors"] for r in results), "seconds": span,
+        "errors": sum(r["errors"] for r in results),
+        "codes": {k: sum(r["codes"].get(k, 0) for r in results)
+                  for k in set(c for r in results for c in r["codes"])},
+        "seconds": span,
         "per_s": n / span if span > 0 else 0,
         "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
         "cpu_us": {g: cpud[g] * 1e6 / max(1, n) for g in Cpu.GROUPS + ("total",)},
