@@ -160,6 +160,34 @@ void apidoc_write(FILE *out)
 		"`{\"events\",\"seq\"}` or `{\"reset\":true,\"seq\"}` |\n"
 		"| `GET /api/token?topics=` | 200 `{\"token\",\"expires\"}`; "
 		"404 without a secret |\n\n", out);
+	fputs("## Details\n\n"
+		"- `PUT` replaces the record, but fields flagged *kept on PUT* "
+		"(a worker's progress counters, a checker's health fields) "
+		"keep their stored value when the body leaves them out.\n"
+		"- Progress counters change only while a campaign is "
+		"`running` (409 otherwise), never decrease, and "
+		"`processedItems` = `successfulItems` + `failedItems` <= "
+		"`totalItems`; reaching `totalItems` completes the "
+		"campaign.\n"
+		"- An action body may carry only `errorMessage`, and only for "
+		"`fail`.\n"
+		"- A proxy `address` is stored in lower case (host names are "
+		"case-blind), so uniqueness ignores case.\n"
+		"- Forms: `_method`, `_redirect`, dotted names, `list[i].field`; "
+		"a bare list name with an empty value (or `[]`) sends an "
+		"empty list; editor rows whose required text fields are all "
+		"empty are dropped; `_clear=password` clears a secret (an "
+		"empty password box keeps it). A failed form is answered 303 "
+		"to the page with `?error=<code>&message=<text>`.\n"
+		"- A body needs `Content-Length` (411 otherwise in CGI); over "
+		"`body_limit` it is 413 and is read off, so the server can "
+		"deliver the answer.\n"
+		"- `/api/changes?wait=` holds a FastCGI worker: at most "
+		"`threads` - 2 wait at once in one process, further ones get "
+		"503 with `Retry-After`.\n"
+		"- A dashboard event is written only when a counted field "
+		"(flag *dashboard*) changes or a record comes or goes.\n\n",
+		out);
 	fputs("## Campaign actions\n\n| action | from | to |\n|---|---|---|\n",
 		out);
 	for (i = 0; store_actions[i]; i++) {

@@ -52,7 +52,8 @@ const struct config_key config_keys[] = {
 	STR("log_file", log_file, "",
 		"log file; empty: stderr"),
 	STR("push_listen", push_listen, "127.0.0.1",
-		"address flowpushd binds"),
+		"address flowpushd binds, or unix:PATH for a Unix stream "
+		"socket (mode 0660; push_port is then unused)"),
 	LNG("push_port", push_port, "8081", 0, 65535,
 		"port flowpushd binds (0: any free port)"),
 	LNG("push_heartbeat", push_heartbeat, "20", 1, 3600,
@@ -78,18 +79,31 @@ const struct config_key config_keys[] = {
 };
 
 /* Paths in a config file are relative to the file, not to whatever folder
- * the program happens to start in. */
-static const char *const path_keys[] = { "database", "doorbell", "log_file",
-	NULL };
+ * the program happens to start in. A key whose value is a path only after
+ * a prefix (push_listen = unix:PATH) names the prefix; others are plain. */
+static const struct {
+	const char *name;
+	const char *prefix;
+} path_keys[] = {
+	{ "database", "" },
+	{ "doorbell", "" },
+	{ "log_file", "" },
+	{ "push_listen", "unix:" },
+	{ NULL, NULL },
+};
 
-static int is_path_key(const char *name)
+/* path_prefix gives the prefix before the path in value when key name
+ * holds a path there, else NULL. */
+static const char *path_prefix(const char *name, const char *value)
 {
 	size_t i;
 
-	for (i = 0; path_keys[i] != NULL; i++)
-		if (strcmp(path_keys[i], name) == 0)
-			return 1;
-	return 0;
+	for (i = 0; path_keys[i].name != NULL; i++)
+		if (strcmp(path_keys[i].name, name) == 0 &&
+		    strncmp(value, path_keys[i].prefix,
+			strlen(path_keys[i].prefix)) == 0)
+			return path_keys[i].prefix;
+	return NULL;
 }
 
 static const struct config_key *config_find(const char *name)
@@ -159,15 +173,20 @@ static int config_set(struct config *cfg, const struct config_key *k,
 		k->name);
 }
 
-/* A relative path from the file at file becomes one from file's folder. */
-static char *path_from_file(const char *file, const char *value)
+/* A relative path from the file at file becomes one from file's folder;
+ * prefix comes first, as it was. */
+static char *path_from_file(const char *file, const char *prefix,
+	const char *value)
 {
 	char *dir = NULL, *abs = NULL, *out = NULL;
 	const char *slash = strrchr(file, '/');
 	size_t n;
 
-	if (value[0] == '\0' || value[0] == '/')
-		return strdup(value);
+	if (value[0] == '\0' || value[0] == '/') {
+		if (asprintf(&out, "%s%s", prefix, value) < 0)
+			out = NULL;
+		return out;
+	}
 	if (slash == NULL) {
 		dir = strdup(".");
 	} else {
@@ -178,7 +197,8 @@ static char *path_from_file(const char *file, const char *value)
 		goto out;
 	/* Absolute, so a daemon that changes folder still finds it. */
 	abs = realpath(dir, NULL);
-	if (asprintf(&out, "%s/%s", abs != NULL ? abs : dir, value) < 0)
+	if (asprintf(&out, "%s%s/%s", prefix, abs != NULL ? abs : dir,
+		value) < 0)
 		out = NULL;
 out:
 	free(abs);
@@ -218,6 +238,7 @@ static int config_load_file(struct config *cfg, const char *path,
 	while (getline(&line, &cap, f) >= 0) {
 		char *s = trim(line), *eq, *key, *value;
 		const struct config_key *k;
+		const char *prefix;
 		size_t vl;
 
 		lineno++;
@@ -245,8 +266,10 @@ static int config_load_file(struct config *cfg, const char *path,
 				where, key);
 			goto out;
 		}
-		if (is_path_key(k->name)) {
-			fixed = path_from_file(path, value);
+		prefix = path_prefix(k->name, value);
+		if (prefix != NULL) {
+			fixed = path_from_file(path, prefix,
+				value + strlen(prefix));
 			if (fixed == NULL) {
 				ferr_set(err, 500, "out_of_memory",
 					"Out of memory.");

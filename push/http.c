@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <microhttpd.h>
 #include <jansson.h>
 #include "http.h"
@@ -37,6 +39,11 @@
 #define RETRY_AFTER_S "5"
 /* Connections MHD takes past our limit, so that 503 can still be said. */
 #define HTTP_HEADROOM 64
+/* Pending connections the kernel holds (it caps this at somaxconn): a
+ * proxy may open hundreds at once when a page's clients reconnect. */
+#define HTTP_BACKLOG 1024
+/* The Unix socket's mode is 0660: the web server must be in our group. */
+#define HTTP_UNIX_UMASK 0117
 
 /* A WebSocket handshake in flight: the request owns it until the
  * upgrade hands conn to the hub, or the request ends without one. */
@@ -760,25 +767,164 @@ static socklen_t listen_addr(struct push *px, struct sockaddr_storage *sa,
 	return 0;
 }
 
+const char *http_unix_path(const struct config *cfg)
+{
+	const char *l = cfg->push_listen;
+
+	if (l == NULL || strncmp(l, "unix:", 5) != 0)
+		return NULL;
+	return l + 5;
+}
+
+/*
+ * clear_stale makes way at path for our socket: a socket file nothing
+ * answers on (left by a daemon that was killed) is removed; a socket
+ * someone listens on, or a file of another kind, is left alone. Returns
+ * 0 when path may be bound, -1 (logged) when not.
+ */
+static int clear_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, result = -1;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_msg(LOG_ERROR, "push_listen: cannot check %s: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_msg(LOG_ERROR, "push_listen: %s exists and is not a "
+			"socket", path);
+		return -1;
+	}
+	/* Non-blocking: a listener with a full backlog must not hang us;
+	 * it answers EAGAIN, which says someone is there all the same. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_msg(LOG_ERROR, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+	    errno == EAGAIN) {
+		log_msg(LOG_ERROR, "push_listen: %s is in use by another "
+			"process", path);
+		goto out;
+	}
+	if (errno != ECONNREFUSED && errno != ENOENT) {
+		log_msg(LOG_ERROR, "push_listen: cannot check %s: %s", path,
+			strerror(errno));
+		goto out;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_msg(LOG_ERROR, "push_listen: cannot remove the stale "
+			"socket %s: %s", path, strerror(errno));
+		goto out;
+	}
+	log_msg(LOG_INFO, "removed the stale socket %s", path);
+	result = 0;
+out:
+	close(fd);
+	return result;
+}
+
+/* listen_unix binds and listens on the Unix stream socket at path, mode
+ * 0660. Returns the listening descriptor, or -1 (logged). */
+static int listen_unix(struct push *px, const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	size_t len = strlen(path);
+	mode_t old;
+	int fd = -1, rc, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (len == 0 || len >= sizeof(sa.sun_path)) {
+		log_msg(LOG_ERROR, "push_listen: a socket path has 1 to %zu "
+			"bytes, not %zu: %s", sizeof(sa.sun_path) - 1, len,
+			path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, len + 1);
+	if (clear_stale(path, &sa))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	/* Born with its mode: nobody else may connect in between. We are
+	 * one thread still, so the process-wide umask is ours to borrow. */
+	old = umask(HTTP_UNIX_UMASK);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0)
+		goto out;
+	if (lstat(path, &st) != 0 || listen(fd, HTTP_BACKLOG) != 0) {
+		e = errno;
+		unlink(path);
+		errno = e;
+		goto out;
+	}
+	px->unix_path = path;
+	px->unix_dev = st.st_dev;
+	px->unix_ino = st.st_ino;
+	return fd;
+out:
+	log_msg(LOG_ERROR, "cannot listen on unix:%s: %s", path,
+		strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* unlink_own_socket removes our socket file, unless a daemon started
+ * after us (once we stopped accepting) has bound the path anew. */
+static void unlink_own_socket(struct push *px)
+{
+	struct stat st;
+
+	if (px->unix_path == NULL)
+		return;
+	if (lstat(px->unix_path, &st) == 0 && st.st_dev == px->unix_dev &&
+	    st.st_ino == px->unix_ino)
+		unlink(px->unix_path);
+	px->unix_path = NULL;
+}
+
 int http_start(struct push *px)
 {
 	struct sockaddr_storage sa;
+	struct MHD_OptionItem where[2];
 	const union MHD_DaemonInfo *di;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned timeout = 30;
+	const char *upath = http_unix_path(px->cfg);
 	char retry[48];
 	size_t n;
-	int v6;
+	int v6 = 0, lfd;
 
 	n = sse_format_retry(retry, sizeof(retry), px->cfg->push_retry_ms);
 	px->sse_retry = pbuf_new(retry, n);
 	if (px->sse_retry == NULL)
 		return -1;
-	if (listen_addr(px, &sa, &v6) == 0) {
-		log_msg(LOG_ERROR, "push_listen is not a numeric address: %s",
-			px->cfg->push_listen);
+	memset(where, 0, sizeof(where));
+	where[1].option = MHD_OPTION_END;
+	if (upath != NULL) {
+		/* MHD binds TCP only; a Unix socket it is handed ready. */
+		lfd = listen_unix(px, upath);
+		if (lfd < 0)
+			return -1;
+		where[0].option = MHD_OPTION_LISTEN_SOCKET;
+		where[0].value = lfd;
+	} else if (listen_addr(px, &sa, &v6) == 0) {
+		log_msg(LOG_ERROR, "push_listen is not a numeric address "
+			"nor unix:PATH: %s", px->cfg->push_listen);
 		return -1;
+	} else {
+		where[0].option = MHD_OPTION_SOCK_ADDR;
+		where[0].ptr_value = &sa;
 	}
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -789,18 +935,22 @@ int http_start(struct push *px)
 	px->mhd = MHD_start_daemon(flags, (uint16_t)px->cfg->push_port,
 		NULL, NULL, access_cb, px,
 		MHD_OPTION_EXTERNAL_LOGGER, logger_cb, px,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_ARRAY, where,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)(px->max_conns + HTTP_HEADROOM),
 		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)HTTP_BACKLOG,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, px,
 		MHD_OPTION_END);
 	if (px->mhd == NULL) {
-		log_msg(LOG_ERROR, "cannot listen on %s:%ld: %s",
-			px->cfg->push_listen, px->cfg->push_port,
-			strerror(errno));
+		if (upath != NULL)
+			log_msg(LOG_ERROR, "cannot serve on unix:%s", upath);
+		else
+			log_msg(LOG_ERROR, "cannot listen on %s:%ld: %s",
+				px->cfg->push_listen, px->cfg->push_port,
+				strerror(errno));
+		unlink_own_socket(px);
 		return -1;
 	}
 	di = MHD_get_daemon_info(px->mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -837,6 +987,7 @@ void http_quiesce(struct push *px)
 	fd = MHD_quiesce_daemon(px->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	unlink_own_socket(px);
 }
 
 void http_stop(struct push *px)
@@ -866,6 +1017,7 @@ void http_stop(struct push *px)
 	loop_del(px->loop, &px->mhd_w);
 	MHD_stop_daemon(px->mhd);
 	px->mhd = NULL;
+	unlink_own_socket(px);
 	pbuf_unref(px->sse_retry);
 	px->sse_retry = NULL;
 }

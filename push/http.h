@@ -4,8 +4,13 @@
 
 #include "push.h"
 
-/* http_start starts the server on cfg push_listen:push_port and adds its
- * epoll descriptor to the loop. Returns 0 or -1 (logged). */
+/* http_unix_path gives the socket path of a push_listen of the form
+ * unix:PATH (borrowed from cfg), or NULL for a TCP address. */
+const char *http_unix_path(const struct config *cfg);
+
+/* http_start starts the server on cfg push_listen:push_port, or on the
+ * Unix stream socket push_listen names, and adds its epoll descriptor to
+ * the loop. Returns 0 or -1 (logged). */
 int http_start(struct push *px);
 
 /* http_run lets libmicrohttpd do its pending work. */
@@ -15,7 +20,8 @@ void http_run(struct push *px);
  * in ms (-1: as long as it likes). */
 int http_timeout(struct push *px);
 
-/* http_quiesce stops accepting new connections. */
+/* http_quiesce stops accepting new connections and removes the Unix
+ * socket file, if any. */
 void http_quiesce(struct push *px);
 
 /* http_stop resumes every suspended stream and stops the server. */

@@ -217,8 +217,12 @@ int main(int argc, char **argv)
 	}
 	if (tail_init(&px) || http_start(&px))
 		goto out;
-	log_msg(LOG_INFO, "listening on %s:%ld (%ld connections)",
-		cfg.push_listen, cfg.push_port, px.max_conns);
+	if (http_unix_path(&cfg) != NULL)
+		log_msg(LOG_INFO, "listening on %s (%ld connections)",
+			cfg.push_listen, px.max_conns);
+	else
+		log_msg(LOG_INFO, "listening on %s:%ld (%ld connections)",
+			cfg.push_listen, cfg.push_port, px.max_conns);
 	if (run(&px) == 0)
 		result = 0;
 	log_msg(LOG_INFO, "stopped");

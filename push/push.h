@@ -118,6 +118,12 @@ struct push {
 	struct MHD_Daemon *mhd;
 	struct loop_watch mhd_w;
 	int mhd_kick;              /* run MHD before sleeping */
+	/* The Unix socket we bound (push_listen = unix:PATH, borrowed from
+	 * cfg), removed when we stop listening if it is still ours; NULL
+	 * for TCP or once removed. */
+	const char *unix_path;
+	dev_t unix_dev;
+	ino_t unix_ino;
 	int timer_fd;
 	struct loop_watch timer_w;
 	struct pbuf *sse_retry;

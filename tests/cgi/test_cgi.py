@@ -353,6 +353,31 @@ class Errors(CgiCase):
             self.assertIn(a.status, (400, 413), (cl, a))
             self.assertError(a, a.status)
 
+    def test_typed_body_without_content_length_is_411(self):
+        # A typed body but no length: in CGI its end cannot be found.
+        a = self.req("POST", "/api/personas", None,
+                     ctype="application/json")
+        self.assertError(a, 411, "length_required")
+
+    def test_body_over_the_limit_is_read_off_before_exit(self):
+        big = b"x" * (2 << 20)
+        proc, _ = self.start("POST", "/api/personas", big,
+                             ctype="application/json")
+        # Writing 2 MiB through a 64 KiB pipe fails with a broken pipe if
+        # the program exits without reading what the server hands over.
+        try:
+            proc.stdin.write(big)
+            proc.stdin.close()
+        except BrokenPipeError:
+            proc.kill()
+            proc.wait()
+            self.fail("the program left the body unread")
+        out = proc.stdout.read()
+        proc.wait(timeout=30)
+        proc.stderr.close()
+        proc.stdout.close()
+        self.assertEqual(Answer(out).status, 413)
+
     def test_other_content_type_is_415(self):
         a = self.req("POST", "/api/personas", "name=x", ctype="text/plain")
         self.assertError(a, 415)

@@ -11,9 +11,16 @@ Usage from another language's test runner (tests/browser):
 
     /usr/bin/python3 tests/integration/stack.py [--build DIR] [--no-push]
 
-prints one JSON line {"url":..., "port":..., "pushPort":..., "state":...,
-"config":..., "pid":...} once everything answers, and stops the stack when
-its standard input closes or it gets SIGTERM or SIGINT.
+prints one JSON line {"url":..., "port":..., "pushPort":..., "pushSocket":...,
+"state":..., "config":..., "pid":...} once everything answers, and stops the
+stack when its standard input closes or it gets SIGTERM or SIGINT.
+
+flowpushd listens on a Unix stream socket in the state folder, as nginx
+reaches it in production (push_socket; push_port is then None), or on a
+free TCP port when that path would not fit in a socket address or the
+stack is made with push_unix=False. Tests that talk to the daemon itself,
+not through nginx, use push_connect() and push_connection(), which reach it
+either way.
 
 The build folder is --build, else $FLOWPUSH_BUILD, else run/build in the
 source tree. The nginx configuration is rendered from deploy/nginx.conf.in by
@@ -59,6 +66,29 @@ def _tcp_open(port):
         return False
 
 
+# The longest path a Unix socket address holds (sun_path, with its NUL).
+UNIX_PATH_MAX = 107
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a Unix stream socket; the Host header stays
+    127.0.0.1, as nginx would pass the browser's on."""
+
+    def __init__(self, path, timeout=60):
+        super().__init__("127.0.0.1", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        try:
+            s.connect(self.unix_path)
+        except OSError:
+            s.close()
+            raise
+        self.sock = s
+
+
 def _unix_open(path):
     if not os.path.exists(path):
         return False
@@ -86,7 +116,8 @@ class StackError(RuntimeError):
 class Stack:
     """One running flowpush stack in its own temporary state folder."""
 
-    def __init__(self, build=None, push=True, env=None, demo=False, workers=1):
+    def __init__(self, build=None, push=True, env=None, demo=False, workers=1,
+                 push_unix=True):
         self.build = os.path.abspath(build) if build else default_build()
         self.push = push and os.access(os.path.join(self.build, "flowpushd"), os.X_OK)
         self.extra_env = dict(env or {})
@@ -95,6 +126,8 @@ class Stack:
         self.state = None
         self.port = None
         self.push_port = None
+        self.push_unix = push_unix
+        self.push_socket = None  # flowpushd's Unix socket, or None: TCP
         self.procs = {}      # name -> Popen, in start order
         self.logs = {}
         # A forked test worker inherits this object; only the process
@@ -121,11 +154,12 @@ class Stack:
 
     def env(self):
         """The environment every flowpush program of this stack gets."""
-        env = {
-            "FLOWPUSH_CONFIG": self.config,
-            "FLOWPUSH_PUSH_LISTEN": "127.0.0.1",
-            "FLOWPUSH_PUSH_PORT": str(self.push_port),
-        }
+        env = {"FLOWPUSH_CONFIG": self.config}
+        if self.push_socket:
+            env["FLOWPUSH_PUSH_LISTEN"] = "unix:" + self.push_socket
+        else:
+            env["FLOWPUSH_PUSH_LISTEN"] = "127.0.0.1"
+            env["FLOWPUSH_PUSH_PORT"] = str(self.push_port)
         env.update(self.extra_env)
         return _child_env(env)
 
@@ -138,7 +172,7 @@ class Stack:
         os.makedirs(os.path.join(self.state, "logs"))
         os.makedirs(os.path.join(self.state, "nginx-tmp"))
         self.port = free_port()
-        self.push_port = free_port()
+        self._pick_push_address()
         _live_stacks.append(self)
         try:
             self._init_db()
@@ -154,6 +188,23 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def _pick_push_address(self):
+        path = os.path.join(self.state, "flowpushd-http.sock")
+        if self.push_unix and len(os.fsencode(path)) <= UNIX_PATH_MAX:
+            self.push_socket, self.push_port = path, None
+            return
+        if self.push_unix:
+            print("stack: %s is too long for a Unix socket; flowpushd listens on TCP"
+                  % path, file=sys.stderr, flush=True)
+        self.push_socket, self.push_port = None, free_port()
+
+    @property
+    def push_upstream(self):
+        """Where nginx finds flowpushd: unix:PATH or 127.0.0.1:PORT."""
+        if self.push_socket:
+            return "unix:" + self.push_socket
+        return "127.0.0.1:%d" % self.push_port
 
     def _init_db(self):
         r = self.cli("init", "--database", self.database)
@@ -205,8 +256,7 @@ class Stack:
             "WWW": os.path.join(SRC, "www"),
             "CLIENT_MAX_BODY": str(self.body_limit() + 65536),
             "FCGI_SOCKET": self.socket_path,
-            "PUSH_HOST": "127.0.0.1",
-            "PUSH_PORT": str(self.push_port),
+            "PUSH_UPSTREAM": self.push_upstream,
         }
         out = subprocess.run(
             [os.path.join(SRC, "deploy", "render"), os.path.join(SRC, "deploy", "nginx.conf.in")]
@@ -253,7 +303,35 @@ class Stack:
 
     def start_push(self):
         self._start("flowpushd", [os.path.join(self.build, "flowpushd")])
-        self._wait("flowpushd", lambda: _tcp_open(self.push_port))
+        if self.push_socket:
+            self._wait("flowpushd", lambda: _unix_open(self.push_socket))
+        else:
+            self._wait("flowpushd", lambda: _tcp_open(self.push_port))
+
+    def push_connect(self, timeout=10, rcvbuf=None):
+        """A socket connected to flowpushd itself (not through nginx), on
+        its Unix socket or TCP port; rcvbuf is set before connecting."""
+        if self.push_socket:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            addr = self.push_socket
+        else:
+            s = socket.socket()
+            addr = ("127.0.0.1", self.push_port)
+        try:
+            if rcvbuf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            s.settimeout(timeout)
+            s.connect(addr)
+        except OSError:
+            s.close()
+            raise
+        return s
+
+    def push_connection(self, timeout=60):
+        """An http.client connection to flowpushd itself."""
+        if self.push_socket:
+            return UnixHTTPConnection(self.push_socket, timeout=timeout)
+        return http.client.HTTPConnection("127.0.0.1", self.push_port, timeout=timeout)
 
     # ------------------------------------------------------------ tear-down
 
@@ -390,6 +468,7 @@ def _main():
         st.start()
         print(json.dumps({"url": st.url, "port": st.port,
                           "pushPort": st.push_port if st.push else None,
+                          "pushSocket": st.push_socket if st.push else None,
                           "state": st.state, "config": st.config,
                           "build": st.build, "pid": os.getpid()}), flush=True)
         while sys.stdin.buffer.read(65536):

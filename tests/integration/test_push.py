@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import struct
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import websockets
 import websockets.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack, free_port, run_unittest_main  # noqa: E402
+from stack import Stack, UnixHTTPConnection, free_port, run_unittest_main  # noqa: E402
 
 ST = None
 EVENT_KEYS = ["seq", "topic", "action", "id", "version", "ts", "actor", "data"]
@@ -96,10 +97,15 @@ def changes(since, topics=None):
 # --------------------------------------------------------------- clients
 
 class SSEClient:
-    """A blocking Server-Sent Events reader (through nginx by default)."""
+    """A blocking Server-Sent Events reader: through nginx by default,
+    straight to the stack's daemon with direct=True, or to a port."""
 
-    def __init__(self, path, headers=None, port=None, timeout=10):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port or ST.port, timeout=timeout)
+    def __init__(self, path, headers=None, port=None, timeout=10, direct=False):
+        if direct:
+            self.conn = ST.push_connection(timeout=timeout)
+        else:
+            self.conn = http.client.HTTPConnection("127.0.0.1", port or ST.port,
+                                                   timeout=timeout)
         self.conn.request("GET", path, headers=headers or {})
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
@@ -161,14 +167,18 @@ async def ws_collect(url, n, origin=None):
 
 class RawWS:
     """A WebSocket client that sends exactly the bytes a test asks for,
-    straight to the daemon (nginx would pass them on unchanged anyway)."""
+    straight to the daemon (nginx would pass them on unchanged anyway), or
+    to a TCP port."""
 
     def __init__(self, port=None, path=None, rcvbuf=None, timeout=10):
-        self.s = socket.socket()
-        if rcvbuf:
-            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.s.settimeout(timeout)
-        self.s.connect(("127.0.0.1", port or ST.push_port))
+        if port is None:
+            self.s = ST.push_connect(timeout, rcvbuf)
+        else:
+            self.s = socket.socket()
+            if rcvbuf:
+                self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.s.settimeout(timeout)
+            self.s.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                         "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -438,7 +448,10 @@ class FrameTest(unittest.TestCase):
     """Malformed client frames, sent raw to the daemon."""
 
     def port(self):
-        return ST.push_port
+        return None  # the daemon itself, wherever it listens
+
+    def connect(self):
+        return ST.push_connect()
 
     def raw(self):
         return RawWS(port=self.port())
@@ -498,8 +511,8 @@ class FrameTest(unittest.TestCase):
             ws.close()
 
     def test_garbage_before_the_handshake_does_not_hurt(self):
-        s = socket.create_connection(("127.0.0.1", self.port()), timeout=10)
-        half = socket.create_connection(("127.0.0.1", self.port()), timeout=10)
+        s = self.connect()
+        half = self.connect()
         try:
             s.sendall(b"\x00\xff" * 5000 + b"\r\n\r\n")
             half.sendall(b"GET /push/events HTTP/1.1\r\nHost: x\r\n")
@@ -516,6 +529,9 @@ class FrameThroughNginxTest(FrameTest):
 
     def port(self):
         return ST.port
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", ST.port), timeout=10)
 
 
 class ResetTest(unittest.TestCase):
@@ -580,7 +596,7 @@ class RestartTest(unittest.TestCase):
 
     def test_sigterm_closes_websockets_with_1001_and_ends_streams(self):
         ws = RawWS()
-        sse = SSEClient("/push/events?" + query(token=token()), port=ST.push_port)
+        sse = SSEClient("/push/events?" + query(token=token()), direct=True)
         self.assertEqual(sse.resp.readline(), b"retry: 3000\n")
         proc = ST.procs["flowpushd"]
         proc.send_signal(signal.SIGTERM)
@@ -712,10 +728,7 @@ class SlowConsumerTest(unittest.TestCase):
         with push_env(FLOWPUSH_PUSH_OUTBOUND_CAP="65536",
                       FLOWPUSH_PUSH_DISPATCH_TIMEOUT_MS="60000"):
             drops = metrics().get("flowpush_slow_consumer_drops_total", 0)
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.settimeout(10)
-            s.connect(("127.0.0.1", ST.push_port))
+            s = ST.push_connect(10, rcvbuf=4096)
             s.sendall(("GET /push/events?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                        % query(token=token("keyword-sets"), topics="keyword-sets")).encode())
             try:
@@ -887,7 +900,7 @@ class HealthTest(unittest.TestCase):
         def sse_count():
             return ST.json("GET", "/push/health")[2]["connections"]["sse"]
         before = sse_count()
-        c = SSEClient("/push/events?" + query(token=token()), port=ST.push_port)
+        c = SSEClient("/push/events?" + query(token=token()), direct=True)
         self.assertEqual(c.resp.readline(), b"retry: 3000\n")
         self.assertEqual(sse_count(), before + 1)
         c.close()
@@ -909,6 +922,122 @@ class HealthTest(unittest.TestCase):
         status, _, body = ST.json("GET", "/push/nope")
         self.assertEqual(status, 404)
         self.assertEqual(body["error"]["status"], 404)
+
+
+class UnixSocketTest(unittest.TestCase):
+    """flowpushd on a Unix stream socket (push_listen = unix:PATH), which
+    nginx proxies /push/ to in the stack as in production."""
+
+    def daemon(self, path, state):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
+        env.update({"FLOWPUSH_DATABASE": ST.database, "FLOWPUSH_DOORBELL": "",
+                    "FLOWPUSH_PUSH_LISTEN": "unix:" + path})
+        log = open(os.path.join(state, "d.log"), "ab")
+        try:
+            return subprocess.Popen([os.path.join(ST.build, "flowpushd")], env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+
+    def answers(self, path, proc):
+        """Waits until proc serves /push/health on path; its status."""
+        deadline = time.monotonic() + 20
+        while True:
+            self.assertIsNone(proc.poll(), "flowpushd exited while starting")
+            self.assertLess(time.monotonic(), deadline, "flowpushd never listened")
+            conn = UnixHTTPConnection(path, timeout=5)
+            try:
+                conn.request("GET", "/push/health")
+                return conn.getresponse().status
+            except OSError:
+                time.sleep(0.05)
+            finally:
+                conn.close()
+
+    def stop(self, proc):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+
+    def test_nginx_proxies_push_to_the_daemons_unix_socket(self):
+        self.assertIsNotNone(ST.push_socket, "the stack put flowpushd on TCP")
+        st = os.stat(ST.push_socket)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        with open(os.path.join(ST.state, "nginx.conf"), encoding="utf-8") as f:
+            self.assertIn("proxy_pass http://unix:%s;" % ST.push_socket, f.read())
+        status, _, body = ST.json("GET", "/push/health")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], "ok")
+        # SSE and WebSocket through nginx, the Host and Origin checks
+        # seeing the browser's headers although the peer is a socket file.
+        since = current_seq()
+        c = SSEClient("/push/events?" + query(since=since, token=token("personas"),
+                                              topics="personas"))
+        try:
+            a = create_persona()
+            got = json.loads(c.events(1)[0]["data"])
+        finally:
+            c.close()
+        self.assertEqual(got["id"], a["id"])
+        ws = run(ws_collect(ws_url(since=since, token=token("personas"), topics="personas"),
+                            1, origin="http://127.0.0.1:%d" % ST.port))
+        self.assertEqual(ws[0]["id"], a["id"])
+
+    def test_a_stale_socket_file_is_replaced_and_removed_at_exit(self):
+        state = tempfile.mkdtemp(prefix="fp-unix-")
+        path = os.path.join(state, "push.sock")
+        try:
+            # What a daemon killed with SIGKILL leaves: a socket file
+            # nobody listens on.
+            dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            dead.bind(path)
+            dead.close()
+            self.assertTrue(stat.S_ISSOCK(os.stat(path).st_mode))
+            proc = self.daemon(path, state)
+            try:
+                self.assertEqual(self.answers(path, proc), 200)
+            finally:
+                rc = self.stop(proc)
+            self.assertEqual(rc, 0)
+            self.assertFalse(os.path.exists(path), "the socket outlived a clean exit")
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+    def test_a_live_socket_or_another_file_is_left_alone(self):
+        state = tempfile.mkdtemp(prefix="fp-unix-")
+        path = os.path.join(state, "push.sock")
+        live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            live.bind(path)
+            live.listen(1)
+            proc = self.daemon(path, state)
+            self.assertEqual(proc.wait(20), 1)
+            # Still the first listener's socket.
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(5)
+            c.connect(path)
+            c.close()
+            live.accept()[0].close()
+            live.close()
+            os.unlink(path)
+            with open(path, "w") as f:
+                f.write("not a socket\n")
+            proc = self.daemon(path, state)
+            self.assertEqual(proc.wait(20), 1)
+            with open(path) as f:
+                self.assertEqual(f.read(), "not a socket\n")
+            with open(os.path.join(state, "d.log"), encoding="utf-8") as f:
+                log = f.read()
+            self.assertIn("in use by another process", log)
+            self.assertIn("is not a socket", log)
+        finally:
+            live.close()
+            shutil.rmtree(state, ignore_errors=True)
 
 
 # --------------------------------------------------------------- fan-out

@@ -128,6 +128,34 @@ static void config_load__relative_paths__are_taken_from_file_folder(
 	free(real);
 }
 
+static void config_load__relative_unix_listen__is_taken_from_file_folder(
+	void **state)
+{
+	struct config c;
+	struct ferr e;
+	char path[512], want[600], *real;
+
+	snprintf(path, sizeof(path), "%s/u.conf", tmpdir);
+	write_file(path, "push_listen = unix:run/push.sock\n");
+	real = realpath(tmpdir, NULL);
+	snprintf(want, sizeof(want), "unix:%s/run/push.sock", real);
+	ferr_init(&e);
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_string_equal(c.push_listen, want);
+	config_release(&c);
+	/* Absolute socket paths and addresses stay as they are. */
+	write_file(path, "push_listen = unix:/run/fp/push.sock\n");
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_string_equal(c.push_listen, "unix:/run/fp/push.sock");
+	config_release(&c);
+	write_file(path, "push_listen = ::1\n");
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_string_equal(c.push_listen, "::1");
+	config_release(&c);
+	ferr_release(&e);
+	free(real);
+}
+
 static void config_load__unknown_key__names_file_and_line(void **state)
 {
 	struct config c;
@@ -317,6 +345,8 @@ int main(void)
 			config_load__file__sets_values_and_skips_comments),
 		cmocka_unit_test(
 		config_load__relative_paths__are_taken_from_file_folder),
+		cmocka_unit_test(
+		config_load__relative_unix_listen__is_taken_from_file_folder),
 		cmocka_unit_test(
 			config_load__unknown_key__names_file_and_line),
 		cmocka_unit_test(config_load__out_of_range_value__is_refused),
