@@ -391,6 +391,7 @@ def subscriber_main(port, kinds, since, token, ctl, max_seconds):
         sel.register(s.sock, selectors.EVENT_READ, s)
     sel.register(ctl, selectors.EVENT_READ, None)
     ctl.send(("ready", len(subs)))
+    cpu0 = time.process_time()
     deadline = now() + max_seconds
     stop = False
     while not stop and now() < deadline:
@@ -413,6 +414,7 @@ def subscriber_main(port, kinds, since, token, ctl, max_seconds):
                 sel.unregister(s.sock)
                 continue
             s.feed(t, data)
+    cpu = time.process_time() - cpu0
     out = []
     for s in subs:
         evs = []
@@ -422,7 +424,8 @@ def subscriber_main(port, kinds, since, token, ctl, max_seconds):
             except ValueError:
                 continue
             evs.append((t, ev.get("topic"), ev.get("id"), ev.get("version"), ev.get("action")))
-        out.append({"kind": s.kind, "events": evs, "pings": s.pings, "closed": s.closed})
+        out.append({"kind": s.kind, "events": evs, "pings": s.pings, "closed": s.closed,
+                    "client_cpu": cpu if s is subs[0] else 0.0})
         s.sock.close()
     ctl.send(("done", out))
 
@@ -526,6 +529,8 @@ def end_to_end(args, n_ws, n_sse, label):
         c1 = cpu.sample()
         res = subs.finish()
         api.close()
+        # nginx reaches flowpushd on a Unix socket or on TCP (stack.py).
+        upstream = "unix" if getattr(st, "push_socket", None) else "tcp"
     by_key = {(w[1], w[2]): w for w in writes if w[1]}
     rows = []
     for transport in ("ws", "sse"):
@@ -564,7 +569,9 @@ def end_to_end(args, n_ws, n_sse, label):
                      "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99)})
     cpud = Cpu.diff(c0, c1)
     rows.append({"section": "end_to_end", "scenario": label, "transport": "server cpu",
-                 "writes": len(writes),
+                 "writes": len(writes), "push_upstream": upstream,
+                 "subscriber_client_cpu_us_per_write":
+                     sum(x["client_cpu"] for x in res) * 1e6 / max(1, len(writes)),
                  "cpu_us_per_write": {g: cpud[g] * 1e6 / max(1, len(writes))
                                       for g in Cpu.GROUPS + ("total",)}})
     return rows
@@ -591,6 +598,7 @@ def load_worker(port, kind, arg, seconds, max_n, go, out, seed):
     codes = {}
     go.wait(30)
     t_start = now()
+    cpu0 = time.process_time()
     deadline = t_start + seconds
     while n < max_n and now() < deadline:
         if kind == "list":
@@ -621,9 +629,10 @@ def load_worker(port, kind, arg, seconds, max_n, go, out, seed):
             ids.append(json.loads(body)["id"])
         n += 1
     t_end = now()
+    client_cpu = time.process_time() - cpu0
     api.close()
     out.send({"n": n, "errors": errors, "codes": codes, "lat": lat, "ids": ids,
-              "t_start": t_start, "t_end": t_end})
+              "t_start": t_start, "t_end": t_end, "client_cpu": client_cpu})
 
 
 def run_load(st, kind, clients, seconds, max_n, args_per_client):
@@ -666,6 +675,7 @@ def run_load(st, kind, clients, seconds, max_n, args_per_client):
         "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
         "cpu_us": {g: cpud[g] * 1e6 / max(1, n) for g in Cpu.GROUPS + ("total",)},
         "server_cpu_share": cpud["total"] / span if span > 0 else 0,
+        "client_cpu_us": sum(r["client_cpu"] for r in results) * 1e6 / max(1, n),
         "ids": [i for r in results for i in r["ids"]],
     }
 
@@ -855,14 +865,16 @@ def table_end_to_end(rows):
                 r["scenario"], r["kind"], r["writes"], fmt(r["p50_ms"]),
                 fmt(r["p95_ms"]), fmt(r["p99_ms"])))
     print()
-    print("| subscribers | server CPU µs per write: nginx | flowpush.fcgi | flowpushd | total |")
-    print("|---|---|---|---|---|")
+    print("| subscribers | server CPU µs per write: nginx | flowpush.fcgi | flowpushd | total "
+          "| the subscribers' own client, µs per write | nginx to flowpushd |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         if r["transport"] == "server cpu":
             c = r["cpu_us_per_write"]
-            print("| %s | %s | %s | %s | %s |" % (r["scenario"], fmt(c["nginx"]),
-                                                 fmt(c["flowpush.fcgi"]), fmt(c["flowpushd"]),
-                                                 fmt(c["total"])))
+            print("| %s | %s | %s | %s | %s | %s | %s |" % (
+                r["scenario"], fmt(c["nginx"]), fmt(c["flowpush.fcgi"]), fmt(c["flowpushd"]),
+                fmt(c["total"]), fmt(r["subscriber_client_cpu_us_per_write"]),
+                r["push_upstream"]))
 
 
 NAMES = {"list": "GET /api/campaigns?limit=100", "dashboard": "GET /api/dashboard",
@@ -993,8 +1005,8 @@ def main():
     if "3" in sections:
         pages = idle_pages(a)
     print()
-    print("Run: %s, %d writes at %g/s, %.0f s in all." % (
-        time.strftime("%Y-%m-%d %H:%M"), a.writes, a.rate, now() - t_all))
+    print("Run: %s, %d writes at %g/s, %.0f s in all; build %s." % (
+        time.strftime("%Y-%m-%d %H:%M"), a.writes, a.rate, now() - t_all, a.build))
     if e2e:
         print()
         table_end_to_end(e2e)

@@ -3,6 +3,7 @@
 
 Usage: bench/push_bench.py [--build DIR] [--before DIR] [--quick]
                            [--scenarios NAME,...] [--repeat N]
+                           [--transport tcp|unix] [--before-transport tcp|unix]
 
 Builds bench/push_load.c, starts a fresh flowpushd per scenario on a free
 port with its own database (flowpush init), runs the load client against it
@@ -14,6 +15,12 @@ every scenario runs on both daemons back to back, the order alternating
 from one repetition to the next, so that both columns share the machine's
 load of the moment; the table then gives before, after and after/before.
 With --repeat N each figure is the median of N runs.
+
+--transport unix puts the daemon of --build on a Unix stream socket
+(push_listen = unix:PATH) and the load client connects there, as nginx
+would; --before-transport does the same for --before. Both default to tcp
+(a loopback port). --before may name the same build as --build to compare
+the two transports alone.
 """
 
 import argparse
@@ -59,28 +66,41 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, proc, timeout=10):
+def wait_port(addr, proc, timeout=10):
+    """Waits until proc accepts connections at addr: a port or a path."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("flowpushd exited")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            if isinstance(addr, str):
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(0.2)
+                    s.connect(addr)
+            else:
+                socket.create_connection(("127.0.0.1", addr), timeout=0.2).close()
             return
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("flowpushd did not listen")
 
 
-def run_one(build, work, loader, name, sse, ws, events, rate, max_s):
-    """One scenario against a fresh daemon of build: the loader's figures."""
+def run_one(build, transport, work, loader, name, sse, ws, events, rate, max_s):
+    """One scenario against a fresh daemon of build listening on transport
+    (tcp or unix): the loader's figures."""
     state = tempfile.mkdtemp(prefix="fp-bench-", dir=work)
     db = os.path.join(state, "bench.db")
     bell = os.path.join(state, "bell")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWPUSH_")}
-    env.update({"FLOWPUSH_DATABASE": db, "FLOWPUSH_DOORBELL": bell,
-                "FLOWPUSH_PUSH_PORT": str(port), "FLOWPUSH_SECRET": "",
+    if transport == "unix":
+        addr = os.path.join(state, "push.sock")
+        where = "unix:" + addr
+        env["FLOWPUSH_PUSH_LISTEN"] = where
+    else:
+        addr = free_port()
+        where = str(addr)
+        env.update({"FLOWPUSH_PUSH_LISTEN": "127.0.0.1", "FLOWPUSH_PUSH_PORT": where})
+    env.update({"FLOWPUSH_DATABASE": db, "FLOWPUSH_DOORBELL": bell, "FLOWPUSH_SECRET": "",
                 "FLOWPUSH_PUSH_MAX_CONNECTIONS": "12000",
                 "FLOWPUSH_LOG_LEVEL": "warn"})
     r = subprocess.run([os.path.join(build, "flowpush"), "init", "--database", db],
@@ -91,13 +111,14 @@ def run_one(build, work, loader, name, sse, ws, events, rate, max_s):
     d = subprocess.Popen([os.path.join(build, "flowpushd")], env=env,
                          stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_port(port, d)
-        out = subprocess.run([loader, str(port), db, bell, str(sse), str(ws),
+        wait_port(addr, d)
+        out = subprocess.run([loader, where, db, bell, str(sse), str(ws),
                               str(events), str(rate), str(max_s), str(d.pid)],
                              capture_output=True, text=True, timeout=max_s + 30)
         line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
         res = json.loads(line)
         res["scenario"] = name
+        res["transport"] = transport
         res["complete"] = out.returncode == 0
         return res
     finally:
@@ -170,6 +191,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small scenarios only")
     ap.add_argument("--scenarios", help="comma-separated scenario names")
     ap.add_argument("--repeat", type=int, default=1, help="runs per figure (median)")
+    ap.add_argument("--transport", choices=("tcp", "unix"), default="tcp",
+                    help="where the daemon of --build listens")
+    ap.add_argument("--before-transport", choices=("tcp", "unix"), default="tcp",
+                    help="where the daemon of --before listens")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="fp-bench-")
     loader = os.path.join(work, "push_load")
@@ -180,12 +205,13 @@ def main():
         for sc in pick(a.scenarios, a.quick):
             runs = {"before": [], "after": []}
             for i in range(max(1, a.repeat)):
-                order = [("before", a.before), ("after", a.build)] if a.before else \
-                    [("after", a.build)]
+                order = [("before", a.before, a.before_transport),
+                         ("after", a.build, a.transport)] if a.before else \
+                    [("after", a.build, a.transport)]
                 if i % 2:
                     order.reverse()
-                for tag, build in order:
-                    res = run_one(build, work, loader, *sc)
+                for tag, build, transport in order:
+                    res = run_one(build, transport, work, loader, *sc)
                     res["build"] = tag
                     print(json.dumps(res), flush=True)
                     runs[tag].append(res)

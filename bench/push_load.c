@@ -38,6 +38,8 @@ struct sub {
 static int64_t *commit_ns;  /* by seq - base */
 static int64_t base_seq;
 static long n_events;
+/* The daemon's Unix socket when ADDRESS is unix:PATH, else NULL: TCP. */
+static const char *unix_path;
 static double *lat;          /* ms, one per delivery */
 static long n_lat, cap_lat;
 static long deliveries;
@@ -104,20 +106,33 @@ static void record(int64_t seq, int64_t t)
 	deliveries++;
 }
 
+/* sub_connect connects like nginx would: to 127.0.0.1:port, or to the
+ * daemon's Unix socket. */
 static void sub_connect(struct sub *s, int port, const char *path, int ws)
 {
 	struct sockaddr_in sa;
+	struct sockaddr_un su;
 	char req[512];
-	int n, one = 1;
+	int n, rc, one = 1;
 
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	s->ws = ws;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (unix_path != NULL) {
+		s->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		memset(&su, 0, sizeof(su));
+		su.sun_family = AF_UNIX;
+		snprintf(su.sun_path, sizeof(su.sun_path), "%s", unix_path);
+		rc = connect(s->fd, (struct sockaddr *)&su, sizeof(su));
+	} else {
+		s->fd = socket(AF_INET, SOCK_STREAM, 0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons((uint16_t)port);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			sizeof(one));
+		rc = connect(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	if (rc != 0) {
 		perror("connect");
 		exit(1);
 	}
@@ -283,11 +298,15 @@ int main(int argc, char **argv)
 	sqlite3_stmt *st;
 
 	if (argc != 10) {
-		fprintf(stderr, "usage: push_load PORT DB DOORBELL SSE WS EVENTS "
-			"RATE MAX_SECONDS PID\n");
+		fprintf(stderr, "usage: push_load PORT|unix:PATH DB DOORBELL "
+			"SSE WS EVENTS RATE MAX_SECONDS PID\n");
 		return 2;
 	}
-	port = (int)strtol(argv[1], NULL, 10);
+	port = 0;
+	if (strncmp(argv[1], "unix:", 5) == 0)
+		unix_path = argv[1] + 5;
+	else
+		port = (int)strtol(argv[1], NULL, 10);
 	n_sse = (int)strtol(argv[4], NULL, 10);
 	n_ws = (int)strtol(argv[5], NULL, 10);
 	n_events = strtol(argv[6], NULL, 10);

@@ -919,7 +919,7 @@ int http_start(struct push *px)
 		where[0].option = MHD_OPTION_LISTEN_SOCKET;
 		where[0].value = lfd;
 	} else if (listen_addr(px, &sa, &v6) == 0) {
-		log_msg(LOG_ERROR, "push_listen is not a numeric address "
+		log_msg(LOG_ERROR, "push_listen is neither a numeric address "
 			"nor unix:PATH: %s", px->cfg->push_listen);
 		return -1;
 	} else {
@@ -932,7 +932,8 @@ int http_start(struct push *px)
 	 * that stall before they are complete (half-open, slowloris). */
 	if (px->cfg->push_heartbeat * 2 + 10 > timeout)
 		timeout = (unsigned)(px->cfg->push_heartbeat * 2 + 10);
-	px->mhd = MHD_start_daemon(flags, (uint16_t)px->cfg->push_port,
+	px->mhd = MHD_start_daemon(flags,
+		upath != NULL ? 0 : (uint16_t)px->cfg->push_port,
 		NULL, NULL, access_cb, px,
 		MHD_OPTION_EXTERNAL_LOGGER, logger_cb, px,
 		MHD_OPTION_ARRAY, where,
