@@ -131,17 +131,6 @@ static int oom(struct ferr *err)
 	return ferr_set(err, 500, "internal_error", "Out of memory.");
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one path segment; a NUL byte is refused because every later
  * consumer works with C strings. */
 static int seg_decode(const char *s, size_t n, char **out, struct ferr *err)
@@ -157,8 +146,8 @@ static int seg_decode(const char *s, size_t n, char **out, struct ferr *err)
 			d[j++] = s[i];
 			continue;
 		}
-		hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+		hi = i + 2 < n ? util_hex_value((unsigned char)s[i + 1]) : -1;
+		lo = i + 2 < n ? util_hex_value((unsigned char)s[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			free(d);
 			return ferr_set(err, 400, "bad_request",

@@ -6,21 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "form.h"
 #include "utf8.h"
 
 #define FORM_PAIRS_MAX 10000
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* decode turns s[0..n) into a new string, or NULL with err set. */
 static char *decode(const char *s, size_t n, const char *what,
@@ -38,15 +28,15 @@ static char *decode(const char *s, size_t n, const char *what,
 		if (s[i] == '+') {
 			out[o++] = ' ';
 		} else if (s[i] == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || util_hex_value(s[i + 1]) < 0 ||
+			    util_hex_value(s[i + 2]) < 0) {
 				ferr_set(err, 400, "bad_request",
 					"A %s holds a malformed %% escape.",
 					what);
 				goto out;
 			}
-			out[o++] = (char)(hexval(s[i + 1]) << 4 |
-				hexval(s[i + 2]));
+			out[o++] = (char)(util_hex_value(s[i + 1]) << 4 |
+				util_hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

@@ -185,6 +185,17 @@ char *util_base64url_encode(const void *data, size_t n)
 	return b64_encode(data, n, b64_url, 0);
 }
 
+int util_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *util_base64_encode(const void *data, size_t n)
 {
 	return b64_encode(data, n, b64_std, 1);

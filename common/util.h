@@ -48,6 +48,9 @@ char *util_base64_encode(const void *data, size_t n);
 int util_parse_long(const char *s, long long min, long long max,
 	long long *out);
 
+/* util_hex_value is the value of one hex digit (either case), or -1. */
+int util_hex_value(int c);
+
 /* util_hex_encode writes 2n lowercase hex digits and a NUL into out. */
 void util_hex_encode(const void *data, size_t n, char *out);
 

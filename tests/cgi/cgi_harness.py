@@ -64,6 +64,17 @@ class Answer:
         return "<%s %r %r>" % (self.status, self.headers, self.body[:600])
 
 
+def cgi_env(conf, method, uri):
+    """The environment a web server gives a CGI program for one request."""
+    query = uri.partition("?")[2]
+    return {"PATH": "/usr/bin:/bin", "FLOWPUSH_CONFIG": conf,
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8080", "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_METHOD": method, "REQUEST_URI": uri,
+            "SCRIPT_NAME": "", "QUERY_STRING": query, "HTTP_HOST": HOST}
+
+
 def clean_env():
     """The caller's FLOWPUSH_* settings must not leak into the tests."""
     return {k: v for k, v in os.environ.items()
@@ -99,14 +110,7 @@ class Site:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def env(self, method, uri, headers=None, settings=None):
-        path, _, query = uri.partition("?")
-        env = {"PATH": "/usr/bin:/bin", "FLOWPUSH_CONFIG": self.conf,
-               "GATEWAY_INTERFACE": "CGI/1.1",
-               "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "8080", "REMOTE_ADDR": "127.0.0.1",
-               "REQUEST_METHOD": method, "REQUEST_URI": uri,
-               "SCRIPT_NAME": "", "QUERY_STRING": query,
-               "HTTP_HOST": HOST}
+        env = cgi_env(self.conf, method, uri)
         for k, v in os.environ.items():
             # sanitizer options reach the binary; nothing else does
             if k.endswith("SAN_OPTIONS"):

@@ -25,7 +25,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cgi_harness import Answer  # noqa: E402  (one parser of CGI answers)
+from cgi_harness import Answer, cgi_env  # noqa: E402  (shared helpers)
 
 FCGI = os.path.abspath(os.environ.get("FLOWPUSH_FCGI", "./flowpush.fcgi"))
 HOST = "127.0.0.1:8080"
@@ -74,14 +74,7 @@ class CgiCase(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def env(self, method, uri, headers=None, extra=None):
-        path, _, query = uri.partition("?")
-        env = {"PATH": "/usr/bin:/bin", "FLOWPUSH_CONFIG": self.conf,
-               "GATEWAY_INTERFACE": "CGI/1.1",
-               "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "8080", "REMOTE_ADDR": "127.0.0.1",
-               "REQUEST_METHOD": method, "REQUEST_URI": uri,
-               "SCRIPT_NAME": "", "QUERY_STRING": query,
-               "HTTP_HOST": HOST}
+        env = cgi_env(self.conf, method, uri)
         for k, v in (headers or {}).items():
             if v is None:
                 env.pop(k, None)
