@@ -4,7 +4,7 @@
 Usage: bench/api_bench.py [--build DIR] [--quick] [--sections 1,2,3]
                           [--writes N] [--rate R] [--subscribers N]
                           [--campaigns N] [--seconds S] [--window S]
-                          [--pages N] [--poll-per-minute N]
+                          [--pages N] [--push-pages N] [--poll-per-minute N]
 
 Starts the real stack with tests/integration/stack.py (nginx with two
 workers as quickstart runs it, spawn-fcgi + flowpush.fcgi, flowpushd, a
@@ -23,7 +23,9 @@ section, and measures through nginx:
 3. one idle open page that polls its four list endpoints (the predecessor,
    108 requests a minute) against one that loaded its lists once and holds
    a push connection: requests a minute and server CPU (nginx + flowpush.fcgi
-   + flowpushd, from /proc) per page over a fixed window, --pages of each.
+   + flowpushd, from /proc) per page over a fixed window: --pages polling
+   pages, --push-pages push pages (half WebSocket, half SSE), each figure
+   above the same window with no page at all.
 
 Every loop is bounded in count and in seconds; the run stops by itself.
 Prints one JSON line per measurement, then Markdown tables. The machine is
@@ -804,7 +806,7 @@ def idle_pages(args):
         opening = 0
         seqs = []
         token = None
-        for i in range(args.pages):
+        for i in range(args.push_pages):
             page = Api(st.port)
             seq = None
             for c in PAGE_COLLECTIONS:
@@ -821,7 +823,7 @@ def idle_pages(args):
             opening += 1
             page.close()
             seqs.append(seq)
-        kinds = ["ws" if i % 2 == 0 else "sse" for i in range(args.pages)]
+        kinds = ["ws" if i % 2 == 0 else "sse" for i in range(args.push_pages)]
         subs = Subscribers(st.port, kinds, min(seqs), token, args.window + 60)
         open_cpu = Cpu.diff(a0, cpu.sample())
         open_s = now() - t_open
@@ -832,7 +834,7 @@ def idle_pages(args):
         idle_logged = access_lines(st) - l0
         res = subs.finish()
         api.close()
-        rows.append({"section": "pages", "page": "push", "pages": args.pages,
+        rows.append({"section": "pages", "page": "push", "pages": args.push_pages,
                      "window_s": args.window, "requests": 0, "logged": idle_logged,
                      "pings": sum(s["pings"] for s in res),
                      "events": sum(len(s["events"]) for s in res),
@@ -930,9 +932,10 @@ def table_pages(rows):
         return
     w = base["window_s"]
     base_cpu = base["cpu_s"]["total"]
-    print("| page (idle, %d s window, %d pages of each) | requests / minute / page "
+    print("| page (idle, %d s window, %d polling pages, %d push pages) | requests / minute / page "
           "| bytes / minute / page | server CPU ms / minute / page (above the idle stack) "
-          "| nginx | flowpush.fcgi | flowpushd |" % (w, by.get("polling", base)["pages"]))
+          "| nginx | flowpush.fcgi | flowpushd |" % (w, by.get("polling", base)["pages"],
+                                                   by.get("push", base)["pages"]))
     print("|---|---|---|---|---|---|---|")
     print("| none (the stack by itself, per minute) | - | - | %s | %s | %s | %s |" % (
         fmt(base_cpu * 1e3 * 60 / w), fmt(base["cpu_s"]["nginx"] * 1e3 * 60 / w),
@@ -980,13 +983,15 @@ def main():
     ap.add_argument("--max-requests", type=int, default=20000, help="per throughput figure")
     ap.add_argument("--max-creates", type=int, default=600, help="per create figure")
     ap.add_argument("--window", type=float, default=30.0, help="idle-page window, seconds")
-    ap.add_argument("--pages", type=int, default=20, help="idle pages of each kind")
+    ap.add_argument("--pages", type=int, default=20, help="idle polling pages")
+    ap.add_argument("--push-pages", type=int, default=200,
+                    help="idle push pages (half WebSocket, half SSE): many, as one costs little")
     ap.add_argument("--poll-per-minute", type=float, default=108.0,
                     help="requests a minute of a polling page")
     a = ap.parse_args()
     if a.quick:
         a.writes, a.subscribers, a.campaigns = 100, 20, 500
-        a.seconds, a.max_creates, a.window, a.pages = 1.0, 200, 5.0, 4
+        a.seconds, a.max_creates, a.window, a.pages, a.push_pages = 1.0, 200, 5.0, 4, 20
     a.build = os.path.abspath(a.build)
     sections = set(a.sections.split(","))
     t_all = now()

@@ -268,6 +268,11 @@ class Stack:
             f.write(out.stdout)
 
     def _start(self, name, argv):
+        old = self.procs.get(name)
+        if old is not None and old.poll() is None:
+            # Starting it again would lose the running one's PID, and with
+            # it the only way to stop it: refuse loudly instead.
+            raise StackError("%s is already running (pid %d)" % (name, old.pid))
         log = os.path.join(self.state, "logs", name + ".log")
         self.logs[name] = log
         with open(log, "ab") as f:
