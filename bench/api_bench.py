@@ -364,10 +364,13 @@ class Sub:
             data = [ln[5:].lstrip() for ln in block.split(b"\n") if ln.startswith(b"data:")]
             if block.startswith(b":"):
                 self.pings += 1
-            if data:
-                kind = b"reset" if b"\nevent: reset" in b"\n" + block else b""
-                payload = b"\n".join(data)
-                self.msgs.append((t, payload if not kind else b'{"action":"reset"}'))
+            if not data:
+                continue
+            if b"\nevent: reset" in b"\n" + block:
+                # A reset would mean lost events: counted as no delivery.
+                self.msgs.append((t, b'{"action":"reset"}'))
+            else:
+                self.msgs.append((t, b"\n".join(data)))
 
 
 def push_path(kind, since, token):
