@@ -115,12 +115,13 @@ int db_migrate(sqlite3 *db, struct ferr *err)
 			"knows up to %d.", version, DB_SCHEMA_VERSION);
 		goto out;
 	}
-	if (version < 1) {
-		if (db_exec(db, journal_ddl, "create journal", err) < 0)
-			goto out;
-		if (schema_create(db, err) < 0)
-			goto out;
-	}
+	if (version < 1 &&
+	    db_exec(db, journal_ddl, "create journal", err) < 0)
+		goto out;
+	/* Version 2 added the indexes of counted fields; schema_create makes
+	 * whatever is missing, so it serves every step. */
+	if (schema_create(db, err) < 0)
+		goto out;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		DB_SCHEMA_VERSION);
 	if (db_exec(db, sql, "set user_version", err) < 0)

@@ -24,7 +24,7 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err);
 /* db_migrate brings the schema to DB_SCHEMA_VERSION in one transaction. */
 int db_migrate(sqlite3 *db, struct ferr *err);
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 /*
  * schema_create (common/schema.c) creates the record tables. db_migrate

@@ -567,6 +567,20 @@ static int txn_dashboard(struct txn *t, const struct resource *res,
 		if (!(f->flags & FF_DASH) || a == b || (a && b &&
 		    json_equal(a, b)))
 			continue;
+		/* The dashboard counts each value of an enum and the true
+		 * values of a boolean: such a change surely moves a figure,
+		 * and a boolean going from null to false moves none. */
+		if (f->type == FT_ENUM) {
+			t->dash = DASH_ALWAYS;
+			return 0;
+		}
+		if (f->type == FT_BOOL) {
+			if (json_is_true(a) != json_is_true(b)) {
+				t->dash = DASH_ALWAYS;
+				return 0;
+			}
+			continue;
+		}
 		t->dash_before = dashboard_compute(t->st->db, err);
 		if (!t->dash_before)
 			return -1;

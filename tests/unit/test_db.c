@@ -225,9 +225,34 @@ static void db_fail__codes__map_to_statuses_without_sqlite_text(
 	ferr_release(&e);
 }
 
+static void db_open__version_1_file__gains_the_dashboard_indexes(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferr e;
+	sqlite3 *db;
+
+	ferr_init(&e);
+	db = db_open(&fx->cfg, DB_CREATE, &e);
+	assert_non_null(db);
+	/* What a version 1 file looked like: no indexes on counted fields. */
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX campaigns_status_dash; "
+		"PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close_v2(db);
+	db = db_open(&fx->cfg, 0, &e);
+	assert_non_null(db);
+	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
+		DB_SCHEMA_VERSION);
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM sqlite_master "
+		"WHERE type = 'index' AND name = 'campaigns_status_dash'"), 1);
+	sqlite3_close_v2(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			db_open__version_1_file__gains_the_dashboard_indexes,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			db_open__create__migrates_with_pragmas, setup,
 			teardown),
