@@ -419,6 +419,8 @@ static enum MHD_Result route_sse(struct push *px, struct MHD_Connection *mc,
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK,
 		sse_reader_cb, c, sse_free_cb);
 	if (r == NULL) {
+		/* The queued retry line counts c as backlogged: uncount. */
+		hub_discard(px, c, 0);
 		hub_conn_free(c);
 		return MHD_NO;
 	}

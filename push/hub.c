@@ -18,6 +18,7 @@
 #include "wsconn.h"
 
 #define HUB_DB_BATCH 256
+#define HUB_DB_BATCHES 1	/* catch-up reads per hub_refill call */
 #define HUB_SWEEP_MS 250
 #define HUB_IOV_MAX 64
 
@@ -279,6 +280,13 @@ static void send_reset(struct push *px, struct conn *c, int64_t seq)
 		b = pbuf_new(text, len);
 	}
 	hub_discard(px, c, 1);
+	/* The discard also took the retry line route_sse queued first; a
+	 * stream whose headers are not out yet must still start with it. */
+	if (b != NULL && c->kind == CONN_SSE && !c->took_over &&
+		hub_enqueue_force(px, c, px->sse_retry)) {
+		pbuf_unref(b);
+		b = NULL;
+	}
 	if (b == NULL || hub_enqueue_force(px, c, b)) {
 		pbuf_unref(b);
 		hub_drop(px, c, WS_CLOSE_INTERNAL, "out of memory");
@@ -297,6 +305,11 @@ static void refill_row_cb(struct push *px, int64_t seq, struct pevent *ev,
 
 	if (c->state != CONN_OPEN)
 		return;
+	/* A whole batch could pass the outbound cap and get c dropped.
+	 * Past the budget the cursor stays put: the rest of the batch is
+	 * read again once the queue has drained. */
+	if (c->qbytes >= (size_t)px->cfg->push_outbound_cap / 2)
+		return;
 	if (ev != NULL && topic_list_match(&c->topics, ev->topic, ev->id))
 		send_event(px, c, ev);
 	c->cursor = seq;
@@ -306,7 +319,7 @@ void hub_refill(struct push *px, struct conn *c)
 {
 	size_t budget = (size_t)px->cfg->push_outbound_cap / 2;
 	struct ring *r = &px->ring;
-	int n;
+	int n, reads = 0;
 
 	while (!c->live && !c->pending && c->state == CONN_OPEN &&
 		c->qbytes < budget) {
@@ -328,6 +341,13 @@ void hub_refill(struct push *px, struct conn *c)
 			}
 			continue;
 		}
+		/* A subscriber whose topics match few rows would read the
+		 * whole journal in one go and stall every other client:
+		 * one batch per call, and the loop comes back at once. */
+		if (reads++ == HUB_DB_BATCHES) {
+			px->catching_up = 1;
+			return;
+		}
 		/* Older than the ring: read the database, never past what
 		 * the ring holds, so the two meet without a gap. */
 		px->m.db_catchup_reads++;
@@ -340,6 +360,23 @@ void hub_refill(struct push *px, struct conn *c)
 			send_reset(px, c, r->last);
 			return;
 		}
+	}
+}
+
+void hub_catch_up(struct push *px)
+{
+	size_t budget = (size_t)px->cfg->push_outbound_cap / 2;
+	struct conn *c, *next;
+
+	if (!px->catching_up)
+		return;
+	px->catching_up = 0;
+	/* A full queue is refilled as it drains (hub_send), not here. */
+	for (c = px->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CONN_OPEN && !c->live && !c->pending &&
+			c->qbytes < budget)
+			hub_refill(px, c);
 	}
 }
 

@@ -71,8 +71,14 @@ int hub_send(struct push *px, struct conn *c);
  * partly sent stays, so a frame is never cut in the middle. */
 void hub_discard(struct push *px, struct conn *c, int keep_partial);
 
-/* hub_refill queues more backlog for a subscriber that is catching up. */
+/* hub_refill queues more backlog for a subscriber that is catching up:
+ * up to half the outbound cap, and at most one database batch per call
+ * (px->catching_up is then set so the loop calls hub_catch_up soon). */
 void hub_refill(struct push *px, struct conn *c);
+
+/* hub_catch_up refills, once more each, the subscribers whose catch-up
+ * stopped at the batch bound; nothing when px->catching_up is clear. */
+void hub_catch_up(struct push *px);
 
 /* hub_mark_dirty asks for c's transport to be kicked after this turn. */
 void hub_mark_dirty(struct push *px, struct conn *c);

@@ -159,7 +159,10 @@ static int run(struct push *px)
 	while (!px->stopping || (px->n_ws + px->n_sse > 0 &&
 		util_mono_ms() < px->stop_deadline)) {
 		timeout = http_timeout(px);
-		if (px->tail.more || px->dirty != NULL || px->mhd_kick)
+		/* A subscriber still reading its backlog from the database
+		 * gets one batch per turn: come back without sleeping. */
+		if (px->tail.more || px->dirty != NULL || px->mhd_kick ||
+			px->catching_up)
 			timeout = 0;
 		if (loop_run_once(px->loop, timeout) < 0) {
 			log_msg(LOG_ERROR, "epoll_wait: %s", strerror(errno));
@@ -167,6 +170,7 @@ static int run(struct push *px)
 		}
 		if (px->tail.more)
 			tail_poll(px);
+		hub_catch_up(px);
 		after_events(px);
 	}
 	return 0;

@@ -137,6 +137,7 @@ struct push {
 	struct conn *conns;        /* all subscribers */
 	size_t n_sse, n_ws;
 	size_t n_backlogged;       /* connections with a non-empty queue */
+	int catching_up;           /* a catch-up read stopped at its bound */
 	struct conn *dirty;
 	struct conn *to_free;
 	struct pbuf *sse_heartbeat;
