@@ -15,7 +15,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2
 	exit 1
 fi
-flags="-g -O1 -std=c11 -fsanitize=fuzzer,address,undefined -I$src/common -I$src/push"
+flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$src/common -I$src/push"
 libs="$(pkg-config --cflags --libs jansson nettle sqlite3)"
 # Topic names come from the resource table, which reaches into most of
 # common/: compile all of it (it has no main).
