@@ -27,9 +27,26 @@ const jittered = (ms) => ms / 2 + Math.random() * (ms / 2);
 function sleep(ms, wake) {
 	return new Promise((resolve) => {
 		const t = setTimeout(done, ms);
-		function done() { clearTimeout(t); resolve(); }
+		function done() {
+			clearTimeout(t);
+			// Leave the wake list: it would grow with every reconnect.
+			const i = wake ? wake.indexOf(done) : -1;
+			if (i >= 0) wake.splice(i, 1);
+			resolve();
+		}
 		if (wake) wake.push(done);
 	});
+}
+
+/* dropConn closes a connection that was opened but is not wanted. */
+function dropConn(c) {
+	if (c.ws) {
+		c.ws.onclose = null;
+		c.ws.onmessage = null;
+		try { c.ws.close(1000); } catch { /* gone */ }
+	} else {
+		c.ctl.abort();
+	}
 }
 
 function pushUrl(path, params) {
@@ -60,7 +77,14 @@ export class PushStream {
 		this.wake = [];           // sleepers to wake on retry()/online
 		this.closers = new Set(); // functions that end the live connection
 		this.state = { state: 'connecting', transport: 'offline', detail: '' };
-		this.onOnline = () => this.retry();
+		// 'online': a socket may have died silently while the network was
+		// away. End the connection and resume from the last seq at once.
+		this.onOnline = () => {
+			this.kicked = true;
+			for (const c of [...this.closers]) c();
+			this.retry();
+		};
+		this.kicked = false;      // the connection was ended by onOnline
 		this.skipWsUntil = 0;     // set after WebSockets that open and drop at once
 		this.wsQuickDrops = 0;
 		this.rx = 0;              // messages received, to tell a live socket from a dud
@@ -78,16 +102,21 @@ export class PushStream {
 	stop() {
 		this.stopped = true;
 		window.removeEventListener('online', this.onOnline);
-		for (const c of this.closers) c();
+		for (const c of [...this.closers]) c();
 		this.closers.clear();
 		this.retry();
+		this.setState('offline', 'offline', 'Live updates stopped');
+	}
+
+	wakeAll() {
+		const w = this.wake;
+		this.wake = [];
+		for (const f of w) f();
 	}
 
 	/* retry wakes a waiting reconnect now (the Retry button, 'online'). */
 	retry() {
-		const w = this.wake;
-		this.wake = [];
-		for (const f of w) f();
+		this.wakeAll();
 		if (this.state.state === 'gave-up' && !this.stopped) {
 			this.run().catch(() => {});
 		}
@@ -164,6 +193,8 @@ export class PushStream {
 			};
 			ws.onopen = () => {
 				clearTimeout(timer);
+				// Until runWs takes over: a close now must not be missed.
+				ws.onclose = () => { ws.closedEarly = true; };
 				// Listen at once: an upgrade found while long-polling is
 				// adopted a moment later and must not drop what arrives now.
 				ws.onmessage = (m) => {
@@ -216,7 +247,21 @@ export class PushStream {
 
 	runWs(ws) {
 		return new Promise((resolve) => {
-			const close = () => { try { ws.close(1000); } catch { /* gone */ } };
+			// Closed between its open and now (an upgrade found while
+			// long-polling waits for the poll loop): reconnect at once.
+			if (ws.closedEarly || ws.readyState >= 2) {
+				ws.onclose = null;
+				resolve();
+				return;
+			}
+			// Closing on purpose does not wait for the closing handshake:
+			// a socket that died silently may never finish it.
+			const close = () => {
+				this.closers.delete(close);
+				ws.onclose = null;
+				try { ws.close(1000); } catch { /* gone */ }
+				resolve();
+			};
 			this.closers.add(close);
 			ws.onclose = (e) => {
 				this.closers.delete(close);
@@ -292,18 +337,29 @@ export class PushStream {
 		let worked = false;
 		let probeDelay = LIMITS.upgradeFirstMs;
 		let probeTimer = null;
+		let over = false;   // this run has returned: a probe still on its way ends
+		const ended = () => over || this.stopped || upgrade;
 		const probe = async () => {
-			if (this.stopped || upgrade) return;
-			let c = await this.openPush(await this.token());
+			if (ended()) return;
+			let tok = await this.token();
+			if (ended()) return;
+			let c = await this.openPush(tok);
 			// The daemon refused the token (expired by its clock, or a new
 			// secret): without a fresh one every later probe fails too.
-			if (!c && this.authFailed && !this.stopped && !upgrade) {
+			if (!c && this.authFailed && !ended()) {
 				this.forceToken = true;
-				c = await this.openPush(await this.token());
+				tok = await this.token();
+				if (!ended()) c = await this.openPush(tok);
 			}
-			if (c && !this.stopped && !upgrade) {
+			if (ended()) {
+				if (c) dropConn(c);
+				return;
+			}
+			if (c) {
 				upgrade = c;
 				if (ctl) ctl.abort();
+				// The poll loop may be sleeping after an error.
+				this.wakeAll();
 				return;
 			}
 			probeDelay = Math.min(probeDelay * 2, LIMITS.upgradeMaxMs);
@@ -331,12 +387,12 @@ export class PushStream {
 				}
 			}
 		} finally {
+			over = true;
 			clearTimeout(probeTimer);
 			this.closers.delete(stop);
 		}
 		if (upgrade && this.stopped) {
-			if (upgrade.ws) upgrade.ws.close();
-			else upgrade.ctl.abort();
+			dropConn(upgrade);
 			upgrade = null;
 		}
 		return { upgrade, worked };
@@ -352,6 +408,7 @@ export class PushStream {
 			if (!conn) {
 				if (this.state.state !== 'live') this.setState('connecting', 'offline', 'Connecting…');
 				conn = await this.openPush(await this.token());
+				if (conn && this.stopped) dropConn(conn);
 				if (!conn && this.authFailed && !tokenRetried) {
 					tokenRetried = true;
 					this.forceToken = true;
@@ -367,8 +424,15 @@ export class PushStream {
 				const rx0 = this.rx;
 				const c = conn;
 				conn = null;
+				this.kicked = false;
 				await this.runConn(c);
 				if (this.stopped) break;
+				if (this.kicked) {
+					// Ended for 'online': not a drop, reconnect now.
+					this.kicked = false;
+					this.setState('connecting', 'offline', 'Reconnecting…');
+					continue;
+				}
 				const lived = Date.now() - openedAt;
 				drops = lived > 30000 ? 0 : drops + 1;
 				// A proxy that accepts the upgrade and then drops it: after
@@ -535,6 +599,7 @@ class SharedLive {
 		this.collect = [];
 		this.post({ t: 'rollcall', from: this.id });
 		await sleep(150);
+		if (this.stopped) return undefined;
 		// Events relayed by the previous leader that this tab held back.
 		for (const ev of this.pending.sort((a, b) => a.seq - b.seq)) this.deliver(ev);
 		this.pending = [];
@@ -583,16 +648,25 @@ class SharedLive {
 	}
 
 	stop() {
-		if (this.stream) this.stream.stop();
+		this.stopped = true;
+		if (this.stream) {
+			// The tab that takes the lead tells the others its own state.
+			this.stream.onStateCb = () => {};
+			this.stream.stop();
+		}
 		if (this.release) this.release();
 		this.lockCtl.abort();
 		this.ch.close();
+		clearTimeout(this.helloTimer);
+		this.onState({ state: 'offline', transport: 'offline', detail: 'Live updates stopped',
+			role: this.leader ? 'leader' : 'follower' });
 	}
 }
 
 /*
  * openLive starts live updates for topics from seq since and returns
- * {retry(), rejoin(seq), stop()}. The tab shares the origin's connection
+ * {retry(), rejoin(seq), stop(), seq} (seq: the last event delivered, to
+ * open a new one from after stop()). The tab shares the origin's connection
  * when the browser has Web Locks and BroadcastChannel (secure contexts:
  * https or localhost) and the URL has no ?share=0; otherwise it opens its
  * own. Callbacks as for PushStream, plus state.role leader|follower|own.
@@ -603,5 +677,8 @@ export function openLive(opts) {
 	if (share) return new SharedLive(opts);
 	const s = new PushStream({ ...opts, onState: (st) => opts.onState({ ...st, role: 'own' }) });
 	s.start();
-	return { retry: () => s.retry(), rejoin: () => {}, stop: () => s.stop() };
+	return {
+		retry: () => s.retry(), rejoin: () => {}, stop: () => s.stop(),
+		get seq() { return s.seq; },
+	};
 }

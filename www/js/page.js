@@ -14,7 +14,7 @@ const TRANSPORT_NAMES = {
 };
 
 /* showConnection renders the state into the #conn element (aria-live). */
-function showConnection(st, live) {
+function showConnection(st, retry) {
 	const el = document.getElementById('conn');
 	if (!el) return;
 	el.dataset.transport = st.transport;
@@ -34,7 +34,7 @@ function showConnection(st, live) {
 	let btn = document.getElementById('conn-retry');
 	if (st.state === 'gave-up' || st.state === 'offline') {
 		if (!btn) {
-			btn = h('button', { id: 'conn-retry', type: 'button', class: 'btn btn-small', onclick: () => live && live.retry() }, 'Retry now');
+			btn = h('button', { id: 'conn-retry', type: 'button', class: 'btn btn-small', onclick: retry }, 'Retry now');
 			el.after(btn);
 		}
 	} else if (btn) {
@@ -114,6 +114,29 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 	}
 
 	const topics = [...collections, ...Object.keys(loaders), ...extraTopics];
+	const retry = () => live && live.retry();
+	let generation = 0;
+
+	/* connect opens the live connection from seq since; what a replaced
+	 * (stopped) one still reports is ignored. */
+	function connect(since) {
+		const gen = ++generation;
+		live = openLive({
+			topics, since,
+			onEvent: (ev) => { if (gen === generation) route(ev); },
+			onReset: () => {
+				if (gen !== generation) return;
+				announce('The server asked for a fresh copy: reloading the lists once.');
+				reload();
+			},
+			onState: (st) => {
+				if (gen !== generation) return;
+				showConnection(st, retry);
+				if (st.state === 'live') document.documentElement.dataset.ready = 'true';
+			},
+		});
+	}
+
 	const ready = (async () => {
 		let since;
 		for (let i = 0; ; i++) {
@@ -121,24 +144,18 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 				since = await loadAll();
 				break;
 			} catch (e) {
-				showConnection({ state: 'offline', transport: 'offline', detail: 'Could not load the data; retrying…' }, null);
+				showConnection({ state: 'offline', transport: 'offline', detail: 'Could not load the data; retrying…' }, () => {});
 				await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** i)));
 			}
 		}
 		document.documentElement.dataset.loaded = 'true';
-		live = openLive({
-			topics, since,
-			onEvent: route,
-			onReset: () => {
-				announce('The server asked for a fresh copy: reloading the lists once.');
-				reload();
-			},
-			onState: (st) => {
-				showConnection(st, live);
-				if (st.state === 'live') document.documentElement.dataset.ready = 'true';
-			},
-		});
+		connect(since);
 		window.addEventListener('pagehide', () => live.stop());
+		// Back from the back/forward cache: the connection was stopped on
+		// pagehide; open a new one from the last event applied.
+		window.addEventListener('pageshow', (e) => {
+			if (e.persisted) connect(live.seq);
+		});
 		return live;
 	})();
 	window.flowpush = { colls, ready, topicSeq };

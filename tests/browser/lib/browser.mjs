@@ -14,13 +14,15 @@ export const ARGS = [
 /*
  * launch starts one Chromium with a fresh profile folder (playwright passes
  * it as --user-data-dir) and returns {ctx, close()}. Pages of one context
- * share an origin, so they share one live connection.
+ * share an origin, so they share one live connection. playwright turns the
+ * back/forward cache off; bfcache: true keeps it on.
  */
-export async function launch({ width = 1280, height = 900 } = {}) {
+export async function launch({ width = 1280, height = 900, bfcache = false } = {}) {
 	const dir = await mkdtemp(path.join(os.tmpdir(), 'fp-chromium-'));
 	const ctx = await chromium.launchPersistentContext(dir, {
 		executablePath: CHROMIUM, headless: true, args: ARGS,
 		viewport: { width, height }, timeout: 60000,
+		...(bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
 	});
 	return {
 		ctx,
