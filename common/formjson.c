@@ -174,6 +174,64 @@ static void drop_blank_rows(const struct resource *res, json_t *out)
 	}
 }
 
+/* place_lines adds each non-blank line of value to a list (one item per
+ * line) or a map ("Name: value" per line) of field f. */
+static int place_lines(const struct field *f, json_t *into, const char *name,
+	const char *value, struct ferr *err)
+{
+	const char *p = value;
+
+	while (*p) {
+		size_t len = strcspn(p, "\r\n");
+		char line[8200];
+		char *s = line, *e, *colon;
+		json_t *nv;
+		int skip;
+
+		if (len >= sizeof(line))
+			return ferr_field(err, name, "has a line that is too "
+				"long");
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len;
+		p += strspn(p, "\r\n");
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*s == '\0')
+			continue;
+		colon = f->type == FT_MAP ? strchr(s, ':') : NULL;
+		if (f->type == FT_MAP) {
+			char *v;
+
+			if (!colon || colon == s)
+				return ferr_field(err, name, "takes one "
+					"\"Name: value\" per line");
+			v = colon + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			e = colon;
+			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			*e = '\0';
+			nv = convert(f->sub, name, v, &skip, err);
+			if (!nv && !skip)
+				return -1;
+			if (nv)
+				json_object_set_new(into, s, nv);
+			continue;
+		}
+		nv = convert(f->sub, name, s, &skip, err);
+		if (!nv && !skip)
+			return -1;
+		if (nv)
+			json_array_append_new(into, nv);
+	}
+	return 0;
+}
+
 /* place puts one pair into out; -1 with err when it cannot. */
 static int place(const struct resource *res, json_t *out, const char *name,
 	const char *value, struct ferr *err)
@@ -221,15 +279,12 @@ static int place(const struct resource *res, json_t *out, const char *name,
 				    (value[0] == '\0' || !strcmp(value, "[]")))
 					return 0;
 				/* A repeated name: one item of a list of
-				 * scalars per pair. */
+				 * scalars per pair, or per line of a text
+				 * area; blank lines and boxes add nothing. */
 				if (!last || f->sub->type == FT_OBJECT)
 					return ferr_field(err, name,
 						"needs an index such as [0]");
-				nv = convert(f->sub, name, value, &skip, err);
-				if (!nv)
-					return skip ? 0 : -1;
-				json_array_append_new(child, nv);
-				return 0;
+				return place_lines(f, child, name, value, err);
 			}
 			while ((long)json_array_size(child) <= segs[i].index)
 				json_array_append_new(child, json_null());
@@ -257,6 +312,12 @@ static int place(const struct resource *res, json_t *out, const char *name,
 			fields = f->sub->sub;
 			f = NULL;
 			continue;
+		}
+		if (f->type == FT_MAP && last) {
+			/* A text area of "Name: value" lines. */
+			child = json_object();
+			json_object_set_new(cur, f->name, child);
+			return place_lines(f, child, name, value, err);
 		}
 		if (f->type == FT_OBJECT || f->type == FT_MAP) {
 			if (last)

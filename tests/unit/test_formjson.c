@@ -144,6 +144,25 @@ static void form_to_json__blank_rows_and_list_marker__give_lists(void **s)
 	(void)s;
 }
 
+static void form_to_json__text_areas__give_lists_and_maps(void **s)
+{
+	expect("personas", "personaType=http&configDetails.headers=Accept%3A+"
+		"text%2Fhtml%0D%0A%0D%0AX-Id%3A+7&configDetails.headerOrder="
+		"Accept%0D%0A+X-Id+%0D%0A",
+		"{\"configDetails\":{\"headerOrder\":[\"Accept\",\"X-Id\"],"
+		"\"headers\":{\"Accept\":\"text/html\",\"X-Id\":\"7\"}},"
+		"\"personaType\":\"http\"}");
+	/* An emptied text area sends an empty list, a blank box nothing. */
+	expect("personas", "personaType=dns&configDetails.resolvers=&"
+		"configDetails.resolvers=1.1.1.1",
+		"{\"configDetails\":{\"resolvers\":[\"1.1.1.1\"]},"
+		"\"personaType\":\"dns\"}");
+	expect("personas", "personaType=http&configDetails.headerOrder=",
+		"{\"configDetails\":{\"headerOrder\":[]},"
+		"\"personaType\":\"http\"}");
+	(void)s;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +179,8 @@ int main(void)
 		cmocka_unit_test(form_to_json__unknown_field__is_422),
 		cmocka_unit_test(
 		form_to_json__blank_rows_and_list_marker__give_lists),
+		cmocka_unit_test(
+		form_to_json__text_areas__give_lists_and_maps),
 		cmocka_unit_test(form_to_json__non_finite_number__is_422),
 	};
 

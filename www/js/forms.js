@@ -77,8 +77,8 @@ export function formToJson(form) {
 	const out = {};
 	const arrays = new Map();
 	for (const el of form.elements) {
-		// data-path names a field that only JavaScript can send (a map
-		// typed as lines); its name starts with "_" so a plain post skips it.
+		// data-path names a field whose control has another name (one
+		// starting with "_", so that a plain post skips it).
 		const name = el.dataset.path || el.name;
 		if (!name || el.disabled || (!el.dataset.path && name.startsWith('_'))) continue;
 		if (el.type === 'submit' || el.type === 'button' || el.type === 'file') continue;
