@@ -67,6 +67,7 @@ static void flags_text(const struct field *f, char *out, size_t size)
 		{ FF_SECRET, "write-only" }, { FF_FILTER, "filter" },
 		{ FF_UNIQUE, "unique" }, { FF_PROGRESS, "progress" },
 		{ FF_KEEP, "kept on PUT" }, { FF_DASH, "dashboard" },
+		{ FF_SEARCH, "search" }, { FF_SORT, "sort" },
 	};
 	size_t used = 0, i;
 
@@ -140,12 +141,16 @@ void apidoc_write(FILE *out)
 		"`updatedAt` (RFC 3339 UTC with milliseconds). Read-only "
 		"fields sent back are ignored; any other unknown field is "
 		"422. Defaults are JSON. Ranges on strings count characters. "
-		"`filter` fields can be used as `?name=value` on a list.\n\n",
+		"`filter` fields can be used as `?name=value` on a list, "
+		"`search` fields are found by `?q=`, and `sort` fields (and "
+		"`createdAt`, `updatedAt`) order it with `?sort=name` or "
+		"`?sort=-name`; docs/LISTS.md says how.\n\n",
 		out);
 	fputs("## Endpoints\n\n"
 		"| request | answer |\n|---|---|\n"
-		"| `GET /api/{c}?limit=&after=&<filters>` | 200 "
-		"`{\"items\",\"next\",\"seq\"}`, newest first |\n"
+		"| `GET /api/{c}?q=&sort=&<filters>&ids=&limit=&after=&before=` "
+		"| 200 `{\"items\",\"next\",\"prev\",\"seq\",\"total\","
+		"\"totalIsLowerBound\"}`, newest first by default |\n"
 		"| `GET /api/{c}/{id}` | 200 record with `ETag`; 304 on "
 		"`If-None-Match` |\n"
 		"| `POST /api/{c}` | 201 record + `Location` (303 for a "
@@ -155,7 +160,8 @@ void apidoc_write(FILE *out)
 		"| `DELETE /api/{c}/{id}` | 204 |\n"
 		"| `POST /api/campaigns/{id}/{action}` | 200 record; 409 when "
 		"the state machine forbids it |\n"
-		"| `GET /api/dashboard` | 200 aggregates, `activity`, `seq` |\n"
+		"| `GET /api/dashboard` | 200 aggregates, `activity` "
+		"(summaries of the last 20 events), `seq` |\n"
 		"| `GET /api/changes?since=&topics=&limit=&wait=` | 200 "
 		"`{\"events\",\"seq\"}` or `{\"reset\":true,\"seq\"}` |\n"
 		"| `GET /api/token?topics=` | 200 `{\"token\",\"expires\"}`; "

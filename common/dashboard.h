@@ -18,8 +18,9 @@
  */
 json_t *dashboard_compute(sqlite3 *db, struct ferr *err);
 
-/* dashboard_activity returns the newest n record events (not dashboard
- * rows), newest first, as a new array, or NULL with err set. */
+/* dashboard_activity returns summaries of the newest n record events (not
+ * dashboard rows), newest first, as a new array of {"seq","ts","topic",
+ * "action","id","version","actor","name"}, or NULL with err set. */
 json_t *dashboard_activity(sqlite3 *db, int n, struct ferr *err);
 
 #endif

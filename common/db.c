@@ -91,7 +91,8 @@ static const char journal_ddl[] =
 	" id TEXT,"
 	" version INTEGER,"
 	" actor TEXT,"
-	" data TEXT)";
+	" data TEXT,"
+	" prev TEXT)";
 
 int db_migrate(sqlite3 *db, struct ferr *err)
 {
@@ -118,9 +119,16 @@ int db_migrate(sqlite3 *db, struct ferr *err)
 	if (version < 1 &&
 	    db_exec(db, journal_ddl, "create journal", err) < 0)
 		goto out;
-	/* Version 2 added the indexes of counted fields; schema_create makes
-	 * whatever is missing, so it serves every step. */
+	/* Version 3: events carry prev, the values a change replaced. */
+	if (version >= 1 && version < 3 &&
+	    db_exec(db, "ALTER TABLE journal ADD COLUMN prev TEXT",
+	    "add journal.prev", err) < 0)
+		goto out;
+	/* schema_create makes whatever is missing, so it serves every step;
+	 * version 3's search tables and counters start from the records. */
 	if (schema_create(db, err) < 0)
+		goto out;
+	if (version >= 1 && version < 3 && schema_rebuild_derived(db, err) < 0)
 		goto out;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		DB_SCHEMA_VERSION);

@@ -24,7 +24,7 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err);
 /* db_migrate brings the schema to DB_SCHEMA_VERSION in one transaction. */
 int db_migrate(sqlite3 *db, struct ferr *err);
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /*
  * schema_create (common/schema.c) creates the record tables. db_migrate
@@ -32,6 +32,14 @@ int db_migrate(sqlite3 *db, struct ferr *err);
  * the journal table exists. Returns 0 or -1 with err set.
  */
 int schema_create(sqlite3 *db, struct ferr *err);
+
+/*
+ * schema_rebuild_derived (common/schema.c) fills the search tables and the
+ * counters from the records, as the triggers would have, and drops the
+ * indexes that version 2 kept for counting. db_migrate calls it inside its
+ * transaction when moving an older file to version 3. Returns 0 or -1.
+ */
+int schema_rebuild_derived(sqlite3 *db, struct ferr *err);
 
 /* db_begin starts BEGIN IMMEDIATE; db_commit and db_rollback end it.
  * They return 0 or -1 with err set (503 busy_database on SQLITE_BUSY). */

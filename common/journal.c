@@ -21,22 +21,23 @@
 
 int journal_append(sqlite3 *db, const char *topic, const char *action,
 	const char *id, int64_t version, const char *actor, json_t *data,
-	int64_t *seq, struct ferr *err)
+	json_t *prev, int64_t *seq, struct ferr *err)
 {
 	static const char sql[] = "INSERT INTO journal"
-		"(ts, topic, action, id, version, actor, data)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?)";
+		"(ts, topic, action, id, version, actor, data, prev)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = NULL;
 	char ts[UTIL_TS_LEN];
-	char *text = NULL;
+	char *text = NULL, *ptext = NULL;
 	int rc, result = -1;
 
-	if (data != NULL) {
+	if (data != NULL)
 		text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (text == NULL) {
-			ferr_set(err, 500, "internal_error", "Internal error.");
-			goto out;
-		}
+	if (prev != NULL)
+		ptext = json_dumps(prev, JSON_COMPACT | JSON_ENCODE_ANY);
+	if ((data != NULL && text == NULL) || (prev != NULL && ptext == NULL)) {
+		ferr_set(err, 500, "internal_error", "Internal error.");
+		goto out;
 	}
 	util_ts_now(ts);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -56,6 +57,8 @@ int journal_append(sqlite3 *db, const char *topic, const char *action,
 		sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
 	if (text != NULL)
 		sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
+	if (ptext != NULL)
+		sqlite3_bind_text(st, 8, ptext, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		db_fail(db, rc, "journal append", err);
@@ -67,6 +70,7 @@ int journal_append(sqlite3 *db, const char *topic, const char *action,
 out:
 	sqlite3_finalize(st);
 	free(text);
+	free(ptext);
 	return result;
 }
 
@@ -145,6 +149,14 @@ json_t *journal_event_json(sqlite3_stmt *stmt)
 		"seq", (json_int_t)sqlite3_column_int64(stmt, 0),
 		"topic", topic, "action", action, "id", id,
 		"version", version, "ts", ts, "actor", actor, "data", data);
+	if (ev != NULL && sqlite3_column_count(stmt) > 8 &&
+	    sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+		json_t *prev = json_loads((const char *)sqlite3_column_text(
+			stmt, 8), 0, NULL);
+
+		if (prev != NULL)
+			json_object_set_new(ev, "prev", prev);
+	}
 	return ev;
 }
 
@@ -152,8 +164,8 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 	const struct topic_list *topics, int limit, int64_t *last,
 	struct ferr *err)
 {
-	static const char sql[] = "SELECT seq, ts, topic, action, id, version,"
-		" actor, data FROM journal WHERE seq > ? ORDER BY seq LIMIT ?";
+	static const char sql[] = "SELECT " JOURNAL_COLUMNS
+		" FROM journal WHERE seq > ? ORDER BY seq LIMIT ?";
 	sqlite3_stmt *st = NULL;
 	json_t *events = NULL;
 	int rc, ok = 0, filtered = topics != NULL && !topics->all;

@@ -12,21 +12,27 @@
  * The table (created by db_migrate):
  *   journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
  *           topic TEXT NOT NULL, action TEXT NOT NULL, id TEXT,
- *           version INTEGER, actor TEXT, data TEXT)
+ *           version INTEGER, actor TEXT, data TEXT, prev TEXT)
  * The event JSON (API /api/changes and push) is
  *   {"seq":N,"topic":..,"action":..,"id":..,"version":..,"ts":..,
  *    "actor":..,"data":<data parsed>}
  */
 
+/* The columns every reader selects, in the order journal_event_json reads
+ * them. prev (version 3) holds what a change replaced, see store.c. */
+#define JOURNAL_COLUMNS "seq, ts, topic, action, id, version, actor, data, prev"
+
 /*
  * journal_append inserts one row inside the caller's open transaction.
- * data (borrowed, may be NULL) must already be free of secrets. id may be
- * NULL and a negative version is stored as NULL (dashboard rows). Returns 0
- * and the new seq in *seq (may be NULL), or -1 with err set.
+ * data and prev (borrowed, may be NULL) must already be free of secrets;
+ * prev is the object of the values the change replaced, events carry it
+ * as "prev". id may be NULL and a negative version is stored as NULL
+ * (dashboard rows). Returns 0 and the new seq in *seq (may be NULL), or -1
+ * with err set.
  */
 int journal_append(sqlite3 *db, const char *topic, const char *action,
 	const char *id, int64_t version, const char *actor, json_t *data,
-	int64_t *seq, struct ferr *err);
+	json_t *prev, int64_t *seq, struct ferr *err);
 
 /* journal_last_seq gives the newest seq ever written (from
  * sqlite_sequence, so pruning everything does not rewind it), 0 if none. */
@@ -47,8 +53,8 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 	int limit, int64_t *last, struct ferr *err);
 
 /* journal_event_json builds the event object from one row of
- * "SELECT seq, ts, topic, action, id, version, actor, data FROM journal"
- * (columns 0..7 of stmt). Returns a new reference or NULL. */
+ * "SELECT " JOURNAL_COLUMNS " FROM journal" (columns 0..7, and prev as
+ * column 8 when the statement has it). Returns a new reference or NULL. */
 json_t *journal_event_json(sqlite3_stmt *stmt);
 
 /*

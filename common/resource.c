@@ -289,13 +289,14 @@ static const struct field http_config[] = {
 
 static const struct field persona_fields[] = {
 	{ .name = "name", .type = FT_STRING,
-	  .flags = FF_REQUIRED | FF_UNIQUE, .min = 1, .max = NAME_MAX_CHARS,
+	  .flags = FF_REQUIRED | FF_UNIQUE | FF_SEARCH | FF_SORT,
+	  .min = 1, .max = NAME_MAX_CHARS,
 	  .unique_with = "personaType", .check = check_no_ctl,
 	  .help = "unique per personaType" },
 	{ .name = "personaType", .type = FT_ENUM,
-	  .flags = FF_REQUIRED | FF_IMMUTABLE | FF_FILTER | FF_DASH,
+	  .flags = FF_REQUIRED | FF_IMMUTABLE | FF_FILTER | FF_DASH | FF_SORT,
 	  .choices = persona_types },
-	S("description", NL, 0, DESC_MAX_CHARS, NULL),
+	S("description", NL | FF_SEARCH, 0, DESC_MAX_CHARS, NULL),
 	B("isEnabled", FF_FILTER | FF_DASH, "true"),
 	/* Two declarations of one name: the one whose when_value matches
 	 * personaType types the object. */
@@ -328,15 +329,16 @@ static const struct field rule_item =
 
 static const struct field keyword_set_fields[] = {
 	{ .name = "name", .type = FT_STRING,
-	  .flags = FF_REQUIRED | FF_UNIQUE, .min = 1, .max = NAME_MAX_CHARS,
+	  .flags = FF_REQUIRED | FF_UNIQUE | FF_SEARCH | FF_SORT,
+	  .min = 1, .max = NAME_MAX_CHARS,
 	  .check = check_no_ctl, .help = "unique" },
-	S("description", NL, 0, DESC_MAX_CHARS, NULL),
+	S("description", NL | FF_SEARCH, 0, DESC_MAX_CHARS, NULL),
 	B("isEnabled", FF_FILTER | FF_DASH, "true"),
 	{ .name = "rules", .type = FT_ARRAY, .sub = &rule_item, .def = "[]",
 	  .help = "rules; regex rules compile at save time (POSIX ERE, "
 		  "repetition expanding to at most 2000 elements); at most "
 		  "max_rules (config, default 1000)" },
-	I("ruleCount", RO, 0, 0, "0"),
+	I("ruleCount", RO | FF_SORT, 0, 0, "0"),
 	END
 };
 
@@ -347,11 +349,12 @@ static const char *const proxy_protocols[] =
 
 static const struct field proxy_fields[] = {
 	{ .name = "name", .type = FT_STRING,
-	  .flags = FF_REQUIRED | FF_UNIQUE, .min = 1, .max = NAME_MAX_CHARS,
+	  .flags = FF_REQUIRED | FF_UNIQUE | FF_SEARCH | FF_SORT,
+	  .min = 1, .max = NAME_MAX_CHARS,
 	  .check = check_no_ctl, .help = "unique" },
-	S("description", NL, 0, DESC_MAX_CHARS, NULL),
+	S("description", NL | FF_SEARCH, 0, DESC_MAX_CHARS, NULL),
 	{ .name = "address", .type = FT_STRING,
-	  .flags = FF_REQUIRED | FF_UNIQUE, .min = 3, .max = 261,
+	  .flags = FF_REQUIRED | FF_UNIQUE | FF_SEARCH, .min = 3, .max = 261,
 	  .check = check_proxy_address,
 	  .help = "host:port or [v6]:port, unique, no user:pass@" },
 	E("protocol", FF_REQUIRED | FF_FILTER, proxy_protocols, NULL),
@@ -359,7 +362,7 @@ static const struct field proxy_fields[] = {
 	{ .name = "password", .type = FT_STRING, .flags = FF_SECRET | NL,
 	  .min = 0, .max = 1024,
 	  .help = "write-only; records show hasPassword; null clears" },
-	{ .name = "countryCode", .type = FT_STRING, .flags = NL,
+	{ .name = "countryCode", .type = FT_STRING, .flags = NL | FF_SORT,
 	  .check = check_country, .help = "ISO 3166-1 alpha-2" },
 	B("isEnabled", FF_FILTER | FF_DASH, "true"),
 	{ .name = "isHealthy", .type = FT_BOOL,
@@ -367,7 +370,7 @@ static const struct field proxy_fields[] = {
 	  .help = "set by a health checker; null = not checked yet" },
 	S("lastStatus", NL | FF_KEEP, 0, 1024, NULL),
 	T("lastCheckedAt", NL | FF_KEEP),
-	I("latencyMs", NL | FF_KEEP, 0, 3600000, NULL),
+	I("latencyMs", NL | FF_KEEP | FF_SORT, 0, 3600000, NULL),
 	END
 };
 
@@ -388,10 +391,11 @@ static const struct field member_item =
 
 static const struct field pool_fields[] = {
 	{ .name = "name", .type = FT_STRING,
-	  .flags = FF_REQUIRED | FF_UNIQUE, .min = 1, .max = NAME_MAX_CHARS,
+	  .flags = FF_REQUIRED | FF_UNIQUE | FF_SEARCH | FF_SORT,
+	  .min = 1, .max = NAME_MAX_CHARS,
 	  .check = check_no_ctl, .help = "unique" },
-	S("description", NL, 0, DESC_MAX_CHARS, NULL),
-	E("poolStrategy", 0, pool_strategies, "\"round_robin\""),
+	S("description", NL | FF_SEARCH, 0, DESC_MAX_CHARS, NULL),
+	E("poolStrategy", FF_FILTER, pool_strategies, "\"round_robin\""),
 	B("isEnabled", FF_FILTER | FF_DASH, "true"),
 	B("healthCheckEnabled", 0, "true"),
 	I("healthCheckIntervalSeconds", 0, 10, 86400, "300"),
@@ -452,15 +456,16 @@ static const struct field http_params[] = {
 };
 
 static const struct field campaign_fields[] = {
-	{ .name = "name", .type = FT_STRING, .flags = FF_REQUIRED, .min = 1,
+	{ .name = "name", .type = FT_STRING,
+	  .flags = FF_REQUIRED | FF_SEARCH | FF_SORT, .min = 1,
 	  .max = NAME_MAX_CHARS, .check = check_no_ctl,
 	  .help = "need not be unique" },
-	S("description", NL, 0, DESC_MAX_CHARS, NULL),
+	S("description", NL | FF_SEARCH, 0, DESC_MAX_CHARS, NULL),
 	{ .name = "campaignType", .type = FT_ENUM,
 	  .flags = FF_REQUIRED | FF_IMMUTABLE | FF_FILTER,
 	  .choices = campaign_types },
 	{ .name = "status", .type = FT_ENUM,
-	  .flags = RO | FF_FILTER | FF_DASH,
+	  .flags = RO | FF_FILTER | FF_DASH | FF_SORT,
 	  .choices = campaign_statuses, .def = "\"pending\"",
 	  .help = "moved only by the action endpoints" },
 	{ .name = "domainGenerationParams", .type = FT_OBJECT,
@@ -477,7 +482,7 @@ static const struct field campaign_fields[] = {
 	I("processedItems", FF_PROGRESS | FF_KEEP, 0, 1000000000000LL, "0"),
 	I("successfulItems", FF_PROGRESS | FF_KEEP, 0, 1000000000000LL, "0"),
 	I("failedItems", FF_PROGRESS | FF_KEEP, 0, 1000000000000LL, "0"),
-	N("progressPercentage", RO, 0, 100, "0"),
+	N("progressPercentage", RO | FF_SORT, 0, 100, "0"),
 	T("startedAt", RO | NL),
 	T("completedAt", RO | NL),
 	S("errorMessage", RO | NL, 0, 4096, NULL),

@@ -31,6 +31,9 @@ enum field_flags {
 				   moves the dashboard's figures */
 	FF_ONLYWHEN  = 1 << 8,  /* required when the sibling when_field equals
 				   when_value, forbidden otherwise */
+	FF_SEARCH    = 1 << 11, /* its text is found by ?q= (a trigram index) */
+	FF_SORT      = 1 << 12, /* usable as ?sort=name / -name on list (an
+				   index per sort, and per filter and sort) */
 };
 
 struct field;

@@ -12,8 +12,6 @@
 #include "util.h"
 #include "validate.h"
 
-#define LIST_DEFAULT 100
-#define LIST_MAX 1000
 #define SECRET_PREFIX "has"
 /* A value quoted in a message: at most 64 bytes, whole characters only,
  * so the message stays valid UTF-8. For "%.*s". */
@@ -98,10 +96,7 @@ static json_t *record_build(const struct resource *res, const char *id,
 	return rec;
 }
 
-/* row_record turns "id, version, created_at, updated_at, data, secret"
- * (columns from first) into a record; *secret_out (optional) gets the
- * secret object. */
-static json_t *row_record(const struct resource *res, sqlite3_stmt *stmt,
+json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
 	int first, json_t **secret_out)
 {
 	const char *data = (const char *)sqlite3_column_text(stmt, first + 4);
@@ -147,7 +142,7 @@ static json_t *load(struct store *st, const struct resource *res,
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		rec = row_record(res, stmt, 0, secret);
+		rec = store_row_record(res, stmt, 0, secret);
 	else if (rc == SQLITE_DONE)
 		ferr_set(err, 404, "not_found", "No such record in %s.",
 			res->name);
@@ -186,168 +181,6 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return db_fail(st->db, rc, "exists", err);
-}
-
-/* ---- listing ---- */
-
-static int bind_filter(struct store *st, sqlite3_stmt *stmt, int idx,
-	const struct field *f, const char *value, struct ferr *err)
-{
-	size_t i;
-
-	(void)st;
-	switch (f->type) {
-	case FT_BOOL:
-		if (strcmp(value, "true") == 0)
-			sqlite3_bind_int(stmt, idx, 1);
-		else if (strcmp(value, "false") == 0)
-			sqlite3_bind_int(stmt, idx, 0);
-		else
-			return ferr_set(err, 400, "bad_filter", "Filter %s "
-				"takes true or false.", f->name);
-		return 0;
-	case FT_ENUM:
-		for (i = 0; f->choices[i]; i++)
-			if (strcmp(f->choices[i], value) == 0)
-				break;
-		if (!f->choices[i])
-			return ferr_set(err, 400, "bad_filter", "Filter %s "
-				"takes one of its values; '%.*s' is not one.",
-				f->name, QUOTE(value));
-		/* fall through */
-	default:
-		sqlite3_bind_text(stmt, idx, value, -1, SQLITE_STATIC);
-		return 0;
-	}
-}
-
-json_t *store_list(struct store *st, const struct resource *res,
-	const struct form *query, struct ferr *err)
-{
-	long long limit = LIST_DEFAULT, after = 0;
-	const struct field *filters[16];
-	const char *values[16];
-	size_t nfilters = 0, i;
-	char sql[2048];
-	size_t used;
-	int n;
-	sqlite3_stmt *stmt = NULL;
-	json_t *items = NULL, *out = NULL;
-	int64_t seq = 0;
-	long long last_rk = 0;
-	int rc, count = 0, more = 0, in_txn = 0;
-
-	for (i = 0; query && i < query->n; i++) {
-		const char *name = query->pairs[i].name;
-		const char *value = query->pairs[i].value;
-		const struct field *f;
-
-		if (name[0] == '_')
-			continue;
-		if (strcmp(name, "limit") == 0) {
-			if (util_parse_long(value, 1, 1000000000, &limit)) {
-				ferr_set(err, 400, "bad_query", "limit must be "
-					"a positive integer.");
-				return NULL;
-			}
-			if (limit > LIST_MAX)
-				limit = LIST_MAX;
-			continue;
-		}
-		if (strcmp(name, "after") == 0) {
-			if (util_parse_long(value, 1, INT64_MAX, &after)) {
-				ferr_set(err, 400, "bad_cursor", "after must "
-					"be the next value of a previous "
-					"page.");
-				return NULL;
-			}
-			continue;
-		}
-		f = validate_field_lookup(res->fields, name, NULL);
-		if (!f || !(f->flags & FF_FILTER)) {
-			ferr_set(err, 400, "bad_query", "%s cannot be filtered "
-				"by '%.*s'.", res->name, QUOTE(name));
-			return NULL;
-		}
-		if (nfilters == 16) {
-			ferr_set(err, 400, "bad_query", "Too many filters.");
-			return NULL;
-		}
-		filters[nfilters] = f;
-		values[nfilters++] = value;
-	}
-
-	/* Names come from the resource table only; the values are bound.
-	 * 16 filters of table names fit, but a table that grew a long name
-	 * must fail here rather than run a cut statement. */
-	n = snprintf(sql, sizeof(sql), "SELECT rk, id, version, created_at, "
-		"updated_at, data, secret FROM %s WHERE rk < ?1", res->table);
-	used = n > 0 ? (size_t)n : sizeof(sql);
-	for (i = 0; i < nfilters && used < sizeof(sql); i++) {
-		n = snprintf(sql + used, sizeof(sql) - used,
-			" AND json_extract(data, '$.%s') IS ?%zu",
-			filters[i]->name, i + 3);
-		used = n > 0 ? used + (size_t)n : sizeof(sql);
-	}
-	if (used < sizeof(sql)) {
-		n = snprintf(sql + used, sizeof(sql) - used,
-			" ORDER BY rk DESC LIMIT ?2");
-		used = n > 0 ? used + (size_t)n : sizeof(sql);
-	}
-	if (used >= sizeof(sql)) {
-		ferr_set(err, 500, "internal_error", "The query is too long.");
-		return NULL;
-	}
-
-	if (read_begin(st, err))
-		return NULL;
-	in_txn = 1;
-	if (journal_last_seq(st->db, &seq, err))
-		goto out;
-	if (prepare(st, sql, &stmt, err))
-		goto out;
-	sqlite3_bind_int64(stmt, 1, after ? after : INT64_MAX);
-	sqlite3_bind_int64(stmt, 2, limit + 1);
-	for (i = 0; i < nfilters; i++)
-		if (bind_filter(st, stmt, (int)i + 3, filters[i], values[i],
-		    err))
-			goto out;
-	items = json_array();
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		json_t *rec;
-
-		if (count == limit) {
-			more = 1;
-			break;
-		}
-		last_rk = sqlite3_column_int64(stmt, 0);
-		rec = row_record(res, stmt, 1, NULL);
-		if (res->derive)
-			res->derive(rec);
-		json_array_append_new(items, rec);
-		count++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "list", err);
-		goto out;
-	}
-	out = json_object();
-	json_object_set(out, "items", items);
-	if (more) {
-		char cursor[32];
-
-		snprintf(cursor, sizeof(cursor), "%lld", last_rk);
-		json_object_set_new(out, "next", json_string(cursor));
-	} else {
-		json_object_set_new(out, "next", json_null());
-	}
-	json_object_set_new(out, "seq", json_integer(seq));
-out:
-	sqlite3_finalize(stmt);
-	json_decref(items);
-	if (in_txn)
-		read_end(st);
-	return out;
 }
 
 /* ---- writing ---- */
@@ -535,10 +368,21 @@ struct txn {
 
 static int txn_begin(struct txn *t, struct store *st, struct ferr *err)
 {
+	int rc;
+
 	memset(t, 0, sizeof(*t));
 	t->st = st;
-	if (db_begin(st->db, err))
-		return -1;
+	if (!st->batch) {
+		if (db_begin(st->db, err))
+			return -1;
+		t->open = 1;
+		return 0;
+	}
+	/* Inside a batch one write is a savepoint: a refused record leaves
+	 * the others of the batch alone. */
+	rc = sqlite3_exec(st->db, "SAVEPOINT w", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(st->db, rc, "savepoint", err);
 	t->open = 1;
 	return 0;
 }
@@ -597,6 +441,17 @@ static int txn_commit(struct txn *t, const struct store_write *w,
 {
 	struct store *st = t->st;
 
+	if (st->batch) {
+		/* One dashboard row for the whole batch, at its commit. */
+		if (t->dash != DASH_NONE)
+			st->batch_dash = 1;
+		if (sqlite3_exec(st->db, "RELEASE w", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return db_fail(st->db, sqlite3_errcode(st->db),
+				"release", err);
+		t->open = 0;
+		return 0;
+	}
 	if (t->dash != DASH_NONE) {
 		json_t *after = dashboard_compute(st->db, err);
 
@@ -605,7 +460,7 @@ static int txn_commit(struct txn *t, const struct store_write *w,
 		if ((t->dash == DASH_ALWAYS ||
 		    !json_equal(after, t->dash_before)) &&
 		    journal_append(st->db, "dashboard", "updated", NULL, -1,
-		    w->actor, after, NULL, err)) {
+		    w->actor, after, NULL, NULL, err)) {
 			json_decref(after);
 			return -1;
 		}
@@ -620,7 +475,10 @@ static int txn_commit(struct txn *t, const struct store_write *w,
 
 static void txn_end(struct txn *t)
 {
-	if (t->open)
+	if (t->open && t->st->batch)
+		sqlite3_exec(t->st->db, "ROLLBACK TO w; RELEASE w", NULL, NULL,
+			NULL);
+	else if (t->open)
 		db_rollback(t->st->db);
 	json_decref(t->dash_before);
 	t->dash_before = NULL;
@@ -663,6 +521,36 @@ static void merge_patch(json_t *target, json_t *patch)
 	}
 }
 
+/*
+ * change_prev is what an event tells of the record before the change: the
+ * searchable and filter fields that the change replaced (all of them when
+ * rec is NULL, a delete), so that a page showing a filtered or searched
+ * window can tell whether a record outside it used to belong. New
+ * reference; NULL on create.
+ */
+static json_t *change_prev(const struct resource *res, json_t *old,
+	json_t *rec)
+{
+	const struct field *f;
+	json_t *prev;
+
+	if (!old)
+		return NULL;
+	prev = json_object();
+	for (f = res->fields; f->name; f++) {
+		json_t *a = json_object_get(old, f->name);
+		json_t *b = rec ? json_object_get(rec, f->name) : NULL;
+
+		if (!(f->flags & (FF_SEARCH | FF_FILTER)))
+			continue;
+		if (rec && (a == b || (a && b && json_equal(a, b)) ||
+		    (!a && json_is_null(b)) || (!b && json_is_null(a))))
+			continue;
+		json_object_set(prev, f->name, a ? a : json_null());
+	}
+	return prev;
+}
+
 enum write_kind { WRITE_CREATE, WRITE_REPLACE, WRITE_PATCH };
 
 static json_t *write_record(struct store *st, const struct resource *res,
@@ -672,7 +560,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	struct validate_ctx ctx = { exists_cb, st };
 	struct txn t;
 	json_t *old = NULL, *old_secret = NULL, *input = NULL, *rec = NULL;
-	json_t *secret = NULL, *out = NULL;
+	json_t *secret = NULL, *out = NULL, *prev = NULL;
 	char id[UTIL_UUID_LEN];
 	char now[UTIL_TS_LEN];
 	long long version = 1;
@@ -731,8 +619,10 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		secret);
 	/* The journal carries the record as GET shows it: with the secret
 	 * flags but never the secrets. */
+	prev = change_prev(res, old, rec);
 	if (journal_append(st->db, res->name, kind == WRITE_CREATE ?
-	    "created" : "updated", id, version, w->actor, out, NULL, err))
+	    "created" : "updated", id, version, w->actor, out, prev, NULL,
+	    err))
 		goto fail;
 	if (txn_commit(&t, w, err))
 		goto fail;
@@ -747,6 +637,7 @@ out:
 	json_decref(input);
 	json_decref(rec);
 	json_decref(secret);
+	json_decref(prev);
 	return out;
 }
 
@@ -771,16 +662,18 @@ json_t *store_patch(struct store *st, const struct resource *res,
 }
 
 /* update_stored rewrites an already-validated record (pool cleanup,
- * actions) with version + 1 and journals it. Steals nothing. */
+ * actions) with version + 1 and journals it; before is the stored record
+ * (for the event's prev). Steals nothing. */
 static json_t *update_stored(struct store *st, const struct resource *res,
-	json_t *rec, json_t *secret, const struct store_write *w,
-	struct ferr *err)
+	json_t *rec, json_t *before, json_t *secret,
+	const struct store_write *w, struct ferr *err)
 {
 	char now[UTIL_TS_LEN];
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	long long version = (long long)json_integer_value(json_object_get(rec,
 		"version")) + 1;
-	json_t *data, *out;
+	json_t *data, *out, *prev;
+	int rc;
 
 	util_ts_now(now);
 	data = public_data(res, rec);
@@ -793,8 +686,11 @@ static json_t *update_stored(struct store *st, const struct resource *res,
 	}
 	out = record_build(res, id, version, json_string_value(
 		json_object_get(rec, "createdAt")), now, data, secret);
-	if (journal_append(st->db, res->name, "updated", id, version,
-	    w->actor, out, NULL, err)) {
+	prev = change_prev(res, before, out);
+	rc = journal_append(st->db, res->name, "updated", id, version,
+		w->actor, out, prev, NULL, err);
+	json_decref(prev);
+	if (rc) {
 		json_decref(out);
 		return NULL;
 	}
@@ -837,7 +733,8 @@ static int unlink_proxy(struct store *st, const char *proxy_id,
 			    "proxyId")), proxy_id) != 0)
 				json_array_append(kept, m);
 		json_object_set_new(pool, "members", kept);
-		done = update_stored(st, pools, pool, secret, w, err);
+		/* Members are neither searched nor filtered: no prev. */
+		done = update_stored(st, pools, pool, pool, secret, w, err);
 		json_decref(pool);
 		json_decref(secret);
 		if (!done)
@@ -856,7 +753,7 @@ int store_delete(struct store *st, const struct resource *res,
 {
 	sqlite3_stmt *stmt = NULL;
 	struct txn t;
-	json_t *old = NULL;
+	json_t *old = NULL, *prev = NULL;
 	char sql[128];
 	int rc, result = -1;
 
@@ -878,9 +775,10 @@ int store_delete(struct store *st, const struct resource *res,
 		db_fail(st->db, rc, "delete", err);
 		goto out;
 	}
+	prev = change_prev(res, old, NULL);
 	if (journal_append(st->db, res->name, "deleted", id,
 	    (long long)json_integer_value(json_object_get(old, "version")),
-	    w->actor, NULL, NULL, err))
+	    w->actor, NULL, prev, NULL, err))
 		goto out;
 	if (txn_commit(&t, w, err))
 		goto out;
@@ -889,6 +787,7 @@ out:
 	sqlite3_finalize(stmt);
 	txn_end(&t);
 	json_decref(old);
+	json_decref(prev);
 	return result;
 }
 
@@ -922,7 +821,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 		goto out;
 	if (txn_dashboard(&t, res, before, rec, err))
 		goto out;
-	out = update_stored(st, res, rec, NULL, w, err);
+	out = update_stored(st, res, rec, before, NULL, w, err);
 	if (!out)
 		goto out;
 	if (txn_commit(&t, w, err)) {
@@ -934,6 +833,43 @@ out:
 	json_decref(before);
 	json_decref(rec);
 	return out;
+}
+
+int store_batch_begin(struct store *st, struct ferr *err)
+{
+	if (db_begin(st->db, err))
+		return -1;
+	st->batch = 1;
+	st->batch_dash = 0;
+	return 0;
+}
+
+int store_batch_commit(struct store *st, const struct store_write *w,
+	struct ferr *err)
+{
+	json_t *after;
+
+	st->batch = 0;
+	if (st->batch_dash) {
+		after = dashboard_compute(st->db, err);
+		if (!after || journal_append(st->db, "dashboard", "updated",
+		    NULL, -1, w->actor, after, NULL, NULL, err)) {
+			json_decref(after);
+			db_rollback(st->db);
+			return -1;
+		}
+		json_decref(after);
+	}
+	if (db_commit(st->db, err))
+		return -1;
+	journal_doorbell(st->cfg->doorbell);
+	return 0;
+}
+
+void store_batch_rollback(struct store *st)
+{
+	st->batch = 0;
+	db_rollback(st->db);
 }
 
 json_t *store_dashboard(struct store *st, struct ferr *err)

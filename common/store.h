@@ -15,6 +15,9 @@
 struct store {
 	sqlite3 *db;
 	const struct config *cfg;     /* borrowed; outlives the store */
+	int batch;                    /* inside store_batch_begin */
+	int batch_dash;               /* a write of the batch moved the
+					 dashboard */
 };
 
 /* What a write needs besides its body. */
@@ -30,13 +33,34 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err);
 void store_close(struct store *st);
 
 /*
- * store_list answers GET /api/{c}: query holds limit, after and the
- * filters (fields marked FF_FILTER). Returns a new {"items":[..],
- * "next":..,"seq":N} or NULL with err (400 for a bad limit, cursor or
- * filter, naming it).
+ * store_list (common/list.c) answers GET /api/{c}: query holds q, sort,
+ * the filters (fields marked FF_FILTER), ids, limit and after or before
+ * (docs/LISTS.md). Returns a new {"items":[..],"next":..,"prev":..,
+ * "seq":N,"total":T,"totalIsLowerBound":B} read in one transaction, or
+ * NULL with err (400 naming a bad parameter).
  */
 json_t *store_list(struct store *st, const struct resource *res,
 	const struct form *query, struct ferr *err);
+
+/* store_row_record turns the columns "id, version, created_at, updated_at,
+ * data, secret" (from column first of stmt) into the record as the API
+ * shows it; *secret_out (may be NULL) gets the secret object. New
+ * reference. */
+json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
+	int first, json_t **secret_out);
+
+/*
+ * store_batch_begin opens one write transaction for many writes (bulk
+ * loads): each write inside it is a savepoint, so a refused one leaves the
+ * others; no write rings the doorbell or journals the dashboard until
+ * store_batch_commit, which journals one dashboard row when a write moved
+ * it, commits and rings once. store_batch_rollback drops the whole batch.
+ * Both return 0 or -1 with err set.
+ */
+int store_batch_begin(struct store *st, struct ferr *err);
+int store_batch_commit(struct store *st, const struct store_write *w,
+	struct ferr *err);
+void store_batch_rollback(struct store *st);
 
 /* store_get returns the record (new reference) or NULL with 404. */
 json_t *store_get(struct store *st, const struct resource *res,

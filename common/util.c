@@ -4,6 +4,7 @@
 #endif
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,29 @@ int util_random(void *buf, size_t n)
 	return 0;
 }
 
+/* The last (ms << 12 | counter) handed out by this process: ids made in
+ * one millisecond still sort in the order they were made. */
+static _Atomic uint64_t uuid_last;
+
 int util_uuid_new(char out[UTIL_UUID_LEN])
 {
 	unsigned char b[16];
+	uint64_t now, last, next;
+	int i;
 
 	if (util_random(b, sizeof(b)) < 0)
 		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	now = (uint64_t)util_now_ms() << 12;
+	last = atomic_load(&uuid_last);
+	do {
+		/* A clock that steps back does not reorder ids: the counter
+		 * goes on from the last one (RFC 9562, 6.2 method 1). */
+		next = now > last ? now : last + 1;
+	} while (!atomic_compare_exchange_weak(&uuid_last, &last, next));
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(next >> (12 + 8 * (5 - i)));
+	b[6] = (unsigned char)(0x70 | ((next >> 8) & 0x0f));
+	b[7] = (unsigned char)(next & 0xff);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, UTIL_UUID_LEN,
 		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"

@@ -23,7 +23,10 @@ void util_ts_now(char out[UTIL_TS_LEN]);
 /* util_random fills buf with n bytes from getrandom(). Returns 0 or -1. */
 int util_random(void *buf, size_t n);
 
-/* util_uuid_new writes a random (version 4) lowercase UUID. Returns 0/-1. */
+/* util_uuid_new writes a time-ordered (version 7, RFC 9562) lowercase
+ * UUID: 48 bits of Unix milliseconds, a 12-bit counter that keeps the ids
+ * of one process strictly increasing (also within one millisecond, also
+ * when the clock steps back), 62 random bits. Thread-safe. Returns 0/-1. */
 int util_uuid_new(char out[UTIL_UUID_LEN]);
 
 /* util_is_uuid is non-zero when s is exactly 36 characters of lowercase

@@ -25,7 +25,7 @@
 #define TAIL_RETRY_MS 1000
 
 static const char SQL_READ[] =
-	"SELECT seq, ts, topic, action, id, version, actor, data FROM journal"
+	"SELECT " JOURNAL_COLUMNS " FROM journal"
 	" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
 static const char SQL_VERSION[] = "PRAGMA data_version";
 

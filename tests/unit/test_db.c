@@ -225,25 +225,53 @@ static void db_fail__codes__map_to_statuses_without_sqlite_text(
 	ferr_release(&e);
 }
 
-static void db_open__version_1_file__gains_the_dashboard_indexes(void **state)
+/* What a version 2 file looked like: journal without prev, the records
+ * of one campaign and one proxy, no search tables, counters or sort
+ * indexes, but an index per counted field. */
+static const char v2_file[] =
+	"CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ts TEXT NOT NULL, topic TEXT NOT NULL, action TEXT NOT NULL,"
+	" id TEXT, version INTEGER, actor TEXT, data TEXT);"
+	"CREATE TABLE campaigns (rk INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,"
+	" created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	" data TEXT NOT NULL CHECK (json_valid(data)), secret TEXT);"
+	"CREATE INDEX campaigns_status_dash ON"
+	" campaigns(json_extract(data, '$.status'));"
+	"INSERT INTO campaigns(id, version, created_at, updated_at, data)"
+	" VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', 1, 'a', 'a',"
+	" '{\"name\":\"Old Spring\",\"status\":\"running\","
+	"\"campaignType\":\"domain_generation\"}');"
+	"INSERT INTO journal(ts, topic, action) VALUES ('x', 'y', 'z');"
+	"PRAGMA user_version = 2;";
+
+static void db_open__version_2_file__gains_search_counters_and_prev(
+	void **state)
 {
 	struct fixture *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 
 	ferr_init(&e);
-	db = db_open(&fx->cfg, DB_CREATE, &e);
-	assert_non_null(db);
-	/* What a version 1 file looked like: no indexes on counted fields. */
-	assert_int_equal(sqlite3_exec(db, "DROP INDEX campaigns_status_dash; "
-		"PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fx->cfg.database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v2_file, NULL, NULL, NULL),
+		SQLITE_OK);
 	sqlite3_close_v2(db);
 	db = db_open(&fx->cfg, 0, &e);
 	assert_non_null(db);
 	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
 		DB_SCHEMA_VERSION);
 	assert_int_equal(pragma_int(db, "SELECT count(*) FROM sqlite_master "
-		"WHERE type = 'index' AND name = 'campaigns_status_dash'"), 1);
+		"WHERE type = 'index' AND name = 'campaigns_status_dash'"), 0);
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal "
+		"WHERE prev IS NULL"), 1);
+	/* The stored record is found by search and counted by filter. */
+	assert_int_equal(pragma_int(db, "SELECT count(*) FROM campaigns_fts "
+		"WHERE campaigns_fts MATCH '\"old spr\"'"), 1);
+	assert_int_equal(pragma_int(db, "SELECT n FROM counts WHERE "
+		"topic = 'campaigns' AND key = 'status=\"running\"'"), 1);
+	assert_int_equal(pragma_int(db, "SELECT n FROM counts WHERE "
+		"topic = 'campaigns' AND key = ''"), 1);
 	sqlite3_close_v2(db);
 }
 
@@ -251,7 +279,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			db_open__version_1_file__gains_the_dashboard_indexes,
+			db_open__version_2_file__gains_search_counters_and_prev,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			db_open__create__migrates_with_pragmas, setup,

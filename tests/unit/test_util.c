@@ -49,16 +49,31 @@ static void util_mono_ms__never_goes_back(void **state)
 	assert_true(util_now_ms() > 1700000000000LL);
 }
 
-static void util_uuid_new__is_version_4_and_passes_check(void **state)
+static void util_uuid_new__is_version_7_and_passes_check(void **state)
 {
 	char a[UTIL_UUID_LEN], b[UTIL_UUID_LEN];
 
 	assert_int_equal(util_uuid_new(a), 0);
 	assert_int_equal(util_uuid_new(b), 0);
 	assert_true(util_is_uuid(a));
-	assert_int_equal(a[14], '4');
+	assert_int_equal(a[14], '7');
 	assert_true(strchr("89ab", a[19]) != NULL);
 	assert_string_not_equal(a, b);
+}
+
+static void util_uuid_new__many_in_one_millisecond__sort_as_made(void **state)
+{
+	char prev[UTIL_UUID_LEN], cur[UTIL_UUID_LEN];
+	int i;
+
+	(void)state;
+	assert_int_equal(util_uuid_new(prev), 0);
+	/* 10,000 ids take a few milliseconds: many share one. */
+	for (i = 0; i < 10000; i++) {
+		assert_int_equal(util_uuid_new(cur), 0);
+		assert_true(strcmp(prev, cur) < 0);
+		memcpy(prev, cur, sizeof(cur));
+	}
 }
 
 static void util_is_uuid__bad_shapes__are_refused(void **state)
@@ -220,7 +235,9 @@ int main(void)
 		cmocka_unit_test(util_ts_format__negative_ms__floors),
 		cmocka_unit_test(util_ts_now__is_24_characters),
 		cmocka_unit_test(util_mono_ms__never_goes_back),
-		cmocka_unit_test(util_uuid_new__is_version_4_and_passes_check),
+		cmocka_unit_test(util_uuid_new__is_version_7_and_passes_check),
+		cmocka_unit_test(
+			util_uuid_new__many_in_one_millisecond__sort_as_made),
 		cmocka_unit_test(util_is_uuid__bad_shapes__are_refused),
 		cmocka_unit_test(util_random__fills_buffer),
 		cmocka_unit_test(

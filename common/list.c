@@ -1,0 +1,547 @@
+/* list.c - one window of a collection: search, sort, filters, keyset paging and a cheap total. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "db.h"
+#include "journal.h"
+#include "listq.h"
+
+/*
+ * How q is answered. The trigram index finds the matching rows; when they
+ * are few (at most LISTQ_COUNT_BOUND) the query starts from them and sorts
+ * them. When they are many, a window of the sort index holds matches
+ * densely, so the query walks the sort index and checks each row's folded
+ * text, stopping at the window's end; the folded text is what the index
+ * was built from, so both ways find the same rows.
+ */
+enum q_plan { Q_NONE, Q_FROM_MATCHES, Q_FROM_SORT };
+
+/* A value to bind, in the order of the ? in the statement. */
+struct bindv {
+	enum { BV_INT, BV_REAL, BV_TEXT, BV_EMPTY_BLOB } kind;
+	long long i;
+	double r;
+	const char *t;                /* borrowed */
+};
+
+/* One statement being built: SQL text and its values. */
+struct stmt_text {
+	char sql[8192 + 40 * LISTQ_IDS_MAX];
+	size_t n;
+	int over;
+	struct bindv v[LISTQ_IDS_MAX + 32];
+	int nv;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void st_add(struct stmt_text *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (s->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(s->sql + s->n, sizeof(s->sql) - s->n, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(s->sql) - s->n)
+		s->over = 1;
+	else
+		s->n += (size_t)n;
+}
+
+static void st_bind(struct stmt_text *s, struct bindv v)
+{
+	if (s->nv == (int)(sizeof(s->v) / sizeof(s->v[0]))) {
+		s->over = 1;
+		return;
+	}
+	s->v[s->nv++] = v;
+}
+
+static void st_bind_key(struct stmt_text *s, const struct listq_key *k)
+{
+	struct bindv v = { .kind = BV_EMPTY_BLOB };
+
+	if (k->type == LK_INT) {
+		v.kind = BV_INT;
+		v.i = k->i;
+	} else if (k->type == LK_REAL) {
+		v.kind = BV_REAL;
+		v.r = k->r;
+	} else if (k->type == LK_TEXT) {
+		v.kind = BV_TEXT;
+		v.t = k->text;
+	}
+	st_bind(s, v);
+}
+
+/* st_prepare compiles s and binds its values. */
+static int st_prepare(sqlite3 *db, struct stmt_text *s, sqlite3_stmt **out,
+	struct ferr *err)
+{
+	int rc, i;
+
+	*out = NULL;
+	if (s->over)
+		return ferr_set(err, 500, "internal_error", "The query is too "
+			"long.");
+	rc = sqlite3_prepare_v2(db, s->sql, (int)s->n, out, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "list prepare", err);
+	for (i = 0; i < s->nv; i++) {
+		const struct bindv *v = &s->v[i];
+
+		if (v->kind == BV_INT)
+			sqlite3_bind_int64(*out, i + 1, v->i);
+		else if (v->kind == BV_REAL)
+			sqlite3_bind_double(*out, i + 1, v->r);
+		else if (v->kind == BV_TEXT)
+			sqlite3_bind_text(*out, i + 1, v->t, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_zeroblob(*out, i + 1, 0);
+	}
+	return 0;
+}
+
+/* What one list request needs along the way. */
+struct lister {
+	struct store *st;
+	const struct listq *lq;
+	enum q_plan plan;
+	char key[256];                /* the sort expression */
+	char match[LISTQ_Q_MAX * 2 + 8]; /* q as an FTS5 phrase */
+	struct stmt_text *s;          /* scratch, one statement at a time */
+};
+
+static void add_from(struct lister *l)
+{
+	const char *t = l->lq->res->table;
+
+	if (l->plan == Q_FROM_MATCHES)
+		/* CROSS JOIN keeps the matches as the outer loop. */
+		st_add(l->s, " FROM %s_fts CROSS JOIN %s ON %s.rk = "
+			"%s_fts.rowid", t, t, t, t);
+	else
+		st_add(l->s, " FROM %s", t);
+}
+
+/* add_where appends the conditions of the request (not the position). */
+static void add_where(struct lister *l)
+{
+	const struct listq *lq = l->lq;
+	const char *t = lq->res->table;
+	char expr[256];
+	size_t i;
+
+	st_add(l->s, " WHERE 1");
+	for (i = 0; i < lq->nfilters; i++) {
+		const struct listq_filter *f = &lq->filters[i];
+
+		listq_filter_expr(f->field, expr, sizeof(expr));
+		st_add(l->s, " AND %s = ?", expr);
+		if (f->is_bool)
+			st_bind(l->s, (struct bindv){ .kind = BV_INT,
+				.i = f->boolean });
+		else
+			st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
+				.t = f->text });
+	}
+	if (lq->ids) {
+		st_add(l->s, " AND %s.id IN (NULL", t);
+		for (i = 0; i < lq->nids; i++) {
+			st_add(l->s, ", ?");
+			st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
+				.t = lq->ids[i] });
+		}
+		st_add(l->s, ")");
+	}
+	if (l->plan == Q_FROM_MATCHES) {
+		st_add(l->s, " AND %s_fts MATCH ?", t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+	} else if (l->plan == Q_FROM_SORT) {
+		st_add(l->s, " AND instr((SELECT text FROM %s_fts WHERE rowid = "
+			"%s.rk), ?) > 0", t, t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
+			.t = lq->q_folded });
+	}
+}
+
+/* add_position appends "strictly after (key, id)" in the order asc (or
+ * before it when !asc), written so that SQLite seeks the index on its
+ * first term. */
+static void add_position(struct lister *l, const struct listq_key *k,
+	const char *id, int asc)
+{
+	const char *ge = asc ? ">=" : "<=", *gt = asc ? ">" : "<";
+	const char *t = l->lq->res->table;
+
+	st_add(l->s, " AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
+		l->key, gt, t, gt);
+	st_bind_key(l->s, k);
+	st_bind_key(l->s, k);
+	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = id });
+}
+
+static void add_order(struct lister *l, int asc, long long limit)
+{
+	st_add(l->s, " ORDER BY %s %s, %s.id %s LIMIT %lld", l->key,
+		asc ? "ASC" : "DESC", l->lq->res->table, asc ? "ASC" : "DESC",
+		limit);
+}
+
+static void reset(struct lister *l)
+{
+	l->s->n = 0;
+	l->s->over = 0;
+	l->s->nv = 0;
+	l->s->sql[0] = '\0';
+}
+
+/* key_of reads column col as a sort key (the empty blob is NULL). */
+static int key_of(sqlite3_stmt *stmt, int col, struct listq_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	switch (sqlite3_column_type(stmt, col)) {
+	case SQLITE_INTEGER:
+		k->type = LK_INT;
+		k->i = sqlite3_column_int64(stmt, col);
+		return 0;
+	case SQLITE_FLOAT:
+		k->type = LK_REAL;
+		k->r = sqlite3_column_double(stmt, col);
+		return 0;
+	case SQLITE_TEXT:
+		k->type = LK_TEXT;
+		k->text = strdup((const char *)sqlite3_column_text(stmt, col));
+		return k->text ? 0 : -1;
+	default:
+		k->type = LK_NULL;
+		return 0;
+	}
+}
+
+/* A page of rows with the key and id of its first and last. */
+struct page {
+	json_t *items;
+	struct listq_key first_key, last_key;
+	char first_id[40], last_id[40];
+	int more;                     /* a row beyond the limit exists */
+};
+
+static void page_release(struct page *p)
+{
+	json_decref(p->items);
+	free(p->first_key.text);
+	free(p->last_key.text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* read_page reads up to limit rows strictly after the position (k, id)
+ * (from the start when k is NULL) in the order asc. Rows come in that
+ * order; the caller reverses a backward page. */
+static int read_page(struct lister *l, const struct listq_key *k,
+	const char *id, int asc, long long limit, struct page *p,
+	struct ferr *err)
+{
+	const struct resource *res = l->lq->res;
+	sqlite3_stmt *stmt = NULL;
+	int rc, count = 0, result = -1;
+
+	reset(l);
+	st_add(l->s, "SELECT %s, %s.id, %s.version, %s.created_at, "
+		"%s.updated_at, %s.data, %s.secret", l->key, res->table,
+		res->table, res->table, res->table, res->table, res->table);
+	add_from(l);
+	add_where(l);
+	if (k)
+		add_position(l, k, id, asc);
+	add_order(l, asc, limit + 1);
+	if (st_prepare(l->st->db, l->s, &stmt, err))
+		return -1;
+	p->items = json_array();
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *rec;
+
+		if (count == limit) {
+			p->more = 1;
+			break;
+		}
+		if (count == 0) {
+			if (key_of(stmt, 0, &p->first_key))
+				goto nomem;
+			snprintf(p->first_id, sizeof(p->first_id), "%s",
+				(const char *)sqlite3_column_text(stmt, 1));
+		}
+		free(p->last_key.text);
+		if (key_of(stmt, 0, &p->last_key))
+			goto nomem;
+		snprintf(p->last_id, sizeof(p->last_id), "%s",
+			(const char *)sqlite3_column_text(stmt, 1));
+		rec = store_row_record(res, stmt, 1, NULL);
+		if (res->derive)
+			res->derive(rec);
+		json_array_append_new(p->items, rec);
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(l->st->db, rc, "list", err);
+		goto out;
+	}
+	result = 0;
+	goto out;
+nomem:
+	ferr_set(err, 500, "internal_error", "Out of memory.");
+out:
+	sqlite3_finalize(stmt);
+	return result;
+}
+
+/* any_beyond tells whether a row lies strictly past (k, id) in order asc. */
+static int any_beyond(struct lister *l, const struct listq_key *k,
+	const char *id, int asc, int *found, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	reset(l);
+	st_add(l->s, "SELECT 1");
+	add_from(l);
+	add_where(l);
+	add_position(l, k, id, asc);
+	add_order(l, asc, 1);
+	if (st_prepare(l->st->db, l->s, &stmt, err))
+		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(l->st->db, rc, "list", err);
+	*found = rc == SQLITE_ROW;
+	return 0;
+}
+
+/* count_rows runs "SELECT count(*) ..." built in l->s into *n. */
+static int count_rows(struct lister *l, long long *n, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (st_prepare(l->st->db, l->s, &stmt, err))
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return db_fail(l->st->db, rc, "list count", err);
+	return 0;
+}
+
+/* choose_plan counts the trigram matches of q, up to the bound. */
+static int choose_plan(struct lister *l, long long *matches,
+	struct ferr *err)
+{
+	const char *t = l->lq->res->table;
+	const char *p;
+	size_t n = 0;
+
+	*matches = 0;
+	if (!l->lq->q_folded) {
+		l->plan = Q_NONE;
+		return 0;
+	}
+	/* One phrase, its quotes doubled: q is text, never FTS syntax. */
+	l->match[n++] = '"';
+	for (p = l->lq->q_folded; *p && n + 3 < sizeof(l->match); p++) {
+		if (*p == '"')
+			l->match[n++] = '"';
+		l->match[n++] = *p;
+	}
+	l->match[n++] = '"';
+	l->match[n] = '\0';
+	reset(l);
+	st_add(l->s, "SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
+		"%s_fts MATCH ? LIMIT %d)", t, t, LISTQ_COUNT_BOUND + 1);
+	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+	if (count_rows(l, matches, err))
+		return -1;
+	l->plan = *matches <= LISTQ_COUNT_BOUND ? Q_FROM_MATCHES : Q_FROM_SORT;
+	return 0;
+}
+
+/* total_of finds the total of the request: a counter when one answers,
+ * else a count that stops at the bound and then says "at least". */
+static int total_of(struct lister *l, long long matches, long long *total,
+	int *lower, struct ferr *err)
+{
+	const struct listq *lq = l->lq;
+	const char *t = lq->res->table;
+	char key[512];
+	enum q_plan plan = l->plan;
+
+	*lower = 0;
+	if (listq_count_key(lq, key, sizeof(key)) == 0) {
+		reset(l);
+		st_add(l->s, "SELECT coalesce((SELECT n FROM counts WHERE "
+			"topic = ? AND key = ?), 0)");
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
+			.t = lq->res->name });
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = key });
+		return count_rows(l, total, err);
+	}
+	if (plan == Q_FROM_SORT && !lq->ids && lq->nfilters == 0) {
+		/* More matches than the bound, and nothing else narrows. */
+		*total = matches - 1;
+		*lower = 1;
+		return 0;
+	}
+	reset(l);
+	if (plan == Q_FROM_SORT) {
+		/* Count among the first matches only: a filter that keeps
+		 * few of a million matches must not read them all. */
+		l->plan = Q_NONE;
+		st_add(l->s, "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
+			"AS r FROM %s_fts WHERE %s_fts MATCH ? LIMIT %d) AS m "
+			"CROSS JOIN %s ON %s.rk = m.r", t, t,
+			4 * LISTQ_COUNT_BOUND, t, t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+		add_where(l);
+		st_add(l->s, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+		l->plan = plan;
+		*lower = 1;
+	} else {
+		st_add(l->s, "SELECT count(*) FROM (SELECT 1");
+		add_from(l);
+		add_where(l);
+		st_add(l->s, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+	}
+	if (count_rows(l, total, err))
+		return -1;
+	if (*total > LISTQ_COUNT_BOUND) {
+		*total = LISTQ_COUNT_BOUND;
+		*lower = 1;
+	}
+	return 0;
+}
+
+/* set_cursor puts name: cursor-of(k, id) or null into out. */
+static int set_cursor(struct lister *l, json_t *out, const char *name,
+	int present, const struct listq_key *k, const char *id,
+	struct ferr *err)
+{
+	char c[2048];
+
+	if (!present) {
+		json_object_set_new(out, name, json_null());
+		return 0;
+	}
+	if (listq_cursor(l->lq, k, id, c, sizeof(c)))
+		return ferr_set(err, 500, "internal_error", "A cursor does "
+			"not fit.");
+	json_object_set_new(out, name, json_string(c));
+	return 0;
+}
+
+/* page_links sets next and prev around the page just read. */
+static int page_links(struct lister *l, struct page *p, json_t *out,
+	struct ferr *err)
+{
+	const struct listq *lq = l->lq;
+	int forward = !lq->before, asc = forward ? !lq->desc : lq->desc;
+	int empty = json_array_size(p->items) == 0, beyond = 0;
+	/* The edge of the page on the side the request came from. */
+	const struct listq_key *ek = empty ? &lq->cursor_key :
+		(forward ? &p->first_key : &p->last_key);
+	const char *eid = empty ? lq->cursor_id :
+		(forward ? p->first_id : p->last_id);
+
+	if (lq->has_cursor && any_beyond(l, ek, eid, !asc, &beyond, err))
+		return -1;
+	if (forward)
+		return set_cursor(l, out, "next", p->more, &p->last_key,
+			p->last_id, err) ||
+			set_cursor(l, out, "prev", beyond, ek, eid, err);
+	return set_cursor(l, out, "prev", p->more, &p->first_key,
+		p->first_id, err) ||
+		set_cursor(l, out, "next", beyond, ek, eid, err);
+}
+
+json_t *store_list(struct store *st, const struct resource *res,
+	const struct form *query, struct ferr *err)
+{
+	struct listq lq;
+	struct lister l;
+	struct page p;
+	json_t *out = NULL;
+	int64_t seq = 0;
+	long long matches = 0, total = 0;
+	int lower = 0, in_txn = 0, forward, asc;
+
+	memset(&l, 0, sizeof(l));
+	memset(&p, 0, sizeof(p));
+	if (listq_parse(&lq, res, query, err))
+		goto out;
+	l.st = st;
+	l.lq = &lq;
+	l.s = malloc(sizeof(*l.s));
+	if (!l.s) {
+		ferr_set(err, 500, "internal_error", "Out of memory.");
+		goto out;
+	}
+	listq_sort_expr(lq.sort_field, lq.sort, l.key, sizeof(l.key));
+	forward = !lq.before;
+	asc = forward ? !lq.desc : lq.desc;
+
+	/* One read transaction: the seq and the rows are one snapshot. */
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(st->db, sqlite3_errcode(st->db), "begin read", err);
+		goto out;
+	}
+	in_txn = 1;
+	if (journal_last_seq(st->db, &seq, err) ||
+	    choose_plan(&l, &matches, err) ||
+	    read_page(&l, lq.has_cursor ? &lq.cursor_key : NULL, lq.cursor_id,
+	    asc, lq.limit, &p, err))
+		goto out;
+	if (!forward) {
+		/* A backward page was read nearest first. */
+		size_t i, n = json_array_size(p.items);
+		struct listq_key k = p.first_key;
+		char id[40];
+
+		for (i = 0; i < n / 2; i++) {
+			json_t *a = json_incref(json_array_get(p.items, i));
+
+			json_array_set(p.items, i, json_array_get(p.items,
+				n - 1 - i));
+			json_array_set_new(p.items, n - 1 - i, a);
+		}
+		p.first_key = p.last_key;
+		p.last_key = k;
+		memcpy(id, p.first_id, sizeof(id));
+		memcpy(p.first_id, p.last_id, sizeof(id));
+		memcpy(p.last_id, id, sizeof(id));
+	}
+	if (total_of(&l, matches, &total, &lower, err))
+		goto out;
+	out = json_object();
+	json_object_set(out, "items", p.items);
+	if (page_links(&l, &p, out, err)) {
+		json_decref(out);
+		out = NULL;
+		goto out;
+	}
+	json_object_set_new(out, "seq", json_integer(seq));
+	json_object_set_new(out, "total", json_integer(total));
+	json_object_set_new(out, "totalIsLowerBound", json_boolean(lower));
+out:
+	if (in_txn)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	page_release(&p);
+	free(l.s);
+	listq_release(&lq);
+	return out;
+}
