@@ -17,6 +17,7 @@
 #include "apidoc.h"
 #include "db.h"
 #include "demo.h"
+#include "scale.h"
 #include "journal.h"
 #include "log.h"
 #include "store.h"
@@ -33,6 +34,7 @@ struct cli {
 	long long since;           /* tail --since, -1 = from the start */
 	const char *topics;        /* tail --topics */
 	long long limit;           /* list --limit, -1 = default */
+	long long scale;           /* demo --scale, -1 = the demo data */
 	const char *after;         /* list --after */
 	long long keep_days;       /* prune, -1 = not given */
 	long long keep_rows;       /* prune, -1 = not given */
@@ -259,6 +261,27 @@ static int cmd_demo(struct cli *c, struct store *st)
 	int has = 0, n;
 	char suffix[16] = "";
 
+	if (c->scale >= 0) {
+		long long made;
+
+		if (c->scale < 1 || c->scale > 10000000)
+			return fail_usage(c, "--scale takes a number of records "
+				"per collection from 1 to 10000000.");
+		if (c->argc == 1 && !resource_find(c->argv[0]))
+			return fail_usage(c, "There is no collection '%.64s'.",
+				c->argv[0]);
+		made = scale_load(st, c->actor, c->scale,
+			c->argc == 1 ? c->argv[0] : NULL, stdout, &c->err);
+		if (made < 0)
+			return -1;
+		printf("%lld records loaded into %s\n", made,
+			c->cfg.database);
+		return 0;
+	}
+
+	if (c->argc > 0)
+		return fail_usage(c, "usage: flowpush demo [--force] | demo "
+			"--scale N [COLLECTION]");
 	if (demo_has_data(st, &has, &c->err) < 0)
 		return -1;
 	if (has && !c->force) {
@@ -601,7 +624,8 @@ static int cmd_doc(struct cli *c, struct store *st)
 static const struct cmd cmds[] = {
 	{ "init", cmd_init, 0, 0, 0,
 		"init [--database PATH] [--force]" },
-	{ "demo", cmd_demo, NEED_DB, 0, 0, "demo [--force]" },
+	{ "demo", cmd_demo, NEED_DB, 0, 1,
+	  "demo [--force] | demo --scale N [COLLECTION]" },
 	{ "get", cmd_get, NEED_DB | NEED_COLL | NEED_ID, 2, 2,
 		"get COLLECTION ID" },
 	{ "list", cmd_list, NEED_DB | NEED_COLL, 1, INT_MAX,
@@ -700,8 +724,8 @@ static int parse_args(struct cli *c, int argc, char **argv,
 	const struct cmd **cmd)
 {
 	static const char *const num_opts[] = { "--if-match", "--since",
-		"--limit", "--keep-days", "--keep-rows", NULL };
-	long long *num_slots[5];
+		"--limit", "--keep-days", "--keep-rows", "--scale", NULL };
+	long long *num_slots[6];
 	const char *v;
 	int i, r, k;
 
@@ -710,6 +734,7 @@ static int parse_args(struct cli *c, int argc, char **argv,
 	num_slots[2] = &c->limit;
 	num_slots[3] = &c->keep_days;
 	num_slots[4] = &c->keep_rows;
+	num_slots[5] = &c->scale;
 	c->argv = calloc((size_t)argc + 1, sizeof(*c->argv));
 	if (c->argv == NULL)
 		return ferr_set(&c->err, 500, "internal_error",
@@ -813,6 +838,7 @@ int main(int argc, char **argv)
 	c.limit = -1;
 	c.keep_days = -1;
 	c.keep_rows = -1;
+	c.scale = -1;
 	/* No SA_RESTART: a signal cuts the follow loop's sleep short. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -11,13 +11,25 @@
 #include "resource.h"
 #include "topic.h"
 
+/* A statement kept prepared: writes to the record tables compile their
+ * triggers, which costs more than running them. */
+struct store_stmt {
+	char *sql;
+	sqlite3_stmt *stmt;
+	int busy;
+};
+
+#define STORE_STMTS 32
+
 /* One store per thread: it owns one SQLite connection. */
 struct store {
 	sqlite3 *db;
+	struct store_stmt stmts[STORE_STMTS];
 	const struct config *cfg;     /* borrowed; outlives the store */
 	int batch;                    /* inside store_batch_begin */
 	int batch_dash;               /* a write of the batch moved the
 					 dashboard */
+	int batch_failed;             /* a write of the batch failed */
 };
 
 /* What a write needs besides its body. */
@@ -51,11 +63,12 @@ json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
 
 /*
  * store_batch_begin opens one write transaction for many writes (bulk
- * loads): each write inside it is a savepoint, so a refused one leaves the
- * others; no write rings the doorbell or journals the dashboard until
+ * loads). No write rings the doorbell or journals the dashboard until
  * store_batch_commit, which journals one dashboard row when a write moved
- * it, commits and rings once. store_batch_rollback drops the whole batch.
- * Both return 0 or -1 with err set.
+ * it, commits and rings once. A write that fails inside the batch fails
+ * the batch: store_batch_commit then rolls it all back and says so.
+ * store_batch_rollback drops the whole batch. Both return 0 or -1 with err
+ * set.
  */
 int store_batch_begin(struct store *st, struct ferr *err);
 int store_batch_commit(struct store *st, const struct store_write *w,
