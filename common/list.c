@@ -406,7 +406,7 @@ static int total_of(struct lister *l, long long matches, long long *total,
 		st_add(l->s, "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
 			"AS r FROM %s_fts WHERE %s_fts MATCH ? LIMIT %d) AS m "
 			"CROSS JOIN %s ON %s.rk = m.r", t, t,
-			4 * LISTQ_COUNT_BOUND, t, t);
+			LISTQ_COUNT_BOUND, t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 		add_where(l);
 		st_add(l->s, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);

@@ -291,6 +291,36 @@ class Cli(unittest.TestCase):
         self.assertEqual(len(self.ok_json("list", "campaigns")["items"]),
                          2 * len(camps))
 
+    def test_demo_scale__n_records_per_collection_with_journal_and_counts(self):
+        before = self.last_seq()
+        out = self.ok("demo", "--scale", "2100")
+        self.assertIn("keyword-sets 2100 of 2100", out)
+        for coll in ("campaigns", "personas", "keyword-sets", "proxies",
+                     "proxy-pools"):
+            page = self.ok_json("list", coll, "--limit", "1")
+            self.assertEqual(page["total"], 2100, coll)
+            self.assertFalse(page["totalIsLowerBound"])
+        events = self.tail("--since", str(before))
+        created = [e for e in events if e["action"] == "created"]
+        self.assertEqual(len(created), 5 * 2100)
+        # One dashboard row a batch (2,000 writes), not one a record, and
+        # the last one holds the figures of the whole load.
+        dash = [e for e in events if e["topic"] == "dashboard"]
+        self.assertLess(len(dash), 20)
+        self.assertEqual(dash[-1]["data"]["keywordSets"]["total"], 2100)
+        running = self.ok_json("list", "campaigns", "status=running")
+        self.assertEqual(running["total"], 210)
+        # Tagged names: a second load does not clash.
+        self.ok("demo", "--scale", "5", "proxies")
+        self.assertEqual(self.ok_json("list", "proxies")["total"], 2105)
+        self.assertEqual(self.ok_json("list", "personas")["total"], 2100)
+
+    def test_demo_scale__bad_arguments__are_refused(self):
+        for args in (("--scale", "0"), ("--scale", "x"),
+                     ("--scale", "5", "nope"), ("--scale", "99999999")):
+            err = self.fails("demo", *args)
+            self.assertEqual(err["status"], 400, args)
+
 
 if __name__ == "__main__":
     if not os.access(BIN, os.X_OK):
