@@ -121,9 +121,10 @@ json_t *dashboard_activity(sqlite3 *db, int n, struct ferr *err)
 	int rc;
 
 	/* Summaries, not records: one large keyword set must not make the
-	 * dashboard large. */
+	 * dashboard large. A deleted record's name is in the event's prev. */
 	rc = sqlite3_prepare_v2(db, "SELECT seq, ts, topic, action, id, "
-		"version, actor, json_extract(data, '$.name') FROM journal "
+		"version, actor, coalesce(json_extract(data, '$.name'), "
+		"json_extract(prev, '$.name')) FROM journal "
 		"WHERE topic != 'dashboard' ORDER BY seq DESC LIMIT ?1", -1,
 		&st, NULL);
 	if (rc != SQLITE_OK) {

@@ -1,4 +1,5 @@
 /* listq.c - a list request parsed and checked: search, sort, filters, ids, keyset cursor. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +299,7 @@ int listq_parse(struct listq *lq, const struct resource *res,
 		if (name[0] == '_')
 			continue;
 		if (strcmp(name, "limit") == 0) {
-			if (util_parse_long(value, 1, 1000000000, &lq->limit))
+			if (util_parse_long(value, 1, LLONG_MAX, &lq->limit))
 				return ferr_set(err, 400, "bad_query", "limit "
 					"must be a positive integer.");
 			if (lq->limit > LISTQ_LIMIT_MAX)

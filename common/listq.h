@@ -10,7 +10,9 @@
 
 #define LISTQ_LIMIT_DEFAULT 100
 #define LISTQ_LIMIT_MAX 1000
-#define LISTQ_IDS_MAX 1000
+/* 100 ids keep the request line (3.8 KB) inside every web server's
+ * default limit (nginx: 8 KB). */
+#define LISTQ_IDS_MAX 100
 #define LISTQ_FILTERS_MAX 8
 #define LISTQ_Q_MIN 3           /* characters: the trigram index's floor */
 #define LISTQ_Q_MAX 256         /* bytes */
