@@ -21,6 +21,7 @@ struct config {
 	int require_user;        /* writes need REMOTE_USER */
 	long threads;            /* FastCGI worker threads */
 	long busy_timeout_ms;    /* SQLite busy timeout before 503 */
+	long mmap_mb;            /* SQLite memory-mapped I/O, MiB; 0 = off */
 	long max_rules;          /* most rules in one keyword set */
 	long changes_wait_max;   /* longest wait= for /api/changes, seconds */
 	char *log_level;         /* error|warn|info|debug */
