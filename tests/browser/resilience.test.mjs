@@ -98,7 +98,7 @@ test('database recreated under open pages: each page reloads each of its lists o
 	const leader = await open(browser.ctx, url(stack, 'proxies.html'), { transport: 'websocket' });
 	const follower = await open(browser.ctx, url(stack, 'personas.html'));
 	const pages = [
-		{ name: 'proxy-pools.html (own connection)', p: own, lists: ['proxy-pools', 'proxies'] },
+		{ name: 'proxy-pools.html (own connection)', p: own, lists: ['proxy-pools'] },
 		{ name: 'proxies.html (leader tab)', p: leader, lists: ['proxies'] },
 		{ name: 'personas.html (follower tab)', p: follower, lists: ['personas'] },
 	];
@@ -132,7 +132,8 @@ test('database recreated under open pages: each page reloads each of its lists o
 		// Live again: a change made now shows at once, with no more fetches.
 		const rec = await create('proxies');
 		await leader.page.waitForSelector(sel(rec.id), { state: 'attached', timeout: SOON });
-		await own.page.waitForFunction((id) => window.flowpush.colls.proxies.get(id), rec.id, { timeout: SOON });
+		const pl = await create('proxy-pools');
+		await own.page.waitForSelector(sel(pl.id), { state: 'attached', timeout: SOON });
 		const pe = await create('personas');
 		await follower.page.waitForSelector(sel(pe.id), { state: 'attached', timeout: SOON });
 		pages.forEach(({ name, p: pg, lists }, i) => {
@@ -213,7 +214,7 @@ test('events pruned while pages were disconnected: the daemon\'s reset (WebSocke
 	const ws = await open(browser.ctx, url(stack, 'campaigns.html?share=0'), { transport: 'websocket', setup: noChanges });
 	const sse = await open(browser.ctx, url(stack, 'personas.html?share=0'), { transport: 'sse', setup: noChanges, init: blockWebSocket });
 	const pages = [
-		{ name: 'campaigns.html (WebSocket)', p: ws, lists: ['campaigns', 'personas', 'keyword-sets', 'proxy-pools'], transport: 'websocket' },
+		{ name: 'campaigns.html (WebSocket)', p: ws, lists: ['campaigns'], transport: 'websocket' },
 		{ name: 'personas.html (SSE)', p: sse, lists: ['personas'], transport: 'sse' },
 	];
 	let pushDown = false;
@@ -317,12 +318,11 @@ test(`token_ttl ${TOKEN_TTL} s: after its token expired the page reconnects with
 			'page b opened a WebSocket with a new token');
 		await waitLive(b.page, 'websocket', 5000);
 		assert.ok(behind.some((t) => t.at > refused[0]), 'page b fetched a token after the 401');
-		const r3 = await create('proxies', short);
+		await create('proxies', short);
 		const pool = await create('proxy-pools', short);
-		await b.page.waitForFunction((id) => window.flowpush.colls.proxies.get(id), r3.id, { timeout: SOON });
 		await b.page.waitForSelector(sel(pool.id), { state: 'attached', timeout: SOON });
 		assert.deepEqual(listGets(a.track, 0), ['proxies'], 'page a never fetched its list again');
-		assert.deepEqual(listGets(b.track, 0), ['proxies', 'proxy-pools'], 'page b never fetched its lists again');
+		assert.deepEqual(listGets(b.track, 0), ['proxy-pools'], 'page b never fetched its list again');
 		assert.deepEqual([...a.track.errors, ...b.track.errors], []);
 	} finally {
 		await a?.page.close();

@@ -1,4 +1,4 @@
-// api.js - the JSON client of /api/: requests, errors, paging, versions.
+// api.js - the JSON client of /api/: requests, errors, versions.
 
 export class ApiError extends Error {
 	constructor(status, body) {
@@ -44,26 +44,3 @@ export const api = {
 	patch: (p, b, o) => request('PATCH', p, b, o),
 	del: (p, o) => request('DELETE', p, undefined, o),
 };
-
-/*
- * listAll loads a whole collection, following `next` cursors. The seq of
- * the first page is the one to subscribe from: later pages may include
- * changes after it, which the version check then ignores when their
- * events arrive (never a lost change, never a doubled row).
- */
-export async function listAll(collection, query = '') {
-	const items = [];
-	let seq = null;
-	let after = null;
-	for (let i = 0; i < 1000; i++) {
-		const qs = new URLSearchParams(query);
-		qs.set('limit', '1000');
-		if (after) qs.set('after', after);
-		const page = await api.get(`/api/${collection}?${qs}`);
-		if (seq === null) seq = page.seq;
-		items.push(...(page.items || []));
-		if (!page.next) break;
-		after = page.next;
-	}
-	return { items, seq: seq || 0 };
-}

@@ -56,11 +56,21 @@ export function replaceKeepingFocus(old, next) {
 	}
 }
 
+// One formatter for the page: toLocaleString with options builds a new
+// Intl formatter per call (~0.2 ms), too slow for rows patched in bursts.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const NUMBER = new Intl.NumberFormat();
+
+/* fmtNumber writes n with the reader's digit grouping. */
+export function fmtNumber(n) {
+	return NUMBER.format(Number(n || 0));
+}
+
 export function fmtTime(iso) {
 	if (!iso) return '—';
 	const d = new Date(iso);
 	if (Number.isNaN(d.getTime())) return iso;
-	return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+	return DATE_TIME.format(d);
 }
 
 export function fmtAgo(iso) {

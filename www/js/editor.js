@@ -37,7 +37,7 @@ export function setList(form, name, values) {
 /*
  * bindEditor turns a static create form into a create/edit form:
  *   form: the <form action="/api/<c>" method="post"> of the page;
- *   coll: the live Collection; what: "persona" for messages;
+ *   coll: the live list (get(id), upsert(rec), on(fn)); what: "persona" for messages;
  *   fill(form, rec) sets the controls (defaults to fillForm + lists);
  *   body(form) builds the JSON (defaults to formToJson);
  *   onOpen(rec|null) when the form switches mode;
@@ -52,6 +52,7 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 	const submitBtn = form.querySelector('button[type="submit"]');
 	const createLabel = submitBtn ? submitBtn.textContent : 'Save';
 	let editing = null;      // id being edited
+	let latest = null;       // the newest version of it known (it may leave the window)
 	let notice = null;
 
 	function methodField() {
@@ -92,6 +93,7 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 	function edit(rec) {
 		create();
 		editing = rec.id;
+		latest = rec;
 		form.setAttribute('action', `${base}/${rec.id}`);
 		const m = methodField();
 		m.value = method;
@@ -131,12 +133,21 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 	}
 
 	async function currentVersion(id) {
-		const shown = coll.get(id);
+		const shown = latest && latest.id === id ? latest : coll.get(id);
 		if (shown && Number(shown.version) > Number(form.dataset.version)) return shown.version;
 		// The event has not arrived yet: ask for the record once.
-		const rec = await api.get(`${base}/${id}`);
-		coll.upsert(rec);
-		return rec.version;
+		try {
+			const rec = await api.get(`${base}/${id}`);
+			if (!latest || latest.id !== id || Number(rec.version) > Number(latest.version)) latest = rec;
+			coll.upsert(rec);
+			return rec.version;
+		} catch (e) {
+			if (e instanceof ApiError && e.status === 404) {
+				latest = null;
+				return null;
+			}
+			throw e;
+		}
 	}
 
 	function conflict() {
@@ -150,7 +161,7 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 					reportError(form, e);
 					return;
 				}
-				const rec = coll.get(id);
+				const rec = latest && latest.id === id ? latest : null;
 				if (!rec) {
 					showErrors(form, { message: `This ${what} was deleted by someone else.` });
 					return;
@@ -185,13 +196,15 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 	// record being edited; saving would then answer 412 anyway.
 	coll.on((kind, rec) => {
 		if (!editing || !rec || rec.id !== editing) return;
+		if (kind !== 'deleted' && (!latest || Number(rec.version) > Number(latest.version))) latest = rec;
 		if (kind === 'updated' && Number(rec.version) > Number(form.dataset.version)) {
 			clearNotice();
 			notice = h('div', { class: 'notice', role: 'status' },
 				`This ${what} was just changed by someone else (version ${rec.version}). `,
-				h('button', { type: 'button', class: 'btn btn-small', onclick: () => { clearNotice(); doFill(coll.get(editing)); } }, 'Reload it'));
+				h('button', { type: 'button', class: 'btn btn-small', onclick: () => { clearNotice(); if (latest) doFill(latest); } }, 'Reload it'));
 			form.prepend(notice);
 		} else if (kind === 'deleted') {
+			latest = null;
 			clearNotice();
 			notice = h('div', { class: 'notice', role: 'status' }, `This ${what} was just deleted by someone else.`);
 			form.prepend(notice);

@@ -1,7 +1,5 @@
-// page.js - what every page shares: loading its lists once, the live connection, the connection badge.
+// page.js - what every page shares: loading its windows once, the live connection, the connection badge.
 
-import { listAll } from './api.js';
-import { Collection } from './collection.js';
 import { openLive } from './live.js';
 import { h, announce } from './dom.js';
 import { setRedirects } from './forms.js';
@@ -44,30 +42,31 @@ function showConnection(st, retry) {
 
 /*
  * startPage loads the page's data once and keeps it live.
- *   collections: names of the collections to load (Collection objects are
- *     returned in `colls`), each also a topic;
+ *   views: live lists (listview.js liveList) and label sources
+ *     (labels.js), each fed the events of its topic (`collection` or
+ *     `topic`); a view's load() resolves with the seq of its answer;
  *   loaders: extra {topic: async () => seq} (the dashboard), whose events
  *     go to handlers[topic](ev);
- *   onAnyEvent(ev): every event, after it was applied (the activity list);
+ *   onAnyEvent(ev): every event, after it was routed (the activity list);
  *   extraTopics: more topics whose events only onAnyEvent sees.
- * The subscription starts at the smallest seq of the loaded snapshots;
- * each collection ignores what its own snapshot already holds. On a reset
- * everything is loaded once more, never because of an ordinary event.
+ * The subscription starts at the smallest seq of the loaded answers; each
+ * view ignores what its own answer already holds. On a reset everything
+ * is loaded once more, never because of an ordinary event.
  */
-export function startPage({ collections = [], loaders = {}, handlers = {}, onAnyEvent = null, extraTopics = [] }) {
+export function startPage({ views = [], loaders = {}, handlers = {}, onAnyEvent = null, extraTopics = [] }) {
 	setRedirects();
 	const colls = {};
-	for (const name of collections) colls[name] = new Collection(name);
+	for (const v of views) if (v.collection && !colls[v.collection]) colls[v.collection] = v;
 	const topicSeq = {};
 	let live = null;
 	let reloading = null;
 
 	async function loadAll() {
-		const jobs = collections.map(async (name) => {
-			const { items, seq } = await listAll(name);
-			colls[name].load(items, seq);
-			topicSeq[name] = seq;
+		const jobs = views.filter((v) => v.load).map(async (v) => {
+			const seq = await v.load();
+			topicSeq[v.collection] = seq;
 		});
+		for (const v of views) if (v.reset && !v.load) v.reset();
 		for (const [topic, fn] of Object.entries(loaders)) {
 			jobs.push((async () => { topicSeq[topic] = await fn(); })());
 		}
@@ -83,8 +82,8 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 			held.push(ev);
 			return;
 		}
-		if (ev.topic in colls) colls[ev.topic].applyEvent(ev);
-		else if (handlers[ev.topic] && ev.seq > (topicSeq[ev.topic] || 0)) {
+		for (const v of views) if ((v.collection || v.topic) === ev.topic) v.onEvent(ev);
+		if (handlers[ev.topic] && ev.seq > (topicSeq[ev.topic] || 0)) {
 			topicSeq[ev.topic] = ev.seq;
 			handlers[ev.topic](ev);
 		}
@@ -98,8 +97,8 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 			for (;;) {
 				try {
 					const since = await loadAll();
-					// What arrived meanwhile is applied now; each collection
-					// drops what its fresh snapshot already holds.
+					// What arrived meanwhile is applied now; each view
+					// drops what its fresh answer already holds.
 					const q = held;
 					held = null;
 					for (const ev of q) route(ev);
@@ -113,7 +112,7 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 		return reloading;
 	}
 
-	const topics = [...collections, ...Object.keys(loaders), ...extraTopics];
+	const topics = [...new Set([...views.map((v) => v.collection || v.topic), ...Object.keys(loaders), ...extraTopics])];
 	const retry = () => live && live.retry();
 	let generation = 0;
 
@@ -158,6 +157,6 @@ export function startPage({ collections = [], loaders = {}, handlers = {}, onAny
 		});
 		return live;
 	})();
-	window.flowpush = { colls, ready, topicSeq };
+	window.flowpush = { colls, views, ready, topicSeq };
 	return { colls, ready, reload };
 }

@@ -1,27 +1,21 @@
-// campaigns.js - the campaigns page: status tabs with counts, live progress, actions, create forms per type.
+// campaigns.js - the campaigns page: a live window with status and type filters, progress, actions, create forms per type.
 
 import { startPage } from '../page.js';
-import { h, $, $$, badge, progressBar, timeEl } from '../dom.js';
-import { bindList } from '../collection.js';
+import { h, $, badge, progressBar, timeEl, fmtNumber } from '../dom.js';
+import { liveList } from '../listview.js';
+import { labelSource } from '../labels.js';
+import { picker } from '../picker.js';
 import { bindEditor } from '../editor.js';
 import { actionForm, enhanceActions } from '../forms.js';
-import { tabs, setCount } from '../widgets.js';
 
 document.documentElement.classList.add('js');
-const { colls } = startPage({ collections: ['campaigns', 'personas', 'keyword-sets', 'proxy-pools'] });
-const coll = colls.campaigns;
+// Source campaigns named by the shown cards, read by id and kept live.
+const sources = labelSource('campaigns');
 
 const TYPES = {
 	domain_generation: 'Domain generation',
 	dns_validation: 'DNS validation',
 	http_keyword_validation: 'HTTP keyword validation',
-};
-const TABS = {
-	all: () => true,
-	active: (r) => ['pending', 'queued', 'running'].includes(r.status),
-	paused: (r) => r.status === 'paused',
-	completed: (r) => r.status === 'completed',
-	failed: (r) => r.status === 'failed',
 };
 /* The actions a person may take from each status (run, complete and fail
  * belong to workers). */
@@ -36,9 +30,8 @@ const ACTIONS = {
 	archived: [],
 };
 const LABEL = { start: 'Start', pause: 'Pause', resume: 'Resume', cancel: 'Cancel', archive: 'Archive' };
-let tab = (location.hash || '').slice(1) in TABS ? location.hash.slice(1) : 'all';
 
-const fmt = (n) => Number(n || 0).toLocaleString();
+const fmt = fmtNumber;
 
 function params(r) {
 	if (r.campaignType === 'domain_generation' && r.domainGenerationParams) {
@@ -47,7 +40,7 @@ function params(r) {
 	}
 	const p = r.dnsValidationParams || r.httpKeywordParams;
 	if (!p) return null;
-	const src = coll.get(p.sourceCampaignId);
+	const src = coll.get(p.sourceCampaignId) || sources.get(p.sourceCampaignId);
 	return `from ${src ? src.name : 'campaign ' + String(p.sourceCampaignId).slice(0, 8)} · ${p.personaIds.length} persona(s)` +
 		(p.keywordSetIds ? ` · ${p.keywordSetIds.length} keyword set(s)` : '');
 }
@@ -77,61 +70,54 @@ function card(r) {
 		acts.length ? h('div', { class: 'actions' }, acts) : null);
 }
 
-function counts() {
-	for (const [name, keep] of Object.entries(TABS)) {
-		let n = 0;
-		for (const r of coll.byId.values()) if (keep(r)) n++;
-		setCount(document, name, n);
-	}
-	const running = [...coll.byId.values()].filter((r) => r.status === 'running').length;
-	$('#summary').textContent = `${coll.size} campaigns · ${running} running`;
-}
-
-const view = bindList(coll, $('#list'), card, { keep: (r) => TABS[tab](r), empty: $('#empty'), onChange: counts });
-
-tabs($('[role="tablist"]'), (name) => {
-	tab = name;
-	if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
-	view.refresh();
-}).select(tab);
+const STATUS_TEXT = {
+	pending: 'Pending', queued: 'Queued', running: 'Running', paused: 'Paused', completed: 'Completed',
+	failed: 'Failed', cancelled: 'Cancelled', archived: 'Archived',
+};
+const coll = liveList({
+	collection: 'campaigns', container: $('#list'), render: card,
+	noun: ['campaign', 'campaigns'], totalEl: $('#summary'), empty: $('#empty'),
+	tools: $('#list-tools'), pager: $('#pager'),
+	labels: {
+		sort: { name: 'Name', createdAt: 'Created', updatedAt: 'Updated', status: 'Status', progressPercentage: 'Progress' },
+		filters: {
+			status: { label: 'Status', values: STATUS_TEXT },
+			campaignType: { label: 'Type', values: TYPES },
+		},
+	},
+	onChange: (win) => sources.want(win.items.map((r) => {
+		const p = r.dnsValidationParams || r.httpKeywordParams;
+		return p && !win.get(p.sourceCampaignId) ? p.sourceCampaignId : null;
+	}).filter(Boolean)),
+});
+sources.onChange(() => coll.refresh());
+startPage({ views: [coll, sources] });
 
 /* ---- create forms: one per type; the picker shows one of them ---- */
 
 const forms = { gen: $('#form-gen'), dnsv: $('#form-dnsv'), httpv: $('#form-httpv') };
-const picker = $('#campaign-type');
+const typePicker = $('#campaign-type');
 $('#type-picker').hidden = false;
 function showForm() {
-	for (const [k, f] of Object.entries(forms)) f.hidden = k !== picker.value;
+	for (const [k, f] of Object.entries(forms)) f.hidden = k !== typePicker.value;
 }
-picker.addEventListener('change', showForm);
+typePicker.addEventListener('change', showForm);
 showForm();
 for (const f of Object.values(forms)) bindEditor(f, { coll, what: 'campaign' });
 
-/* Select options follow the live lists, keeping what is selected. */
-const SOURCES = {
-	campaigns: () => coll.all().filter((r) => r.campaignType !== 'http_keyword_validation'),
-	'personas-dns': () => colls.personas.all().filter((r) => r.personaType === 'dns'),
-	'personas-http': () => colls.personas.all().filter((r) => r.personaType === 'http'),
-	'keyword-sets': () => colls['keyword-sets'].all(),
-	'proxy-pools': () => colls['proxy-pools'].all(),
-};
-function fillSelects() {
-	for (const sel of $$('select[data-options]')) {
-		const items = SOURCES[sel.dataset.options]();
-		const chosen = new Set([...sel.selectedOptions].map((o) => o.value));
-		const fixed = [...sel.options].filter((o) => o.value === '');
-		sel.replaceChildren(...fixed, ...items.map((r) => h('option', {
-			value: r.id, selected: chosen.has(r.id),
-		}, r.isEnabled === false ? `${r.name} (disabled)` : r.name)));
-		if (!sel.multiple && !sel.value && fixed[0]) fixed[0].selected = true;
-	}
-}
-for (const c of Object.values(colls)) {
-	c.on((kind, rec, old) => {
-		// Progress reports change neither names nor membership.
-		if (kind === 'updated' && old && old.name === rec.name && old.isEnabled === rec.isEnabled) return;
-		fillSelects();
-	});
+/* Pickers: search by name (GET ?q=), never a whole list. Without
+ * JavaScript the same fields are plain id inputs. */
+const notHttp = (r) => r.campaignType !== 'http_keyword_validation';
+for (const [sel, o] of Object.entries({
+	'#dnsv-source': { collection: 'campaigns' },
+	'#httpv-source': { collection: 'campaigns' },
+	'#dnsv-personas-dns': { collection: 'personas', filters: { personaType: 'dns' }, multiple: true },
+	'#httpv-personas-http': { collection: 'personas', filters: { personaType: 'http' }, multiple: true },
+	'#httpv-keyword-sets': { collection: 'keyword-sets', multiple: true },
+	'#httpv-pool': { collection: 'proxy-pools' },
+})) {
+	const el = $(sel);
+	if (el) picker(el, { ...o, label: (r) => (r.isEnabled === false ? `${r.name} (disabled)` : r.name), accept: o.collection === 'campaigns' ? notHttp : null });
 }
 
 enhanceActions($('#list'), (rec, f) => {

@@ -2,8 +2,8 @@
 
 import { startPage } from '../page.js';
 import { api } from '../api.js';
-import { h, $, badge, progressBar, timeEl } from '../dom.js';
-import { bindList } from '../collection.js';
+import { h, $, badge, progressBar, timeEl, fmtNumber } from '../dom.js';
+import { liveList } from '../listview.js';
 
 document.documentElement.classList.add('js');
 
@@ -50,8 +50,10 @@ function showAggregates(d) {
 
 function describe(ev) {
 	const what = TOPIC[ev.topic] || ev.topic;
-	const name = (ev.data && ev.data.name) || names.get(ev.id) || (ev.id ? ev.id.slice(0, 8) : '');
-	if (ev.data && ev.data.name && ev.id) names.set(ev.id, ev.data.name);
+	// Live events carry the record; the dashboard's summaries its name.
+	const name = (ev.data && ev.data.name) || ev.name || names.get(ev.id) || (ev.id ? ev.id.slice(0, 8) : '');
+	if (name && ev.id) names.set(ev.id, name);
+	if (names.size > 1000) names.delete(names.keys().next().value);
 	let extra = '';
 	if (ev.topic === 'campaigns' && ev.data && ev.action === 'updated')
 		extra = ` — ${ev.data.status}, ${Math.round(ev.data.progressPercentage || 0)}%`;
@@ -79,28 +81,32 @@ async function loadDashboard() {
 	showAggregates(d);
 	const list = $('#activity');
 	const events = (d.activity || []).filter((e) => e.topic !== 'dashboard').sort((a, b) => b.seq - a.seq);
-	for (const e of [...events].reverse()) if (e.data && e.data.name && e.id) names.set(e.id, e.data.name);
+	for (const e of [...events].reverse()) if (e.name && e.id) names.set(e.id, e.name);
 	list.replaceChildren(...events.slice(0, ACTIVITY_MAX).map(activityItem));
 	activitySeq = Math.max(d.seq || 0, events.length ? events[0].seq : 0);
 	$('#activity-empty').hidden = list.children.length > 0;
 	return d.seq || 0;
 }
 
-const { colls } = startPage({
-	collections: ['campaigns'],
+function runningItem(r) {
+	return h('li', { dataset: { id: r.id, version: r.version } },
+		h('div', { class: 'row' }, h('a', { href: 'campaigns.html?status=running' }, r.name),
+			h('span', { class: 'muted' }, `${fmtNumber(r.processedItems)} / ${fmtNumber(r.totalItems)}`)),
+		progressBar(r.progressPercentage, `Progress of ${r.name}`));
+}
+
+// The running campaigns: a window of ten, most recently updated first,
+// kept live like any list (GET /api/campaigns?status=running&sort=-updatedAt&limit=10).
+const running = liveList({
+	collection: 'campaigns', container: $('#running'), render: runningItem, url: false,
+	empty: $('#running-empty'),
+	defaults: { sort: '-updatedAt', filters: { status: 'running' }, limit: 10 },
+});
+
+startPage({
+	views: [running],
 	loaders: { dashboard: loadDashboard },
 	handlers: { dashboard: (ev) => showAggregates(ev.data) },
 	extraTopics: ['personas', 'keyword-sets', 'proxies', 'proxy-pools'],
 	onAnyEvent: addActivity,
-});
-
-function runningItem(r) {
-	return h('li', { dataset: { id: r.id, version: r.version } },
-		h('div', { class: 'row' }, h('a', { href: 'campaigns.html#active' }, r.name),
-			h('span', { class: 'muted' }, `${Number(r.processedItems || 0).toLocaleString()} / ${Number(r.totalItems || 0).toLocaleString()}`)),
-		progressBar(r.progressPercentage, `Progress of ${r.name}`));
-}
-bindList(colls.campaigns, $('#running'), runningItem, {
-	keep: (r) => r.status === 'running',
-	empty: $('#running-empty'),
 });

@@ -2,13 +2,11 @@
 
 import { startPage } from '../page.js';
 import { h, $, $$, badge, timeEl } from '../dom.js';
-import { bindList } from '../collection.js';
+import { liveList } from '../listview.js';
 import { bindEditor } from '../editor.js';
 import { actionForm, enhanceActions, fillForm } from '../forms.js';
 
 document.documentElement.classList.add('js');
-const { colls } = startPage({ collections: ['keyword-sets'] });
-const coll = colls['keyword-sets'];
 
 function row(r) {
 	const td = (label, ...c) => h('td', { 'data-label': label }, ...c);
@@ -30,17 +28,16 @@ function row(r) {
 			}))));
 }
 
-function summary() {
-	let rules = 0;
-	let enabled = 0;
-	for (const r of coll.byId.values()) {
-		rules += r.ruleCount ?? (r.rules || []).length;
-		if (r.isEnabled) enabled++;
-	}
-	$('#summary').textContent = `${coll.size} keyword sets · ${enabled} enabled · ${rules} rules`;
-}
-
-bindList(coll, $('#list'), row, { empty: $('#empty'), onChange: summary });
+const coll = liveList({
+	collection: 'keyword-sets', container: $('#list'), render: row,
+	noun: ['keyword set', 'keyword sets'], totalEl: $('#summary'), empty: $('#empty'),
+	tools: $('#list-tools'), pager: $('#pager'), headers: $('#table thead'),
+	labels: {
+		sort: { name: 'Name', createdAt: 'Created', updatedAt: 'Updated', ruleCount: 'Rules' },
+		filters: { isEnabled: { label: 'Status', values: { true: 'Enabled', false: 'Disabled' } } },
+	},
+});
+startPage({ views: [coll] });
 
 /* ---- the rule editor: rows named rules[i].field, renumbered on change ---- */
 

@@ -2,22 +2,20 @@
 
 import { startPage } from '../page.js';
 import { h, $, badge } from '../dom.js';
-import { bindList } from '../collection.js';
+import { liveList } from '../listview.js';
 import { bindEditor, setList } from '../editor.js';
 import { actionForm, enhanceActions, fillForm } from '../forms.js';
-import { tabs, setCount } from '../widgets.js';
+import { tabs } from '../widgets.js';
 
 document.documentElement.classList.add('js');
-const { colls } = startPage({ collections: ['personas'] });
-const coll = colls.personas;
-let tab = location.hash === '#http' ? 'http' : 'dns';
-let query = '';
-
-function matches(r) {
-	if (!query) return true;
-	const q = query.toLowerCase();
-	return (r.name || '').toLowerCase().includes(q) || (r.description || '').toLowerCase().includes(q);
+// The DNS/HTTP tabs drive the personaType filter (?personaType=http);
+// the old #http link still opens the HTTP tab.
+if (location.hash === '#http' && !new URLSearchParams(location.search).has('personaType')) {
+	const p = new URLSearchParams(location.search);
+	p.set('personaType', 'http');
+	history.replaceState(null, '', `${location.pathname}?${p}`);
 }
+let tab = 'dns';
 
 const onOff = (b) => (b ? 'on' : 'off');
 
@@ -64,24 +62,20 @@ function card(r) {
 			})));
 }
 
-function counts() {
-	let dns = 0;
-	let http = 0;
-	let enabled = 0;
-	for (const r of coll.byId.values()) {
-		if (r.personaType === 'dns') dns++;
-		else http++;
-		if (r.isEnabled) enabled++;
-	}
-	setCount(document, 'dns', dns);
-	setCount(document, 'http', http);
-	$('#summary').textContent = `${dns + http} personas · ${enabled} enabled`;
-}
-
-const view = bindList(coll, $('#list'), card, {
-	keep: (r) => r.personaType === tab && matches(r),
-	empty: $('#empty'),
-	onChange: counts,
+let tabsUi = null;
+const coll = liveList({
+	collection: 'personas', container: $('#list'), render: card,
+	noun: ['persona', 'personas'], totalEl: $('#summary'), empty: $('#empty'),
+	tools: $('#list-tools'), pager: $('#pager'),
+	defaults: { filters: { personaType: 'dns' } },
+	labels: {
+		sort: { name: 'Name', createdAt: 'Created', updatedAt: 'Updated', personaType: 'Type' },
+		filters: { personaType: false, isEnabled: { label: 'Status', values: { true: 'Enabled', false: 'Disabled' } } },
+	},
+	onState: (st) => {
+		tab = st.filters.personaType || 'dns';
+		if (tabsUi) tabsUi.show(tab);
+	},
 });
 
 const forms = { dns: $('#form-dns'), http: $('#form-http') };
@@ -103,17 +97,22 @@ const editors = {
 	}),
 };
 
-tabs($('[role="tablist"]'), (name) => {
+let quiet = false;
+const tabWidget = tabs($('[role="tablist"]'), (name) => {
+	if (!editors.dns.editing && !editors.http.editing) showForm(name);
+	if (quiet || name === tab) return;
 	tab = name;
-	if (!editors.dns.editing && !editors.http.editing) showForm(tab);
-	if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
-	view.refresh();
-}).select(tab);
-
-$('#search').addEventListener('input', (e) => {
-	query = e.target.value.trim();
-	view.refresh();
+	coll.go({ filters: { ...coll.state.filters, personaType: name } });
 });
+tabsUi = {
+	show(name) {
+		quiet = true;
+		tabWidget.select(name);
+		quiet = false;
+	},
+};
+tabsUi.show(tab);
+startPage({ views: [coll] });
 $('#new-btn').addEventListener('click', (e) => {
 	e.preventDefault();
 	editors[tab].create();

@@ -2,13 +2,11 @@
 
 import { startPage } from '../page.js';
 import { h, $, badge, timeEl } from '../dom.js';
-import { bindList } from '../collection.js';
+import { liveList } from '../listview.js';
 import { bindEditor } from '../editor.js';
 import { actionForm, enhanceActions, fillForm, formToJson } from '../forms.js';
 
 document.documentElement.classList.add('js');
-const { colls } = startPage({ collections: ['proxies'] });
-const coll = colls.proxies;
 
 /* status is what the table shows: Disabled wins, then a failed check. */
 export function proxyStatus(r) {
@@ -42,14 +40,21 @@ function row(r) {
 			}))));
 }
 
-function summary() {
-	const n = { Active: 0, Failed: 0, Disabled: 0 };
-	for (const r of coll.byId.values()) n[proxyStatus(r)]++;
-	const total = coll.size;
-	$('#summary').textContent = `${total} ${total === 1 ? 'proxy' : 'proxies'} · ${n.Active} active · ${n.Failed} failed · ${n.Disabled} disabled`;
-}
-
-bindList(coll, $('#list'), row, { empty: $('#empty'), onChange: summary });
+const coll = liveList({
+	collection: 'proxies', container: $('#list'), render: row,
+	noun: ['proxy', 'proxies'], totalEl: $('#summary'), empty: $('#empty'),
+	tools: $('#list-tools'), pager: $('#pager'), headers: $('#table thead'),
+	labels: {
+		search: 'Name, address or description',
+		sort: { name: 'Name', createdAt: 'Created', updatedAt: 'Updated', countryCode: 'Country', latencyMs: 'Latency' },
+		filters: {
+			protocol: { label: 'Protocol', values: { http: 'HTTP', https: 'HTTPS', socks4: 'SOCKS4', socks5: 'SOCKS5' } },
+			isEnabled: { label: 'Enabled', values: { true: 'Enabled', false: 'Disabled' } },
+			isHealthy: { label: 'Health', values: { true: 'Healthy', false: 'Failed' } },
+		},
+	},
+});
+startPage({ views: [coll] });
 
 const form = $('#proxy-form');
 const pwLabel = $('#password-label');

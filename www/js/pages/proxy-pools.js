@@ -2,14 +2,16 @@
 
 import { startPage } from '../page.js';
 import { h, $, badge } from '../dom.js';
-import { bindList } from '../collection.js';
+import { liveList } from '../listview.js';
+import { labelSource } from '../labels.js';
+import { picker } from '../picker.js';
 import { bindEditor } from '../editor.js';
 import { actionForm, enhanceActions } from '../forms.js';
 
 document.documentElement.classList.add('js');
-const { colls } = startPage({ collections: ['proxy-pools', 'proxies'] });
-const coll = colls['proxy-pools'];
-const proxies = colls.proxies;
+// Member names and health come from the proxies the shown pools name,
+// read by id and kept live; nothing loads the whole proxies list.
+const proxies = labelSource('proxies');
 
 function hidden(name, value, form) {
 	return h('input', { type: 'hidden', name, value: String(value), form: form || null,
@@ -31,6 +33,7 @@ function memberFields(members, form) {
 
 function proxyLabel(id) {
 	const p = proxies.get(id);
+	if (p === undefined) return `proxy ${id.slice(0, 8)}…`;
 	return p ? p.name : `unknown proxy ${id.slice(0, 8)}`;
 }
 
@@ -60,17 +63,15 @@ function card(r) {
 				' Active'),
 			remove);
 	});
-	const inPool = new Set(members.map((m) => m.proxyId));
-	const choices = proxies.all().filter((p) => !inPool.has(p.id));
 	const n = members.length;
+	const addInput = h('input', { type: 'text', id: `add-${r.id}`, name: `members[${n}].proxyId`, required: true, dataset: { key: 'add-select' } });
 	const add = h('form', { class: 'actions add-member', method: 'post', action: `/api/proxy-pools/${r.id}`, dataset: { action: '1', version: r.version } },
 		redirect(), hidden('_method', 'PATCH'), ...memberFields(members),
 		h('label', { for: `add-${r.id}`, class: 'sr-only' }, `Proxy to add to ${r.name}`),
-		h('select', { id: `add-${r.id}`, name: `members[${n}].proxyId`, required: true, dataset: { key: 'add-select' } },
-			h('option', { value: '', disabled: true, selected: true }, choices.length ? 'Add a proxy…' : 'No other proxies'),
-			choices.map((p) => h('option', { value: p.id }, `${p.name} (${p.address})`))),
+		addInput,
 		h('label', { class: 'check' }, 'Weight ', h('input', { type: 'number', name: `members[${n}].weight`, min: 1, max: 1000000, value: 1, 'aria-label': 'Weight of the added proxy' })),
-		h('button', { type: 'submit', class: 'btn btn-small', dataset: { key: 'add' }, disabled: !choices.length }, 'Add'));
+		h('button', { type: 'submit', class: 'btn btn-small', dataset: { key: 'add' } }, 'Add'));
+	picker(addInput, { collection: 'proxies', label: (p) => `${p.name} (${p.address})`, placeholder: 'Add a proxy: search…' });
 	const totalWeight = members.reduce((s, m) => s + (m.isActive !== false ? (m.weight ?? 1) : 0), 0);
 	return h('article', { class: `card${r.isEnabled ? '' : ' disabled'}`, dataset: { id: r.id, version: r.version }, 'aria-label': r.name },
 		h('div', { class: 'card-head' }, h('h3', {}, r.name), badge(r.poolStrategy.replace('_', ' '), 'strategy'), badge(r.isEnabled ? 'enabled' : 'disabled')),
@@ -91,16 +92,23 @@ function card(r) {
 			})));
 }
 
-function summary() {
-	let members = 0;
-	for (const r of coll.byId.values()) members += (r.members || []).length;
-	$('#summary').textContent = `${coll.size} pools · ${members} memberships · ${proxies.size} proxies`;
-}
-
-const view = bindList(coll, $('#list'), card, { empty: $('#empty'), onChange: summary });
-// Names, health and the "add" choices come from the proxies: redraw the
-// cards when they change (no request: both lists are live).
-proxies.on(() => { view.refresh(); });
+const coll = liveList({
+	collection: 'proxy-pools', container: $('#list'), render: card,
+	noun: ['pool', 'pools'], totalEl: $('#summary'), empty: $('#empty'),
+	tools: $('#list-tools'), pager: $('#pager'),
+	labels: {
+		sort: { name: 'Name', createdAt: 'Created', updatedAt: 'Updated' },
+		filters: {
+			isEnabled: { label: 'Status', values: { true: 'Enabled', false: 'Disabled' } },
+			poolStrategy: { label: 'Strategy', values: { round_robin: 'Round robin', random: 'Random', least_used: 'Least used', weighted: 'Weighted' } },
+		},
+	},
+	// The proxies the shown pools name, asked for by id when not held.
+	onChange: (win) => proxies.want(win.items.flatMap((p) => (p.members || []).map((m) => m.proxyId))),
+});
+// A member's name or health changed: draw the cards again.
+proxies.onChange(() => coll.refresh());
+startPage({ views: [coll, proxies] });
 
 const editor = bindEditor($('#pool-form'), { coll, what: 'pool', method: 'PATCH' });
 
