@@ -1,10 +1,11 @@
-/* fuzz_form.c - libFuzzer target: form and query decoding, form-to-JSON and record validation. */
+/* fuzz_form.c - libFuzzer target: form and query decoding, list requests (cursors included), form-to-JSON and record validation. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "form.h"
+#include "listq.h"
 #include "resource.h"
 #include "validate.h"
 
@@ -29,6 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	res = &resources[data[0] % n];
 	ferr_init(&err);
 	if (form_parse((const char *)data + 1, size - 1, &f, &err) == 0) {
+		struct listq lq;
+		struct ferr lerr;
+
+		/* The same pairs as a list query: q, sort, filters, ids and
+		 * a cursor (base64url JSON) from the client. */
+		ferr_init(&lerr);
+		if (listq_parse(&lq, res, &f, &lerr) != 0 && !ferr_is_set(&lerr))
+			abort();
+		listq_release(&lq);
+		ferr_release(&lerr);
 		body = resource_form_to_json(res, &f, &err);
 		if (body) {
 			rec = validate_record(res, body, NULL, NULL, &err);
