@@ -43,7 +43,7 @@ const struct config_key config_keys[] = {
 		"FastCGI worker threads (long-polls hold one each)"),
 	LNG("busy_timeout_ms", busy_timeout_ms, "5000", 0, 600000,
 		"how long a write waits for the database before 503"),
-	LNG("mmap_mb", mmap_mb, "2048", 0, 1L << 20,
+	LNG("mmap_mb", mmap_mb, "0", 0, 1L << 20,
 		"MiB of the database read through memory mapping (0: off)"),
 	LNG("max_rules", max_rules, "1000", 1, 100000,
 		"most rules in one keyword set"),

@@ -170,10 +170,11 @@ out:
 	return result;
 }
 
-/* db_mmap maps up to cfg->mmap_mb MiB of the file. A window sorted out of
- * a thousand search matches reads a thousand scattered rows: through
- * pread() that took five times as long as mapped (a million keyword sets,
- * docs/BENCHMARKS.md). */
+/* db_mmap maps up to cfg->mmap_mb MiB of the file (off by default). A
+ * window sorted out of a thousand search matches reads a thousand
+ * scattered rows: mapped, that halves the median at a million keyword
+ * sets, but the first touches of each connection's own mapping made the
+ * p99 four times worse (25 ms against 112-132 ms, docs/BENCHMARKS.md). */
 static int db_mmap(sqlite3 *db, const struct config *cfg, struct ferr *err)
 {
 	char sql[64];
