@@ -70,6 +70,9 @@ function nextFrame(fn) {
  * liveList shows one live window of a collection in container.
  *   collection: its name (also the topic);
  *   render(rec): the row element (data-id and data-version are set here);
+ *   patch(el, rec): optional; updates a shown row in place and answers
+ *     true when that was enough (a worker's progress), false to render it
+ *     again — in bursts a few text nodes cost far less than a new card;
  *   labels: {sort: {field: "Name"}, filters: {field: {label, values: {v: text}}}};
  *   noun: [singular, plural] for the total;
  *   url: false for a fixed window that is not in the page URL (dashboard);
@@ -83,7 +86,7 @@ function nextFrame(fn) {
  */
 export function liveList(opts) {
 	const {
-		collection, container, render, noun = ['record', 'records'], url = true,
+		collection, container, render, patch = null, noun = ['record', 'records'], url = true,
 		defaults = {}, tools = null, pager = null, headers = null, empty = null,
 		labels = {}, totalEl = null, onChange = null,
 	} = opts;
@@ -270,6 +273,8 @@ export function liveList(opts) {
 					// waits for the next frame when this one is used up.
 					if (el && performance.now() - t0 > RENDER_BUDGET_MS) {
 						incomplete = true;
+					} else if (el && el.isConnected && !el.dataset.stale && patch && patch(el, rec)) {
+						el.dataset.version = String(rec.version);
 					} else {
 						const fresh = render(rec);
 						if (el && el.isConnected) {

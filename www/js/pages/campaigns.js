@@ -56,13 +56,13 @@ function card(r) {
 		}));
 	}
 	const p = params(r);
-	return h('article', { class: 'card', dataset: { id: r.id, version: r.version, status: r.status }, 'aria-label': r.name },
+	return h('article', { class: 'card', dataset: { id: r.id, version: r.version, status: r.status, shape: shape(r) }, 'aria-label': r.name },
 		h('div', { class: 'card-head' }, h('h3', {}, r.name), badge(r.status)),
 		h('p', { class: 'desc' }, TYPES[r.campaignType] || r.campaignType, p ? ` — ${p}` : ''),
 		progressBar(pct, `Progress of ${r.name}`),
 		h('dl', { class: 'kv' },
 			h('dt', {}, 'Processed'), h('dd', { dataset: { field: 'processed' } }, `${fmt(r.processedItems)} of ${fmt(r.totalItems)}`),
-			h('dt', {}, 'Results'), h('dd', {}, `${fmt(r.successfulItems)} ok · ${fmt(r.failedItems)} failed`),
+			h('dt', {}, 'Results'), h('dd', { dataset: { field: 'results' } }, `${fmt(r.successfulItems)} ok · ${fmt(r.failedItems)} failed`),
 			r.startedAt ? [h('dt', {}, 'Started'), h('dd', {}, timeEl(r.startedAt))] : null,
 			r.completedAt ? [h('dt', {}, 'Ended'), h('dd', {}, timeEl(r.completedAt))] : null,
 			r.errorMessage ? [h('dt', {}, 'Error'), h('dd', { class: 'field-error' }, r.errorMessage)] : null),
@@ -70,12 +70,34 @@ function card(r) {
 		acts.length ? h('div', { class: 'actions' }, acts) : null);
 }
 
+/* shape is everything a card shows except the progress counters: when
+ * it is the same, a new version is a worker's progress report. */
+function shape(r) {
+	const p = r.dnsValidationParams || r.httpKeywordParams;
+	return JSON.stringify([r.status, r.name, r.description, r.startedAt, r.completedAt, r.errorMessage,
+		r.campaignType, params(r), p ? p.sourceCampaignId : null]);
+}
+
+/* patchProgress updates a card in place when only its progress moved. */
+function patchProgress(el, r) {
+	if (el.dataset.shape !== shape(r)) return false;
+	const pct = r.progressPercentage ?? (r.totalItems ? (100 * r.processedItems) / r.totalItems : 0);
+	const bar = el.querySelector('.progress');
+	const fresh = progressBar(pct, `Progress of ${r.name}`);
+	if (bar) bar.replaceWith(fresh);
+	const processed = el.querySelector('[data-field="processed"]');
+	if (processed) processed.textContent = `${fmt(r.processedItems)} of ${fmt(r.totalItems)}`;
+	const results = el.querySelector('[data-field="results"]');
+	if (results) results.textContent = `${fmt(r.successfulItems)} ok · ${fmt(r.failedItems)} failed`;
+	return true;
+}
+
 const STATUS_TEXT = {
 	pending: 'Pending', queued: 'Queued', running: 'Running', paused: 'Paused', completed: 'Completed',
 	failed: 'Failed', cancelled: 'Cancelled', archived: 'Archived',
 };
 const coll = liveList({
-	collection: 'campaigns', container: $('#list'), render: card,
+	collection: 'campaigns', container: $('#list'), render: card, patch: patchProgress,
 	noun: ['campaign', 'campaigns'], totalEl: $('#summary'), empty: $('#empty'),
 	tools: $('#list-tools'), pager: $('#pager'),
 	labels: {
