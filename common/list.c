@@ -1,5 +1,4 @@
 /* list.c - one window of a collection: search, sort, filters, keyset paging and a cheap total. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "db.h"
 #include "journal.h"
 #include "listq.h"
+#include "sqltext.h"
 
 /*
  * How q is answered. The trigram index finds the matching rows; when they
@@ -30,33 +30,15 @@ struct bindv {
 /* One statement being built: SQL text and its values. */
 struct stmt_text {
 	char sql[8192 + 40 * LISTQ_IDS_MAX];
-	size_t n;
-	int over;
+	struct sqltext t;
 	struct bindv v[LISTQ_IDS_MAX + 32];
 	int nv;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void st_add(struct stmt_text *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (s->over)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(s->sql + s->n, sizeof(s->sql) - s->n, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(s->sql) - s->n)
-		s->over = 1;
-	else
-		s->n += (size_t)n;
-}
-
 static void st_bind(struct stmt_text *s, struct bindv v)
 {
 	if (s->nv == (int)(sizeof(s->v) / sizeof(s->v[0]))) {
-		s->over = 1;
+		s->t.over = 1;
 		return;
 	}
 	s->v[s->nv++] = v;
@@ -86,10 +68,10 @@ static int st_prepare(sqlite3 *db, struct stmt_text *s, sqlite3_stmt **out,
 	int rc, i;
 
 	*out = NULL;
-	if (s->over)
+	if (s->t.over)
 		return ferr_set(err, 500, "internal_error", "The query is too "
 			"long.");
-	rc = sqlite3_prepare_v2(db, s->sql, (int)s->n, out, NULL);
+	rc = sqlite3_prepare_v2(db, s->sql, (int)s->t.n, out, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "list prepare", err);
 	for (i = 0; i < s->nv; i++) {
@@ -123,10 +105,10 @@ static void add_from(struct lister *l)
 
 	if (l->plan == Q_FROM_MATCHES)
 		/* CROSS JOIN keeps the matches as the outer loop. */
-		st_add(l->s, " FROM %s_fts CROSS JOIN %s ON %s.rk = "
+		sqltext_add(&l->s->t, " FROM %s_fts CROSS JOIN %s ON %s.rk = "
 			"%s_fts.rowid", t, t, t, t);
 	else
-		st_add(l->s, " FROM %s", t);
+		sqltext_add(&l->s->t, " FROM %s", t);
 }
 
 /* add_where appends the conditions of the request (not the position). */
@@ -137,12 +119,12 @@ static void add_where(struct lister *l)
 	char expr[256];
 	size_t i;
 
-	st_add(l->s, " WHERE 1");
+	sqltext_add(&l->s->t, " WHERE 1");
 	for (i = 0; i < lq->nfilters; i++) {
 		const struct listq_filter *f = &lq->filters[i];
 
 		listq_filter_expr(f->field, expr, sizeof(expr));
-		st_add(l->s, " AND %s = ?", expr);
+		sqltext_add(&l->s->t, " AND %s = ?", expr);
 		if (f->is_bool)
 			st_bind(l->s, (struct bindv){ .kind = BV_INT,
 				.i = f->boolean });
@@ -151,19 +133,19 @@ static void add_where(struct lister *l)
 				.t = f->text });
 	}
 	if (lq->ids) {
-		st_add(l->s, " AND %s.id IN (NULL", t);
+		sqltext_add(&l->s->t, " AND %s.id IN (NULL", t);
 		for (i = 0; i < lq->nids; i++) {
-			st_add(l->s, ", ?");
+			sqltext_add(&l->s->t, ", ?");
 			st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 				.t = lq->ids[i] });
 		}
-		st_add(l->s, ")");
+		sqltext_add(&l->s->t, ")");
 	}
 	if (l->plan == Q_FROM_MATCHES) {
-		st_add(l->s, " AND %s_fts MATCH ?", t);
+		sqltext_add(&l->s->t, " AND %s_fts MATCH ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	} else if (l->plan == Q_FROM_SORT) {
-		st_add(l->s, " AND instr((SELECT text FROM %s_fts WHERE rowid = "
+		sqltext_add(&l->s->t, " AND instr((SELECT text FROM %s_fts WHERE rowid = "
 			"%s.rk), ?) > 0", t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 			.t = lq->q_folded });
@@ -179,7 +161,7 @@ static void add_position(struct lister *l, const struct listq_key *k,
 	const char *ge = asc ? ">=" : "<=", *gt = asc ? ">" : "<";
 	const char *t = l->lq->res->table;
 
-	st_add(l->s, " AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
+	sqltext_add(&l->s->t, " AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
 		l->key, gt, t, gt);
 	st_bind_key(l->s, k);
 	st_bind_key(l->s, k);
@@ -188,17 +170,15 @@ static void add_position(struct lister *l, const struct listq_key *k,
 
 static void add_order(struct lister *l, int asc, long long limit)
 {
-	st_add(l->s, " ORDER BY %s %s, %s.id %s LIMIT %lld", l->key,
+	sqltext_add(&l->s->t, " ORDER BY %s %s, %s.id %s LIMIT %lld", l->key,
 		asc ? "ASC" : "DESC", l->lq->res->table, asc ? "ASC" : "DESC",
 		limit);
 }
 
 static void reset(struct lister *l)
 {
-	l->s->n = 0;
-	l->s->over = 0;
+	sqltext_init(&l->s->t, l->s->sql, sizeof(l->s->sql));
 	l->s->nv = 0;
-	l->s->sql[0] = '\0';
 }
 
 /* key_of reads column col as a sort key (the empty blob is NULL). */
@@ -252,7 +232,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	int rc, count = 0, result = -1;
 
 	reset(l);
-	st_add(l->s, "SELECT %s, %s.id, %s.version, %s.created_at, "
+	sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, %s.created_at, "
 		"%s.updated_at, %s.data, %s.secret", l->key, res->table,
 		res->table, res->table, res->table, res->table, res->table);
 	add_from(l);
@@ -308,7 +288,7 @@ static int any_beyond(struct lister *l, const struct listq_key *k,
 	int rc;
 
 	reset(l);
-	st_add(l->s, "SELECT 1");
+	sqltext_add(&l->s->t, "SELECT 1");
 	add_from(l);
 	add_where(l);
 	add_position(l, k, id, asc);
@@ -363,7 +343,7 @@ static int choose_plan(struct lister *l, long long *matches,
 	l->match[n++] = '"';
 	l->match[n] = '\0';
 	reset(l);
-	st_add(l->s, "SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
+	sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
 		"%s_fts MATCH ? LIMIT %d)", t, t, LISTQ_COUNT_BOUND + 1);
 	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	if (count_rows(l, matches, err))
@@ -385,7 +365,7 @@ static int total_of(struct lister *l, long long matches, long long *total,
 	*lower = 0;
 	if (listq_count_key(lq, key, sizeof(key)) == 0) {
 		reset(l);
-		st_add(l->s, "SELECT coalesce((SELECT n FROM counts WHERE "
+		sqltext_add(&l->s->t, "SELECT coalesce((SELECT n FROM counts WHERE "
 			"topic = ? AND key = ?), 0)");
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 			.t = lq->res->name });
@@ -403,20 +383,20 @@ static int total_of(struct lister *l, long long matches, long long *total,
 		/* Count among the first matches only: a filter that keeps
 		 * few of a million matches must not read them all. */
 		l->plan = Q_NONE;
-		st_add(l->s, "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
+		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
 			"AS r FROM %s_fts WHERE %s_fts MATCH ? LIMIT %d) AS m "
 			"CROSS JOIN %s ON %s.rk = m.r", t, t,
 			LISTQ_COUNT_BOUND, t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 		add_where(l);
-		st_add(l->s, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
 		l->plan = plan;
 		*lower = 1;
 	} else {
-		st_add(l->s, "SELECT count(*) FROM (SELECT 1");
+		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1");
 		add_from(l);
 		add_where(l);
-		st_add(l->s, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
 	}
 	if (count_rows(l, total, err))
 		return -1;

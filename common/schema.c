@@ -1,5 +1,4 @@
 /* schema.c - record tables, their indexes, search tables and counters, made from the resource table. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,37 +6,17 @@
 #include "listq.h"
 #include "log.h"
 #include "resource.h"
+#include "sqltext.h"
 
-/* SQL text built from the resource table only, never from input. A
- * statement that does not fit fails rather than run cut. */
+/* SQL text built from the resource table only, never from input. */
 struct sql {
 	char text[16384];
-	size_t n;
-	int over;
+	struct sqltext t;
 };
 
 static void sql_reset(struct sql *s)
 {
-	s->n = 0;
-	s->over = 0;
-	s->text[0] = '\0';
-}
-
-__attribute__((format(printf, 2, 3)))
-static void sql_add(struct sql *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (s->over)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(s->text + s->n, sizeof(s->text) - s->n, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(s->text) - s->n)
-		s->over = 1;
-	else
-		s->n += (size_t)n;
+	sqltext_init(&s->t, s->text, sizeof(s->text));
 }
 
 /* exec runs one statement built in s. */
@@ -45,7 +24,7 @@ static int exec(sqlite3 *db, struct sql *s, struct ferr *err)
 {
 	int rc;
 
-	if (s->over)
+	if (s->t.over)
 		return ferr_set(err, 500, "internal_error", "A schema "
 			"statement is too long.");
 	rc = sqlite3_exec(db, s->text, NULL, NULL, NULL);
@@ -58,72 +37,73 @@ static int exec(sqlite3 *db, struct sql *s, struct ferr *err)
  * the searchable fields, one per line, ASCII letters lowercased. The
  * search index is case-sensitive over this folded text, so a trigram
  * match and a plain instr() agree, and the pages can match the same way. */
-static void add_text(struct sql *s, const struct resource *r, const char *row)
+static void add_text(struct sqltext *s, const struct resource *r,
+	const char *row)
 {
 	const struct field *f;
 	int first = 1;
 
-	sql_add(s, "lower(");
+	sqltext_add(s, "lower(");
 	for (f = r->fields; f->name; f++) {
 		if (!(f->flags & FF_SEARCH))
 			continue;
-		sql_add(s, "%scoalesce(json_extract(%s.data, '$.%s'), '')",
+		sqltext_add(s, "%scoalesce(json_extract(%s.data, '$.%s'), '')",
 			first ? "" : " || char(10) || ", row, f->name);
 		first = 0;
 	}
 	if (first)
-		sql_add(s, "''");
-	sql_add(s, ")");
+		sqltext_add(s, "''");
+	sqltext_add(s, ")");
 }
 
 /* add_key appends the counter key of one filter: name=JSON value. */
-static void add_key(struct sql *s, const struct field *f, const char *row)
+static void add_key(struct sqltext *s, const struct field *f, const char *row)
 {
-	sql_add(s, "'%s=' || coalesce(%s.data -> '$.%s', 'null')", f->name,
+	sqltext_add(s, "'%s=' || coalesce(%s.data -> '$.%s', 'null')", f->name,
 		row, f->name);
 }
 
 /* add_keys appends "SELECT '' AS k UNION ALL SELECT <key> ..." over every
  * filter and every pair of filters (declaration order), reading row; from
  * names the FROM clause of each SELECT ("" in a trigger). */
-static void add_keys(struct sql *s, const struct resource *r,
+static void add_keys(struct sqltext *s, const struct resource *r,
 	const char *row, const char *from)
 {
 	const struct field *f, *g;
 
-	sql_add(s, "SELECT '' AS k%s", from);
+	sqltext_add(s, "SELECT '' AS k%s", from);
 	for (f = r->fields; f->name; f++) {
 		if (!(f->flags & FF_FILTER))
 			continue;
-		sql_add(s, " UNION ALL SELECT ");
+		sqltext_add(s, " UNION ALL SELECT ");
 		add_key(s, f, row);
-		sql_add(s, "%s", from);
+		sqltext_add(s, "%s", from);
 		for (g = f + 1; g->name; g++) {
 			if (!(g->flags & FF_FILTER))
 				continue;
-			sql_add(s, " UNION ALL SELECT ");
+			sqltext_add(s, " UNION ALL SELECT ");
 			add_key(s, f, row);
-			sql_add(s, " || '&' || ");
+			sqltext_add(s, " || '&' || ");
 			add_key(s, g, row);
-			sql_add(s, "%s", from);
+			sqltext_add(s, "%s", from);
 		}
 	}
 }
 
 /* add_count appends the statement that moves the counters of row by
  * delta (+1 or -1). */
-static void add_count(struct sql *s, const struct resource *r,
+static void add_count(struct sqltext *s, const struct resource *r,
 	const char *row, int delta)
 {
-	sql_add(s, "INSERT INTO counts(topic, key, n) SELECT '%s', k, %d "
+	sqltext_add(s, "INSERT INTO counts(topic, key, n) SELECT '%s', k, %d "
 		"FROM (", r->name, delta);
 	add_keys(s, r, row, "");
-	sql_add(s, ") WHERE 1 ON CONFLICT(topic, key) DO UPDATE SET "
+	sqltext_add(s, ") WHERE 1 ON CONFLICT(topic, key) DO UPDATE SET "
 		"n = n + excluded.n; ");
 }
 
 /* add_changed appends "a IS NOT b OR ..." over the fields with flag. */
-static void add_changed(struct sql *s, const struct resource *r,
+static void add_changed(struct sqltext *s, const struct resource *r,
 	unsigned flag)
 {
 	const struct field *f;
@@ -132,12 +112,12 @@ static void add_changed(struct sql *s, const struct resource *r,
 	for (f = r->fields; f->name; f++) {
 		if (!(f->flags & flag))
 			continue;
-		sql_add(s, "%s(old.data -> '$.%s') IS NOT (new.data -> '$.%s')",
+		sqltext_add(s, "%s(old.data -> '$.%s') IS NOT (new.data -> '$.%s')",
 			first ? "" : " OR ", f->name, f->name);
 		first = 0;
 	}
 	if (first)
-		sql_add(s, "0");
+		sqltext_add(s, "0");
 }
 
 /* triggers keep the search table and the counters in the transaction of
@@ -147,44 +127,44 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 	struct sql s;
 
 	sql_reset(&s);
-	sql_add(&s, "CREATE TRIGGER IF NOT EXISTS %s_ins AFTER INSERT ON %s "
+	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_ins AFTER INSERT ON %s "
 		"BEGIN ", r->table, r->table);
-	add_count(&s, r, "new", 1);
-	sql_add(&s, "INSERT INTO %s_fts(rowid, text) VALUES (new.rk, ",
+	add_count(&s.t, r, "new", 1);
+	sqltext_add(&s.t, "INSERT INTO %s_fts(rowid, text) VALUES (new.rk, ",
 		r->table);
-	add_text(&s, r, "new");
-	sql_add(&s, "); END");
+	add_text(&s.t, r, "new");
+	sqltext_add(&s.t, "); END");
 	if (exec(db, &s, err))
 		return -1;
 
 	sql_reset(&s);
-	sql_add(&s, "CREATE TRIGGER IF NOT EXISTS %s_del AFTER DELETE ON %s "
+	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_del AFTER DELETE ON %s "
 		"BEGIN ", r->table, r->table);
-	add_count(&s, r, "old", -1);
-	sql_add(&s, "DELETE FROM %s_fts WHERE rowid = old.rk; END", r->table);
+	add_count(&s.t, r, "old", -1);
+	sqltext_add(&s.t, "DELETE FROM %s_fts WHERE rowid = old.rk; END", r->table);
 	if (exec(db, &s, err))
 		return -1;
 
 	/* Most updates (a worker's progress) change neither: the WHEN
 	 * clauses keep them cheap. */
 	sql_reset(&s);
-	sql_add(&s, "CREATE TRIGGER IF NOT EXISTS %s_upd_count AFTER UPDATE "
+	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_upd_count AFTER UPDATE "
 		"OF data ON %s WHEN ", r->table, r->table);
-	add_changed(&s, r, FF_FILTER);
-	sql_add(&s, " BEGIN ");
-	add_count(&s, r, "old", -1);
-	add_count(&s, r, "new", 1);
-	sql_add(&s, "END");
+	add_changed(&s.t, r, FF_FILTER);
+	sqltext_add(&s.t, " BEGIN ");
+	add_count(&s.t, r, "old", -1);
+	add_count(&s.t, r, "new", 1);
+	sqltext_add(&s.t, "END");
 	if (exec(db, &s, err))
 		return -1;
 
 	sql_reset(&s);
-	sql_add(&s, "CREATE TRIGGER IF NOT EXISTS %s_upd_text AFTER UPDATE "
+	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_upd_text AFTER UPDATE "
 		"OF data ON %s WHEN ", r->table, r->table);
-	add_changed(&s, r, FF_SEARCH);
-	sql_add(&s, " BEGIN UPDATE %s_fts SET text = ", r->table);
-	add_text(&s, r, "new");
-	sql_add(&s, " WHERE rowid = new.rk; END");
+	add_changed(&s.t, r, FF_SEARCH);
+	sqltext_add(&s.t, " BEGIN UPDATE %s_fts SET text = ", r->table);
+	add_text(&s.t, r, "new");
+	sqltext_add(&s.t, " WHERE rowid = new.rk; END");
 	return exec(db, &s, err);
 }
 
@@ -216,7 +196,7 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 		}
 		listq_sort_expr(sf, sname, key, sizeof(key));
 		sql_reset(&s);
-		sql_add(&s, "CREATE INDEX IF NOT EXISTS %s_by_%s ON %s(%s, id)",
+		sqltext_add(&s.t, "CREATE INDEX IF NOT EXISTS %s_by_%s ON %s(%s, id)",
 			r->table, sname, r->table, key);
 		if (exec(db, &s, err))
 			return -1;
@@ -225,7 +205,7 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 				continue;
 			listq_filter_expr(ff, filter, sizeof(filter));
 			sql_reset(&s);
-			sql_add(&s, "CREATE INDEX IF NOT EXISTS %s_%s_by_%s ON "
+			sqltext_add(&s.t, "CREATE INDEX IF NOT EXISTS %s_%s_by_%s ON "
 				"%s(%s, %s, id)", r->table, ff->name, sname,
 				r->table, filter, key);
 			if (exec(db, &s, err))
@@ -246,12 +226,12 @@ static int unique_indexes(sqlite3 *db, const struct resource *r,
 			continue;
 		sql_reset(&s);
 		if (f->unique_with)
-			sql_add(&s, "CREATE UNIQUE INDEX IF NOT EXISTS "
+			sqltext_add(&s.t, "CREATE UNIQUE INDEX IF NOT EXISTS "
 				"%s_%s_unique ON %s(json_extract(data, '$.%s'), "
 				"json_extract(data, '$.%s'))", r->table,
 				f->name, r->table, f->unique_with, f->name);
 		else
-			sql_add(&s, "CREATE UNIQUE INDEX IF NOT EXISTS "
+			sqltext_add(&s.t, "CREATE UNIQUE INDEX IF NOT EXISTS "
 				"%s_%s_unique ON %s(json_extract(data, '$.%s'))",
 				r->table, f->name, r->table, f->name);
 		if (exec(db, &s, err))
@@ -268,7 +248,7 @@ int schema_create(sqlite3 *db, struct ferr *err)
 	sql_reset(&s);
 	/* Rows of every collection and filter value, kept by the triggers:
 	 * list totals and the dashboard read them instead of counting. */
-	sql_add(&s, "CREATE TABLE IF NOT EXISTS counts (topic TEXT NOT NULL, "
+	sqltext_add(&s.t, "CREATE TABLE IF NOT EXISTS counts (topic TEXT NOT NULL, "
 		"key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (topic, "
 		"key)) WITHOUT ROWID");
 	if (exec(db, &s, err))
@@ -277,7 +257,7 @@ int schema_create(sqlite3 *db, struct ferr *err)
 		/* rk makes the search table's rowid; the record itself is
 		 * JSON so a new field needs no migration. */
 		sql_reset(&s);
-		sql_add(&s, "CREATE TABLE IF NOT EXISTS %s ("
+		sqltext_add(&s.t, "CREATE TABLE IF NOT EXISTS %s ("
 			"rk INTEGER PRIMARY KEY AUTOINCREMENT, "
 			"id TEXT NOT NULL UNIQUE, "
 			"version INTEGER NOT NULL, "
@@ -288,7 +268,7 @@ int schema_create(sqlite3 *db, struct ferr *err)
 		if (exec(db, &s, err))
 			return -1;
 		sql_reset(&s);
-		sql_add(&s, "CREATE VIRTUAL TABLE IF NOT EXISTS %s_fts USING "
+		sqltext_add(&s.t, "CREATE VIRTUAL TABLE IF NOT EXISTS %s_fts USING "
 			"fts5(text, tokenize = 'trigram case_sensitive 1')",
 			r->table);
 		if (exec(db, &s, err) || unique_indexes(db, r, err) ||
@@ -305,7 +285,7 @@ int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 	struct sql s;
 
 	sql_reset(&s);
-	sql_add(&s, "DELETE FROM counts");
+	sqltext_add(&s.t, "DELETE FROM counts");
 	if (exec(db, &s, err))
 		return -1;
 	for (r = resources; r->name; r++) {
@@ -315,28 +295,28 @@ int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 			if (!(f->flags & FF_DASH))
 				continue;
 			sql_reset(&s);
-			sql_add(&s, "DROP INDEX IF EXISTS %s_%s_dash", r->table,
+			sqltext_add(&s.t, "DROP INDEX IF EXISTS %s_%s_dash", r->table,
 				f->name);
 			if (exec(db, &s, err))
 				return -1;
 		}
 		sql_reset(&s);
-		sql_add(&s, "DELETE FROM %s_fts; INSERT INTO %s_fts(rowid, "
+		sqltext_add(&s.t, "DELETE FROM %s_fts; INSERT INTO %s_fts(rowid, "
 			"text) SELECT rk, ", r->table, r->table);
-		add_text(&s, r, r->table);
-		sql_add(&s, " FROM %s", r->table);
+		add_text(&s.t, r, r->table);
+		sqltext_add(&s.t, " FROM %s", r->table);
 		if (exec(db, &s, err))
 			return -1;
 		sql_reset(&s);
-		sql_add(&s, "INSERT INTO counts(topic, key, n) SELECT '%s', k, "
+		sqltext_add(&s.t, "INSERT INTO counts(topic, key, n) SELECT '%s', k, "
 			"count(*) FROM (", r->name);
 		{
 			char from[128];
 
 			snprintf(from, sizeof(from), " FROM %s", r->table);
-			add_keys(&s, r, r->table, from);
+			add_keys(&s.t, r, r->table, from);
 		}
-		sql_add(&s, ") GROUP BY k");
+		sqltext_add(&s.t, ") GROUP BY k");
 		if (exec(db, &s, err))
 			return -1;
 	}
