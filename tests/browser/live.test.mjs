@@ -78,18 +78,18 @@ for (const [coll, spec] of Object.entries(SPECS)) {
 test('index.html: counters and the activity list follow curl, form and CLI writes within 1 s, no API request after load', async () => {
 	const { page: dash, track } = await open(browser.ctx, url('index.html'), { transport: 'websocket' });
 	const { page: actor } = await open(browser.ctx, url('personas.html'));
-	const count = () => dash.textContent('[data-stat="personas"] [data-value]').then(Number);
+	const count = () => dash.getAttribute('[data-stat="personas"] [data-value]', 'data-n').then(Number);
 	try {
 		for (const source of ['curl', 'form', 'cli']) {
 			const before = await count();
 			const rec = await write(source, 'create', 'personas', actor);
 			await dash.waitForSelector(`#activity li[data-id="${rec.id}"][data-action="created"]`, { timeout: SOON });
-			await dash.waitForFunction((n) => Number(document.querySelector('[data-stat="personas"] [data-value]').textContent) === n, before + 1, { timeout: SOON });
+			await dash.waitForFunction((n) => Number(document.querySelector('[data-stat="personas"] [data-value]').dataset.n) === n, before + 1, { timeout: SOON });
 			await write(source, 'update', 'personas', actor, rec);
 			await dash.waitForSelector(`#activity li[data-id="${rec.id}"][data-action="updated"]`, { timeout: SOON });
 			await write(source, 'remove', 'personas', actor, rec);
 			await dash.waitForSelector(`#activity li[data-id="${rec.id}"][data-action="deleted"]`, { timeout: SOON });
-			await dash.waitForFunction((n) => Number(document.querySelector('[data-stat="personas"] [data-value]').textContent) === n, before, { timeout: SOON });
+			await dash.waitForFunction((n) => Number(document.querySelector('[data-stat="personas"] [data-value]').dataset.n) === n, before, { timeout: SOON });
 		}
 		// A campaign: the "Campaigns" counter and then the running list.
 		const c = await stack.cli(['create', 'campaigns'], SPECS.campaigns.body());
@@ -97,7 +97,7 @@ test('index.html: counters and the activity list follow curl, form and CLI write
 		await stack.curl('POST', `/api/campaigns/${c.id}/start`);
 		await stack.curl('POST', `/api/campaigns/${c.id}/run`);
 		await dash.waitForSelector(`#running ${sel(c.id)}`, { timeout: SOON });
-		assert.equal(await dash.textContent('[data-stat="running"] [data-value]'), '1');
+		assert.equal(await dash.getAttribute('[data-stat="running"] [data-value]', 'data-n'), '1');
 		assert.deepEqual(track.apiAfterLoad, []);
 		assert.deepEqual(track.errors, []);
 		assert.equal(await dash.$$eval('#activity li', (l) => l.length) <= 20, true);

@@ -19,12 +19,18 @@ const PAGE = {
 let activitySeq = 0;
 const names = new Map();   // id -> last known name, for "deleted" lines
 
+/* stat shows one figure: grouped digits for people (100,000), the plain
+ * number in data-n for scripts and tests. */
 function stat(key, value, sub) {
 	const el = document.querySelector(`[data-stat="${key}"]`);
 	const v = el.querySelector('[data-value]');
-	if (v.textContent !== String(value)) v.textContent = String(value);
+	const text = fmtNumber(value);
+	if (v.textContent !== text) v.textContent = text;
+	v.dataset.n = String(Number(value || 0));
 	el.querySelector('[data-sub]').textContent = sub || '';
 }
+
+const n = (x) => fmtNumber(x || 0);
 
 /* showAggregates renders the dashboard figures (GET /api/dashboard or a
  * "dashboard" event's data). */
@@ -33,19 +39,19 @@ function showAggregates(d) {
 	const c = d.campaigns || {};
 	const by = c.byStatus || {};
 	const active = (by.pending || 0) + (by.queued || 0) + (by.running || 0);
-	stat('campaigns', c.total ?? 0, `${active} active · ${by.completed || 0} completed · ${by.failed || 0} failed`);
-	stat('running', by.running || 0, `${by.queued || 0} queued · ${by.paused || 0} paused`);
+	stat('campaigns', c.total ?? 0, `${n(active)} active · ${n(by.completed)} completed · ${n(by.failed)} failed`);
+	stat('running', by.running || 0, `${n(by.queued)} queued · ${n(by.paused)} paused`);
 	const p = d.personas || {};
-	stat('personas', p.total ?? 0, `${(p.dns || {}).total ?? 0} DNS · ${(p.http || {}).total ?? 0} HTTP · ${p.enabled ?? 0} enabled`);
+	stat('personas', p.total ?? 0, `${n((p.dns || {}).total)} DNS · ${n((p.http || {}).total)} HTTP · ${n(p.enabled)} enabled`);
 	const k = d.keywordSets || {};
-	stat('keywordSets', k.total ?? 0, `${k.enabled ?? 0} enabled`);
+	stat('keywordSets', k.total ?? 0, `${n(k.enabled)} enabled`);
 	const x = d.proxies || {};
-	stat('proxies', `${x.healthy ?? 0}/${x.enabled ?? 0}/${x.total ?? 0}`, 'healthy / enabled / total');
+	stat('proxies', x.total ?? 0, `${n(x.healthy)} healthy · ${n(x.enabled)} enabled`);
 	const pp = d.proxyPools || {};
-	stat('proxyPools', pp.total ?? 0, `${pp.enabled ?? 0} enabled`);
+	stat('proxyPools', pp.total ?? 0, `${n(pp.enabled)} enabled`);
 	const box = $('#by-status');
-	box.replaceChildren(...Object.entries(by).map(([s, n]) => h('span', { class: 'actions', dataset: { status: s } }, badge(s), h('span', { dataset: { count: s } }, String(n)))));
-	$('#summary').textContent = `${c.total ?? 0} campaigns · ${p.total ?? 0} personas · ${x.total ?? 0} proxies`;
+	box.replaceChildren(...Object.entries(by).map(([s, v]) => h('span', { class: 'actions', dataset: { status: s } }, badge(s), h('span', { dataset: { count: s, n: v } }, n(v)))));
+	$('#summary').textContent = `${n(c.total)} campaigns · ${n(p.total)} personas · ${n(x.total)} proxies`;
 }
 
 function describe(ev) {
