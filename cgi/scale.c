@@ -123,14 +123,17 @@ static int after_create(struct scale *s, const char *coll, json_t *rec,
 {
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *r = NULL, *patch = NULL;
+	char now[UTIL_TS_LEN];
 
 	if (strcmp(coll, "proxies") == 0) {
 		snprintf(s->ring[s->nring < SCALE_RING ? s->nring++ :
 			(int)(i % SCALE_RING)], UTIL_UUID_LEN, "%s", id);
 		if (i % 3 == 0)
 			return 0;
-		patch = json_pack("{s:b, s:I}", "isHealthy", i % 5 != 0,
-			"latencyMs", (json_int_t)(20 + i % 900));
+		util_ts_now(now);
+		patch = json_pack("{s:b, s:I, s:s, s:s}", "isHealthy", i % 5 != 0,
+			"latencyMs", (json_int_t)(20 + i % 900), "lastCheckedAt",
+			now, "lastStatus", i % 5 ? "200 OK" : "connect timeout");
 		r = store_patch(s->st, resource_find("proxies"), id, patch,
 			&s->w, err);
 		goto out;
