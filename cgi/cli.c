@@ -265,8 +265,8 @@ static int cmd_demo(struct cli *c, struct store *st)
 		long long made;
 
 		if (c->scale < 1 || c->scale > 10000000)
-			return fail_usage(c, "--scale takes a number of records "
-				"per collection from 1 to 10000000.");
+			return fail_usage(c, "--scale takes a number of "
+				"records per collection from 1 to 10000000.");
 		if (c->argc == 1 && !resource_find(c->argv[0]))
 			return fail_usage(c, "There is no collection '%.64s'.",
 				c->argv[0]);

@@ -131,9 +131,10 @@ static int after_create(struct scale *s, const char *coll, json_t *rec,
 		if (i % 3 == 0)
 			return 0;
 		util_ts_now(now);
-		patch = json_pack("{s:b, s:I, s:s, s:s}", "isHealthy", i % 5 != 0,
-			"latencyMs", (json_int_t)(20 + i % 900), "lastCheckedAt",
-			now, "lastStatus", i % 5 ? "200 OK" : "connect timeout");
+		patch = json_pack("{s:b, s:I, s:s, s:s}", "isHealthy",
+			i % 5 != 0, "latencyMs", (json_int_t)(20 + i % 900),
+			"lastCheckedAt", now, "lastStatus",
+			i % 5 ? "200 OK" : "connect timeout");
 		r = store_patch(s->st, resource_find("proxies"), id, patch,
 			&s->w, err);
 		goto out;

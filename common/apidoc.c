@@ -148,7 +148,8 @@ void apidoc_write(FILE *out)
 		out);
 	fputs("## Endpoints\n\n"
 		"| request | answer |\n|---|---|\n"
-		"| `GET /api/{c}?q=&sort=&<filters>&ids=&limit=&after=&before=` "
+		"| `GET /api/{c}?q=&sort=&<filters>&ids=&limit=&after=&"
+		"before=` "
 		"| 200 `{\"items\",\"next\",\"prev\",\"seq\",\"total\","
 		"\"totalIsLowerBound\"}`, newest first by default |\n"
 		"| `GET /api/{c}/{id}` | 200 record with `ETag`; 304 on "

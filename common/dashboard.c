@@ -15,8 +15,8 @@ static json_t *counts_of(sqlite3 *db, const char *topic, struct ferr *err)
 	json_t *out = json_object();
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT key, n FROM counts WHERE topic = ?1",
-		-1, &st, NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT key, n FROM counts WHERE "
+		"topic = ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		json_decref(out);
 		db_fail(db, rc, "dashboard prepare", err);
@@ -40,21 +40,30 @@ static json_int_t n_of(json_t *counts, const char *key)
 	return json_integer_value(json_object_get(counts, key));
 }
 
-/* totals gives {"total","enabled"} (and "healthy") of one collection. */
-static json_t *totals(sqlite3 *db, const char *topic, int healthy,
-	struct ferr *err)
+/* totals gives {"total","enabled"} (and "healthy") of one collection's
+ * counters c (borrowed). */
+static json_t *totals(json_t *c, int healthy)
 {
-	json_t *c = counts_of(db, topic, err), *o;
-
-	if (!c)
-		return NULL;
-	o = json_pack("{sIsI}", "total", n_of(c, ""), "enabled",
+	json_t *o = json_pack("{sIsI}", "total", n_of(c, ""), "enabled",
 		n_of(c, "isEnabled=true"));
+
 	if (healthy)
 		json_object_set_new(o, "healthy", json_integer(n_of(c,
 			"isHealthy=true")));
-	json_decref(c);
 	return o;
+}
+
+/* add_totals reads topic's counters and sets key of out to its totals. */
+static int add_totals(sqlite3 *db, json_t *out, const char *key,
+	const char *topic, int healthy, struct ferr *err)
+{
+	json_t *c = counts_of(db, topic, err);
+
+	if (!c)
+		return -1;
+	json_object_set_new(out, key, totals(c, healthy));
+	json_decref(c);
+	return 0;
 }
 
 /* The figures are read from the counters that the triggers keep in every
@@ -78,13 +87,10 @@ json_t *dashboard_compute(sqlite3 *db, struct ferr *err)
 		n_of(c, ""), "byStatus", by));
 	json_decref(c);
 
-	o = totals(db, "personas", 0, err);
 	c = counts_of(db, "personas", err);
-	if (!o || !c) {
-		json_decref(o);
-		json_decref(c);
+	if (!c)
 		goto fail;
-	}
+	o = totals(c, 0);
 	json_object_set_new(out, "personas", o);
 	json_object_set_new(o, "dns", json_pack("{sIsI}", "total",
 		n_of(c, "personaType=\"dns\""), "enabled",
@@ -94,18 +100,10 @@ json_t *dashboard_compute(sqlite3 *db, struct ferr *err)
 		n_of(c, "personaType=\"http\"&isEnabled=true")));
 	json_decref(c);
 
-	o = totals(db, "keyword-sets", 0, err);
-	if (!o)
+	if (add_totals(db, out, "keywordSets", "keyword-sets", 0, err) ||
+	    add_totals(db, out, "proxies", "proxies", 1, err) ||
+	    add_totals(db, out, "proxyPools", "proxy-pools", 0, err))
 		goto fail;
-	json_object_set_new(out, "keywordSets", o);
-	o = totals(db, "proxies", 1, err);
-	if (!o)
-		goto fail;
-	json_object_set_new(out, "proxies", o);
-	o = totals(db, "proxy-pools", 0, err);
-	if (!o)
-		goto fail;
-	json_object_set_new(out, "proxyPools", o);
 	json_decref(by);
 	return out;
 fail:

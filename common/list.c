@@ -111,8 +111,9 @@ static void add_from(struct lister *l)
 		sqltext_add(&l->s->t, " FROM %s", t);
 }
 
-/* add_where appends the conditions of the request (not the position). */
-static void add_where(struct lister *l)
+/* add_where appends the conditions of the request (not the position),
+ * the search as plan says. */
+static void add_where(struct lister *l, enum q_plan plan)
 {
 	const struct listq *lq = l->lq;
 	const char *t = lq->res->table;
@@ -141,11 +142,12 @@ static void add_where(struct lister *l)
 		}
 		sqltext_add(&l->s->t, ")");
 	}
-	if (l->plan == Q_FROM_MATCHES) {
+	if (plan == Q_FROM_MATCHES) {
 		sqltext_add(&l->s->t, " AND %s_fts MATCH ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
-	} else if (l->plan == Q_FROM_SORT) {
-		sqltext_add(&l->s->t, " AND instr((SELECT text FROM %s_fts WHERE rowid = "
+	} else if (plan == Q_FROM_SORT) {
+		sqltext_add(&l->s->t,
+			" AND instr((SELECT text FROM %s_fts WHERE rowid = "
 			"%s.rk), ?) > 0", t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 			.t = lq->q_folded });
@@ -161,7 +163,8 @@ static void add_position(struct lister *l, const struct listq_key *k,
 	const char *ge = asc ? ">=" : "<=", *gt = asc ? ">" : "<";
 	const char *t = l->lq->res->table;
 
-	sqltext_add(&l->s->t, " AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
+	sqltext_add(&l->s->t,
+		" AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
 		l->key, gt, t, gt);
 	st_bind_key(l->s, k);
 	st_bind_key(l->s, k);
@@ -236,7 +239,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 		"%s.updated_at, %s.data, %s.secret", l->key, res->table,
 		res->table, res->table, res->table, res->table, res->table);
 	add_from(l);
-	add_where(l);
+	add_where(l, l->plan);
 	if (k)
 		add_position(l, k, id, asc);
 	add_order(l, asc, limit + 1);
@@ -290,7 +293,7 @@ static int any_beyond(struct lister *l, const struct listq_key *k,
 	reset(l);
 	sqltext_add(&l->s->t, "SELECT 1");
 	add_from(l);
-	add_where(l);
+	add_where(l, l->plan);
 	add_position(l, k, id, asc);
 	add_order(l, asc, 1);
 	if (st_prepare(l->st->db, l->s, &stmt, err))
@@ -343,7 +346,8 @@ static int choose_plan(struct lister *l, long long *matches,
 	l->match[n++] = '"';
 	l->match[n] = '\0';
 	reset(l);
-	sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
+	sqltext_add(&l->s->t,
+		"SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
 		"%s_fts MATCH ? LIMIT %d)", t, t, LISTQ_COUNT_BOUND + 1);
 	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	if (count_rows(l, matches, err))
@@ -360,12 +364,13 @@ static int total_of(struct lister *l, long long matches, long long *total,
 	const struct listq *lq = l->lq;
 	const char *t = lq->res->table;
 	char key[512];
-	enum q_plan plan = l->plan;
+	enum q_plan plan = l->plan;   /* how the page was read */
 
 	*lower = 0;
 	if (listq_count_key(lq, key, sizeof(key)) == 0) {
 		reset(l);
-		sqltext_add(&l->s->t, "SELECT coalesce((SELECT n FROM counts WHERE "
+		sqltext_add(&l->s->t,
+			"SELECT coalesce((SELECT n FROM counts WHERE "
 			"topic = ? AND key = ?), 0)");
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 			.t = lq->res->name });
@@ -382,20 +387,20 @@ static int total_of(struct lister *l, long long matches, long long *total,
 	if (plan == Q_FROM_SORT) {
 		/* Count among the first matches only: a filter that keeps
 		 * few of a million matches must not read them all. */
-		l->plan = Q_NONE;
-		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
+		sqltext_add(&l->s->t,
+			"SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid "
 			"AS r FROM %s_fts WHERE %s_fts MATCH ? LIMIT %d) AS m "
 			"CROSS JOIN %s ON %s.rk = m.r", t, t,
 			LISTQ_COUNT_BOUND, t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
-		add_where(l);
+		/* The matches are joined already: no search condition. */
+		add_where(l, Q_NONE);
 		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
-		l->plan = plan;
 		*lower = 1;
 	} else {
 		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1");
 		add_from(l);
-		add_where(l);
+		add_where(l, l->plan);
 		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
 	}
 	if (count_rows(l, total, err))
@@ -476,10 +481,8 @@ json_t *store_list(struct store *st, const struct resource *res,
 	asc = forward ? !lq.desc : lq.desc;
 
 	/* One read transaction: the seq and the rows are one snapshot. */
-	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(st->db, sqlite3_errcode(st->db), "begin read", err);
+	if (store_read_begin(st, err))
 		goto out;
-	}
 	in_txn = 1;
 	if (journal_last_seq(st->db, &seq, err) ||
 	    choose_plan(&l, &matches, err) ||
@@ -519,7 +522,7 @@ json_t *store_list(struct store *st, const struct resource *res,
 	json_object_set_new(out, "totalIsLowerBound", json_boolean(lower));
 out:
 	if (in_txn)
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+		store_read_end(st);
 	page_release(&p);
 	free(l.s);
 	listq_release(&lq);

@@ -10,8 +10,6 @@
 #include "validate.h"
 
 #define CURSOR_VERSION 1
-/* A value quoted in a message: at most 64 bytes, whole characters. */
-#define QUOTE(s) (int)validate_utf8_prefix((s), 64), (s)
 
 void listq_fold_ascii(char *s)
 {
@@ -103,7 +101,7 @@ static int parse_sort(struct listq *lq, const char *value, struct ferr *err)
 	}
 	if (!listq_is_sortable(lq->res, name, &lq->sort_field))
 		return ferr_set(err, 400, "bad_sort", "%s cannot be sorted "
-			"by '%.*s'.", lq->res->name, QUOTE(name));
+			"by '%.*s'.", lq->res->name, VALIDATE_QUOTE(name));
 	lq->sort = name;
 	return 0;
 }
@@ -198,7 +196,7 @@ static int parse_filter(struct listq *lq, const struct field *f,
 		if (!f->choices[i])
 			return ferr_set(err, 400, "bad_filter", "Filter %s "
 				"takes one of its values; '%.*s' is not one.",
-				f->name, QUOTE(value));
+				f->name, VALIDATE_QUOTE(value));
 		lf->text = value;
 	} else {
 		lf->text = value;
@@ -328,7 +326,7 @@ int listq_parse(struct listq *lq, const struct resource *res,
 			if (!f || !(f->flags & FF_FILTER))
 				return ferr_set(err, 400, "bad_filter", "%s "
 					"cannot be filtered by '%.*s'.",
-					res->name, QUOTE(name));
+					res->name, VALIDATE_QUOTE(name));
 			if (parse_filter(lq, f, value, err))
 				return -1;
 		}

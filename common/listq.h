@@ -40,7 +40,7 @@ struct listq_filter {
  * which must outlive it. */
 struct listq {
 	const struct resource *res;
-	const char *sort;             /* field name, or "createdAt"/"updatedAt" */
+	const char *sort;             /* field, or createdAt / updatedAt */
 	const struct field *sort_field; /* NULL for the meta columns */
 	int desc;
 	long long limit;
@@ -54,7 +54,8 @@ struct listq {
 	int before;                   /* cursor came as before= */
 	struct listq_key cursor_key;
 	char cursor_id[40];
-	char binding[17];             /* hex FNV-1a of what a cursor is bound to */
+	char binding[17];             /* hex FNV-1a of what a cursor is
+					 bound to */
 };
 
 /*

@@ -112,7 +112,8 @@ static void add_changed(struct sqltext *s, const struct resource *r,
 	for (f = r->fields; f->name; f++) {
 		if (!(f->flags & flag))
 			continue;
-		sqltext_add(s, "%s(old.data -> '$.%s') IS NOT (new.data -> '$.%s')",
+		sqltext_add(s,
+			"%s(old.data -> '$.%s') IS NOT (new.data -> '$.%s')",
 			first ? "" : " OR ", f->name, f->name);
 		first = 0;
 	}
@@ -127,7 +128,8 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 	struct sql s;
 
 	sql_reset(&s);
-	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_ins AFTER INSERT ON %s "
+	sqltext_add(&s.t,
+		"CREATE TRIGGER IF NOT EXISTS %s_ins AFTER INSERT ON %s "
 		"BEGIN ", r->table, r->table);
 	add_count(&s.t, r, "new", 1);
 	sqltext_add(&s.t, "INSERT INTO %s_fts(rowid, text) VALUES (new.rk, ",
@@ -138,17 +140,20 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 		return -1;
 
 	sql_reset(&s);
-	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_del AFTER DELETE ON %s "
+	sqltext_add(&s.t,
+		"CREATE TRIGGER IF NOT EXISTS %s_del AFTER DELETE ON %s "
 		"BEGIN ", r->table, r->table);
 	add_count(&s.t, r, "old", -1);
-	sqltext_add(&s.t, "DELETE FROM %s_fts WHERE rowid = old.rk; END", r->table);
+	sqltext_add(&s.t,
+		"DELETE FROM %s_fts WHERE rowid = old.rk; END", r->table);
 	if (exec(db, &s, err))
 		return -1;
 
 	/* Most updates (a worker's progress) change neither: the WHEN
 	 * clauses keep them cheap. */
 	sql_reset(&s);
-	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_upd_count AFTER UPDATE "
+	sqltext_add(&s.t,
+		"CREATE TRIGGER IF NOT EXISTS %s_upd_count AFTER UPDATE "
 		"OF data ON %s WHEN ", r->table, r->table);
 	add_changed(&s.t, r, FF_FILTER);
 	sqltext_add(&s.t, " BEGIN ");
@@ -159,7 +164,8 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 		return -1;
 
 	sql_reset(&s);
-	sqltext_add(&s.t, "CREATE TRIGGER IF NOT EXISTS %s_upd_text AFTER UPDATE "
+	sqltext_add(&s.t,
+		"CREATE TRIGGER IF NOT EXISTS %s_upd_text AFTER UPDATE "
 		"OF data ON %s WHEN ", r->table, r->table);
 	add_changed(&s.t, r, FF_SEARCH);
 	sqltext_add(&s.t, " BEGIN UPDATE %s_fts SET text = ", r->table);
@@ -196,7 +202,8 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 		}
 		listq_sort_expr(sf, sname, key, sizeof(key));
 		sql_reset(&s);
-		sqltext_add(&s.t, "CREATE INDEX IF NOT EXISTS %s_by_%s ON %s(%s, id)",
+		sqltext_add(&s.t,
+			"CREATE INDEX IF NOT EXISTS %s_by_%s ON %s(%s, id)",
 			r->table, sname, r->table, key);
 		if (exec(db, &s, err))
 			return -1;
@@ -205,7 +212,8 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 				continue;
 			listq_filter_expr(ff, filter, sizeof(filter));
 			sql_reset(&s);
-			sqltext_add(&s.t, "CREATE INDEX IF NOT EXISTS %s_%s_by_%s ON "
+			sqltext_add(&s.t,
+				"CREATE INDEX IF NOT EXISTS %s_%s_by_%s ON "
 				"%s(%s, %s, id)", r->table, ff->name, sname,
 				r->table, filter, key);
 			if (exec(db, &s, err))
@@ -225,15 +233,13 @@ static int unique_indexes(sqlite3 *db, const struct resource *r,
 		if (!(f->flags & FF_UNIQUE))
 			continue;
 		sql_reset(&s);
+		/* Unique within unique_with (personaType) when it is set. */
+		sqltext_add(&s.t, "CREATE UNIQUE INDEX IF NOT EXISTS "
+			"%s_%s_unique ON %s(", r->table, f->name, r->table);
 		if (f->unique_with)
-			sqltext_add(&s.t, "CREATE UNIQUE INDEX IF NOT EXISTS "
-				"%s_%s_unique ON %s(json_extract(data, '$.%s'), "
-				"json_extract(data, '$.%s'))", r->table,
-				f->name, r->table, f->unique_with, f->name);
-		else
-			sqltext_add(&s.t, "CREATE UNIQUE INDEX IF NOT EXISTS "
-				"%s_%s_unique ON %s(json_extract(data, '$.%s'))",
-				r->table, f->name, r->table, f->name);
+			sqltext_add(&s.t, "json_extract(data, '$.%s'), ",
+				f->unique_with);
+		sqltext_add(&s.t, "json_extract(data, '$.%s'))", f->name);
 		if (exec(db, &s, err))
 			return -1;
 	}
@@ -248,7 +254,8 @@ int schema_create(sqlite3 *db, struct ferr *err)
 	sql_reset(&s);
 	/* Rows of every collection and filter value, kept by the triggers:
 	 * list totals and the dashboard read them instead of counting. */
-	sqltext_add(&s.t, "CREATE TABLE IF NOT EXISTS counts (topic TEXT NOT NULL, "
+	sqltext_add(&s.t,
+		"CREATE TABLE IF NOT EXISTS counts (topic TEXT NOT NULL, "
 		"key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (topic, "
 		"key)) WITHOUT ROWID");
 	if (exec(db, &s, err))
@@ -268,7 +275,8 @@ int schema_create(sqlite3 *db, struct ferr *err)
 		if (exec(db, &s, err))
 			return -1;
 		sql_reset(&s);
-		sqltext_add(&s.t, "CREATE VIRTUAL TABLE IF NOT EXISTS %s_fts USING "
+		sqltext_add(&s.t,
+			"CREATE VIRTUAL TABLE IF NOT EXISTS %s_fts USING "
 			"fts5(text, tokenize = 'trigram case_sensitive 1')",
 			r->table);
 		if (exec(db, &s, err) || unique_indexes(db, r, err) ||
@@ -295,20 +303,23 @@ int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 			if (!(f->flags & FF_DASH))
 				continue;
 			sql_reset(&s);
-			sqltext_add(&s.t, "DROP INDEX IF EXISTS %s_%s_dash", r->table,
+			sqltext_add(&s.t,
+				"DROP INDEX IF EXISTS %s_%s_dash", r->table,
 				f->name);
 			if (exec(db, &s, err))
 				return -1;
 		}
 		sql_reset(&s);
-		sqltext_add(&s.t, "DELETE FROM %s_fts; INSERT INTO %s_fts(rowid, "
+		sqltext_add(&s.t,
+			"DELETE FROM %s_fts; INSERT INTO %s_fts(rowid, "
 			"text) SELECT rk, ", r->table, r->table);
 		add_text(&s.t, r, r->table);
 		sqltext_add(&s.t, " FROM %s", r->table);
 		if (exec(db, &s, err))
 			return -1;
 		sql_reset(&s);
-		sqltext_add(&s.t, "INSERT INTO counts(topic, key, n) SELECT '%s', k, "
+		sqltext_add(&s.t,
+			"INSERT INTO counts(topic, key, n) SELECT '%s', k, "
 			"count(*) FROM (", r->name);
 		{
 			char from[128];

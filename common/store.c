@@ -13,9 +13,6 @@
 #include "validate.h"
 
 #define SECRET_PREFIX "has"
-/* A value quoted in a message: at most 64 bytes, whole characters only,
- * so the message stays valid UTF-8. For "%.*s". */
-#define QUOTE(s) (int)validate_utf8_prefix((s), 64), (s)
 
 int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 {
@@ -98,9 +95,7 @@ static void done(struct store *st, sqlite3_stmt *stmt)
 	sqlite3_finalize(stmt);
 }
 
-/* A read that spans several statements runs in one deferred transaction so
- * that the seq it reports and the rows it returns are one snapshot. */
-static int read_begin(struct store *st, struct ferr *err)
+int store_read_begin(struct store *st, struct ferr *err)
 {
 	int rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
 
@@ -109,7 +104,7 @@ static int read_begin(struct store *st, struct ferr *err)
 	return 0;
 }
 
-static void read_end(struct store *st)
+void store_read_end(struct store *st)
 {
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
@@ -842,7 +837,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	campaign_transition("pending", action, &known);
 	if (!known) {
 		ferr_set(err, 404, "unknown_action", "There is no campaign "
-			"action '%.*s'.", QUOTE(action));
+			"action '%.*s'.", VALIDATE_QUOTE(action));
 		return NULL;
 	}
 	util_ts_now(now);
@@ -928,7 +923,7 @@ json_t *store_dashboard(struct store *st, struct ferr *err)
 	json_t *out = NULL, *activity = NULL;
 	int64_t seq = 0;
 
-	if (read_begin(st, err))
+	if (store_read_begin(st, err))
 		return NULL;
 	if (journal_last_seq(st->db, &seq, err))
 		goto out;
@@ -944,7 +939,7 @@ json_t *store_dashboard(struct store *st, struct ferr *err)
 	json_object_set_new(out, "activity", activity);
 	json_object_set_new(out, "seq", json_integer(seq));
 out:
-	read_end(st);
+	store_read_end(st);
 	return out;
 }
 
@@ -954,7 +949,7 @@ json_t *store_changes(struct store *st, int64_t since,
 	int64_t last = 0, first = 0, next = since;
 	json_t *events, *out = NULL;
 
-	if (read_begin(st, err))
+	if (store_read_begin(st, err))
 		return NULL;
 	if (journal_last_seq(st->db, &last, err) ||
 	    journal_first_seq(st->db, &first, err))
@@ -971,7 +966,7 @@ json_t *store_changes(struct store *st, int64_t since,
 		goto out;
 	out = json_pack("{sosI}", "events", events, "seq", (json_int_t)next);
 out:
-	read_end(st);
+	store_read_end(st);
 	return out;
 }
 

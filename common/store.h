@@ -54,6 +54,13 @@ void store_close(struct store *st);
 json_t *store_list(struct store *st, const struct resource *res,
 	const struct form *query, struct ferr *err);
 
+/* A read that spans several statements runs in one deferred transaction,
+ * so that the seq it reports and the rows it returns are one snapshot:
+ * store_read_begin opens it (0, or -1 with err set), store_read_end ends
+ * it. */
+int store_read_begin(struct store *st, struct ferr *err);
+void store_read_end(struct store *st);
+
 /* store_row_record turns the columns "id, version, created_at, updated_at,
  * data, secret" (from column first of stmt) into the record as the API
  * shows it; *secret_out (may be NULL) gets the secret object. New

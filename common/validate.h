@@ -37,6 +37,10 @@ size_t validate_utf8_length(const char *s);
  * printf("%.*s", (int)validate_utf8_prefix(s, 64), s). */
 size_t validate_utf8_prefix(const char *s, size_t max);
 
+/* VALIDATE_QUOTE(s) gives the two arguments of "%.*s" that quote at most 64
+ * bytes of s, whole characters only, so a message stays valid UTF-8. */
+#define VALIDATE_QUOTE(s) (int)validate_utf8_prefix((s), 64), (s)
+
 /* validate_field_lookup finds the declaration of name among fields that
  * applies to rec (variants are chosen by their when_field), or NULL. */
 const struct field *validate_field_lookup(const struct field *fields,

@@ -1343,6 +1343,13 @@ class DashboardTest(unittest.TestCase):
         seqs = [a["seq"] for a in d["activity"]]
         self.assertEqual(seqs, sorted(seqs, reverse=True))
 
+    def test_a_deleted_record_keeps_its_name_in_the_activity(self):
+        rec = create("proxy-pools", {"name": unique("gone")})
+        delete("proxy-pools", rec["id"])
+        mine = [a for a in self.dashboard()["activity"] if a["id"] == rec["id"]]
+        self.assertEqual([(a["action"], a["name"]) for a in mine],
+                         [("deleted", rec["name"]), ("created", rec["name"])])
+
     def test_a_huge_keyword_set_does_not_make_the_dashboard_large(self):
         rules = [{"pattern": ("%04d" % i) + "p" * 896, "ruleType": "string",
                   "category": "c" * 40} for i in range(1000)]
