@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """test_api.py - the HTTP API through real nginx + spawn-fcgi + flowpush.fcgi: CRUD, versions, the journal, secrets, JSON errors, concurrency, long-poll."""
 
+import http.client
 import json
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 import urllib.parse
 import uuid
 
@@ -334,7 +335,6 @@ CREATES_PER_WRITER = 200
 
 def _writer(args):
     port, tag, n = args
-    import http.client
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     made, bad = [], []
     for i in range(n):
@@ -366,8 +366,11 @@ class ConcurrencyTest(unittest.TestCase):
         since = current_seq()
         tag = unique("cc")
         jobs = [(ST.port, "%s-w%d" % (tag, w), CREATES_PER_WRITER) for w in range(WRITERS)]
-        with multiprocessing.get_context("fork").Pool(WRITERS) as pool:
-            results = pool.map(_writer, jobs)
+        # Threads, each with its own connection: the server sees WRITERS
+        # requests at once. (Forked workers inherited the harness's SIGTERM
+        # handler and could hang on the pool's shutdown.)
+        with ThreadPoolExecutor(WRITERS) as pool:
+            results = list(pool.map(_writer, jobs))
         made = [i for m, _ in results for i in m]
         bad = [b for _, bl in results for b in bl]
         self.assertEqual(bad, [], "some creates failed")
