@@ -13,6 +13,7 @@
 
 #include "utf8.h"
 #include "util.h"
+#include "origin.h"
 #include "request.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
@@ -768,56 +769,6 @@ const char *request_scheme(const struct request *rq)
 	return rq->https ? "https" : "http";
 }
 
-/* Length of host[:port] without a port that is the scheme's default. */
-static size_t hostport_len(const char *hp, size_t n, const char *scheme)
-{
-	const char *port = NULL, *end;
-
-	if (n && hp[0] == '[') {
-		end = memchr(hp, ']', n);
-		if (end && (size_t)(end - hp) + 1 < n && end[1] == ':')
-			port = end + 1;
-	} else {
-		port = memrchr(hp, ':', n);
-	}
-	if (!port)
-		return n;
-	if ((strcmp(scheme, "http") == 0 &&
-		n - (size_t)(port - hp) == 3 && memcmp(port, ":80", 3) == 0) ||
-		(strcmp(scheme, "https") == 0 &&
-		n - (size_t)(port - hp) == 4 && memcmp(port, ":443", 4) == 0))
-		return (size_t)(port - hp);
-	return n;
-}
-
-/* Compares the origin origin[0..n) with scheme and Host. */
-static int origin_same_n(const char *origin, size_t n, const char *scheme,
-	const char *host)
-{
-	size_t slen = strlen(scheme), a, b;
-	const char *oh;
-
-	if (!host || !*host || n < slen + 3 ||
-		strncasecmp(origin, scheme, slen) != 0 ||
-		memcmp(origin + slen, "://", 3) != 0)
-		return 0;
-	oh = origin + slen + 3;
-	n -= slen + 3;
-	if (memchr(oh, '/', n))
-		return 0;
-	a = hostport_len(oh, n, scheme);
-	b = hostport_len(host, strlen(host), scheme);
-	return a == b && a > 0 && strncasecmp(oh, host, a) == 0;
-}
-
-int request_origin_same(const char *origin, const char *scheme,
-	const char *host)
-{
-	if (!origin || !scheme)
-		return 0;
-	return origin_same_n(origin, strlen(origin), scheme, host);
-}
-
 int request_own_origin(const struct request *rq, const char *origin,
 	size_t n)
 {
@@ -825,7 +776,7 @@ int request_own_origin(const struct request *rq, const char *origin,
 	char host[300];
 	int len;
 
-	if (origin_same_n(origin, n, scheme, h))
+	if (origin_same(origin, n, scheme, h))
 		return 1;
 	/* Only the port may come from elsewhere, and only our own. */
 	if (!h || !rq->server_port)
@@ -835,7 +786,7 @@ int request_own_origin(const struct request *rq, const char *origin,
 	len = snprintf(host, sizeof host, "%s:%s", h, rq->server_port);
 	if (len < 0 || (size_t)len >= sizeof host)
 		return 0;
-	return origin_same_n(origin, n, scheme, host);
+	return origin_same(origin, n, scheme, host);
 }
 
 int request_cross_origin(const struct request *rq)

@@ -147,14 +147,6 @@ int request_if_match_parse(const char *value, long long *version);
 int request_etag_matches(const char *value, long long version);
 
 /*
- * request_origin_same is non-zero when origin ("scheme://host[:port]")
- * names the same origin as scheme and the Host header value, compared
- * without case and with default ports (80, 443) dropped.
- */
-int request_origin_same(const char *origin, const char *scheme,
-	const char *host);
-
-/*
  * request_own_origin is non-zero when origin[0..n) is the request's own:
  * scheme://Host, or scheme://Host:SERVER_PORT when Host carries no port
  * (Debian's nginx passes $host, which drops the port).

@@ -77,6 +77,10 @@ const struct config_key config_keys[] = {
 	STR("push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),
+	STR("push_trusted_proxies", push_trusted_proxies,
+		"127.0.0.1, ::1, unix",
+		"peers whose X-Forwarded-Proto is believed (addresses; "
+		"unix: the Unix socket)"),
 	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL },
 };
 

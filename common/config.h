@@ -38,6 +38,7 @@ struct config {
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
 	/* WebSocket Origin allow-list, comma-separated; "" = same origin */
 	char *push_origins;
+	char *push_trusted_proxies;
 };
 
 enum config_type { CONFIG_STRING, CONFIG_LONG, CONFIG_BOOL };

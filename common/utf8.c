@@ -1,4 +1,4 @@
-/* utf8.c - strict UTF-8 validation, whole buffers and streamed in pieces. */
+/* utf8.c - UTF-8 rules: strict validation, whole or streamed, and cutting on a character boundary. */
 #include <string.h>
 
 #include "utf8.h"
@@ -78,4 +78,15 @@ int utf8_valid(const char *s, size_t n)
 
 	utf8_stream_init(&st);
 	return utf8_stream_feed(&st, s, n) == 0 && utf8_stream_done(&st) == 0;
+}
+
+size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	n = max;
+	/* Step back over continuation bytes to the start of a character. */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
 }

@@ -1,4 +1,4 @@
-/* utf8.h - UTF-8 validation, whole buffers and streamed in pieces. */
+/* utf8.h - UTF-8 rules: validation of whole buffers and streamed pieces, cutting without splitting a character. */
 #ifndef FP_UTF8_H
 #define FP_UTF8_H
 
@@ -28,5 +28,11 @@ int utf8_stream_feed(struct utf8_stream *st, const void *data, size_t n);
 /* utf8_stream_done returns 0 when the message ended on a whole character,
  * -1 when it stopped in the middle of one. */
 int utf8_stream_done(const struct utf8_stream *st);
+
+/* utf8_cut gives the length of the longest prefix of s[0..n) that is at
+ * most max bytes and does not end inside a character (s is valid UTF-8,
+ * so a cut text stays valid). n may stop one byte past max: the byte at
+ * max is all the rule reads beyond the prefix. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 #endif

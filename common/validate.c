@@ -3,6 +3,7 @@
 #include <string.h>
 #include <ctype.h>
 
+#include "utf8.h"
 #include "validate.h"
 #include "util.h"
 
@@ -12,51 +13,32 @@ struct path {
 	size_t len;
 };
 
-/* utf8_cut gives the longest prefix of s[0..len) that does not end inside
- * a character, so a truncated path is still valid UTF-8 (a JSON key). */
-static size_t utf8_cut(const char *s, size_t len)
-{
-	size_t i = len, need;
-	unsigned char c;
-
-	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return 0;
-	c = (unsigned char)s[i - 1];
-	need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-	return len - (i - 1) >= need ? len : i - 1;
-}
-
 size_t validate_utf8_prefix(const char *s, size_t max)
 {
-	size_t len = strnlen(s, max);
-
-	return s[len] == '\0' ? len : utf8_cut(s, len);
+	return utf8_cut(s, strnlen(s, max + 1), max);
 }
 
 static void path_push(struct path *p, const char *name, long index,
 	size_t *saved)
 {
+	size_t room = sizeof(p->buf) - 1 - p->len, sep, k;
 	int n;
 
 	*saved = p->len;
-	if (index >= 0)
-		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len,
-			"[%ld]", index);
-	else if (p->len == 0)
-		n = snprintf(p->buf, sizeof(p->buf), "%s", name);
-	else
-		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len,
-			".%s", name);
-	if (n > 0)
-		p->len += (size_t)n;
-	if (p->len >= sizeof(p->buf)) {
-		/* A long user-made key was cut short: end on a whole
-		 * character or the path cannot name the field. */
-		p->len = utf8_cut(p->buf, sizeof(p->buf) - 1);
-		p->buf[p->len] = '\0';
+	if (index >= 0) {
+		/* Digits and brackets: any cut is still valid text. */
+		n = snprintf(p->buf + p->len, room + 1, "[%ld]", index);
+		if (n > 0)
+			p->len += (size_t)n < room ? (size_t)n : room;
+		return;
 	}
+	/* A long user-made key is cut short on a whole character, or the
+	 * path could not name the field. */
+	sep = p->len > 0 && room > 0;
+	k = utf8_cut(name, strlen(name), room - sep);
+	snprintf(p->buf + p->len, room + 1, "%s%.*s", sep ? "." : "", (int)k,
+		name);
+	p->len += sep + k;
 }
 
 static void path_pop(struct path *p, size_t saved)

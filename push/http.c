@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +21,7 @@
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "origin.h"
 #include "req.h"
 #include "sse.h"
 #include "tail.h"
@@ -165,13 +167,41 @@ static int read_request(struct push *px, struct MHD_Connection *mc,
 	return req_parse(r, &in, px->cfg->secret, util_now_ms() / 1000, err);
 }
 
-/* host_of gives the host the page used: the proxy's forwarded host when
- * there is one, else the Host header. */
-static const char *host_of(struct MHD_Connection *mc)
+/* scheme_of gives the scheme the page used. flowpushd speaks plain HTTP,
+ * so it is "http" unless a trusted proxy (push_trusted_proxies: peer
+ * addresses, "unix" for the Unix socket) says otherwise in
+ * X-Forwarded-Proto. Nobody else's forwarded headers are believed; the
+ * host is always the Host header, which every proxy recipe preserves. */
+static const char *scheme_of(struct push *px, struct MHD_Connection *mc)
 {
-	const char *h = header(mc, "X-Forwarded-Host");
+	const union MHD_ConnectionInfo *ci;
+	const char *proto = header(mc, "X-Forwarded-Proto");
+	char peer[INET6_ADDRSTRLEN] = "";
+	const struct sockaddr *sa;
 
-	return h != NULL ? h : header(mc, MHD_HTTP_HEADER_HOST);
+	if (proto == NULL)
+		return "http";
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci != NULL ? ci->client_addr : NULL;
+	if (sa == NULL || sa->sa_family == AF_UNIX)
+		strcpy(peer, "unix");
+	else if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+			sa)->sin_addr, peer, sizeof(peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+			sa)->sin6_addr, peer, sizeof(peer));
+	if (!origin_list_has(px->cfg->push_trusted_proxies, peer))
+		return "http";
+	return strcasecmp(proto, "https") == 0 ? "https" : "http";
+}
+
+/* origin_ok applies the one same-origin rule (common/origin.c). */
+static int origin_ok(struct push *px, struct MHD_Connection *mc,
+	const char *origin)
+{
+	return origin_allowed(origin, scheme_of(px, mc),
+		header(mc, MHD_HTTP_HEADER_HOST), px->cfg->push_origins);
 }
 
 /* set_sndbuf bounds what the kernel holds for a stream (see PUSH_SNDBUF). */
@@ -355,7 +385,7 @@ static void add_cors(struct push *px, struct MHD_Connection *mc,
 	const char *origin = header(mc, MHD_HTTP_HEADER_ORIGIN);
 
 	if (origin == NULL ||
-		!req_origin_allowed(origin, host_of(mc), px->cfg->push_origins))
+		!origin_ok(px, mc, origin))
 		return;
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
 	MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
@@ -489,8 +519,7 @@ static enum MHD_Result route_ws(struct push *px, struct MHD_Connection *mc,
 		return send_error(mc, 400, "bad_handshake",
 			"Sec-WebSocket-Key must be 16 bytes in base64",
 			NULL, NULL);
-	if (!req_origin_allowed(header(mc, MHD_HTTP_HEADER_ORIGIN),
-		host_of(mc), px->cfg->push_origins))
+	if (!origin_ok(px, mc, header(mc, MHD_HTTP_HEADER_ORIGIN)))
 		return send_error(mc, 403, "forbidden_origin",
 			"this origin may not open a WebSocket here",
 			NULL, NULL);

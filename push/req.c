@@ -1,4 +1,4 @@
-/* req.c - reading a subscription request: since, topics, token, origin. */
+/* req.c - reading a subscription request: since, topics, token. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -113,72 +113,4 @@ int req_header_has_token(const char *value, const char *token)
 			return 1;
 	}
 	return 0;
-}
-
-/* origin_hostport points past "scheme://" of origin, or NULL. */
-static const char *origin_hostport(const char *origin)
-{
-	const char *p = strstr(origin, "://");
-
-	return p != NULL ? p + 3 : NULL;
-}
-
-/* same_host compares two host[:port] strings without regard to case. */
-static int same_host(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && strncasecmp(a, b, alen) == 0;
-}
-
-/* name_len is the length of the host name in hostport, without a port. An
- * IPv6 literal keeps its brackets. */
-static size_t name_len(const char *hp, size_t n)
-{
-	size_t i;
-
-	if (n > 0 && hp[0] == '[') {
-		for (i = 0; i < n; i++)
-			if (hp[i] == ']')
-				return i + 1;
-		return n;
-	}
-	for (i = 0; i < n; i++)
-		if (hp[i] == ':')
-			return i;
-	return n;
-}
-
-int req_origin_allowed(const char *origin, const char *host,
-	const char *allow)
-{
-	const char *hp;
-	size_t olen, hlen, i = 0, n;
-
-	if (origin == NULL)
-		return 1;
-	if (allow != NULL && allow[0] != '\0') {
-		n = strlen(allow);
-		olen = strlen(origin);
-		while (i <= n) {
-			size_t b = i, e = i;
-
-			while (e < n && allow[e] != ',')
-				e++;
-			i = e + 1;
-			trim(allow, &b, &e);
-			if (e - b == 1 && allow[b] == '*')
-				return 1;
-			if (e - b == olen &&
-				strncasecmp(allow + b, origin, olen) == 0)
-				return 1;
-		}
-		return 0;
-	}
-	hp = origin_hostport(origin);
-	if (hp == NULL || host == NULL || host[0] == '\0')
-		return 0;
-	olen = strlen(hp);
-	hlen = strlen(host);
-	if (name_len(host, hlen) == hlen)
-		return same_host(hp, name_len(hp, olen), host, hlen);
-	return same_host(hp, olen, host, hlen);
 }

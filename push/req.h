@@ -1,4 +1,4 @@
-/* req.h - reading a subscription request: since, topics, token, origin; pure, no I/O. */
+/* req.h - reading a subscription request: since, topics, token; pure, no I/O. */
 #ifndef FP_REQ_H
 #define FP_REQ_H
 
@@ -42,16 +42,5 @@ void req_release(struct push_req *r);
  * regard to case and surrounding spaces.
  */
 int req_header_has_token(const char *value, const char *token);
-
-/*
- * req_origin_allowed decides whether a page from origin may open a
- * WebSocket. No Origin header (not a browser) is allowed: tokens guard
- * those. allow is the configured list (comma-separated origins such as
- * "https://a.example", or "*"); when it is empty only the page's own
- * origin is allowed: the Origin's host[:port] equals host (the Host
- * header; when host carries no port only the names are compared).
- */
-int req_origin_allowed(const char *origin, const char *host,
-	const char *allow);
 
 #endif

@@ -62,19 +62,6 @@ size_t ws_frame_header(uint8_t out[WS_HEADER_MAX], enum ws_opcode op, int fin,
 	return n;
 }
 
-/* utf8_cut returns the longest prefix of s[0..n) not exceeding max bytes
- * that does not split a character. */
-static size_t utf8_cut(const char *s, size_t n, size_t max)
-{
-	if (n <= max)
-		return n;
-	n = max;
-	/* Step back over continuation bytes to the start of a character. */
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return n;
-}
-
 size_t ws_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
 	const char *reason)
 {

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "origin.h"
 #include "req.h"
 #include "sse.h"
 #include "ws.h"
@@ -59,7 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	ferr_release(&err);
-	req_origin_allowed(origin, host, allow);
+	origin_allowed(origin, "http", host, allow);
+	if (origin != NULL)
+		origin_same(origin, strlen(origin), "https", host);
 	if (host != NULL) {
 		req_header_has_token(host, "upgrade");
 		if (ws_accept_key(host, accept) == 0 &&

@@ -73,8 +73,8 @@ def current_seq():
     return body["seq"]
 
 
-def token(topics="*"):
-    status, _, body = ST.json("GET", "/api/token?" + urllib.parse.urlencode({"topics": topics}))
+def token(topics="*", st=None):
+    status, _, body = (st or ST).json("GET", "/api/token?" + urllib.parse.urlencode({"topics": topics}))
     assert status == 200, body
     return body["token"]
 
@@ -163,6 +163,32 @@ async def ws_collect(url, n, origin=None):
     headers = {"Origin": origin} if origin else None
     async with websockets.connect(url, extra_headers=headers, max_size=2 ** 22) as ws:
         return [json.loads(await ws.recv()) for _ in range(n)]
+
+
+async def ws_collect_headers(url, headers):
+    async with websockets.connect(url, extra_headers=headers) as ws:
+        return json.loads(await ws.recv())
+
+
+def raw_handshake_status(origin, host, proto, st=None):
+    """The status of a WebSocket handshake sent straight to the daemon of
+    st (default: the module's stack) with the given Origin, Host and
+    X-Forwarded-Proto (None: not sent)."""
+    s = (st or ST).push_connect(10)
+    extra = "X-Forwarded-Proto: %s\r\n" % proto if proto else ""
+    s.sendall(("GET /push/ws?token=%s HTTP/1.1\r\nHost: %s\r\n"
+               "Origin: %s\r\n%sUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n"
+               % (token(st=st), host, origin, extra)).encode())
+    head = b""
+    while b"\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    s.close()
+    return int(head.split(b" ", 2)[1])
 
 
 class RawWS:
@@ -436,12 +462,61 @@ class WebSocketTest(unittest.TestCase):
             run(ws_collect(ws_url(token=token()), 1, origin="http://evil.example"))
         self.assertEqual(cm.exception.status_code, 403)
 
+    def test_another_scheme_or_port_is_403(self):
+        # nginx says the page came over http: an https Origin is another
+        # origin, as is another port.
+        for origin in ("https://127.0.0.1:%d" % ST.port,
+                       "http://127.0.0.1:%d" % (ST.port + 1)):
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode) as cm:
+                run(ws_collect(ws_url(token=token()), 1, origin=origin))
+            self.assertEqual(cm.exception.status_code, 403, origin)
+
+    def test_a_clients_forwarded_host_is_not_believed(self):
+        # nginx passes a client's X-Forwarded-Host on unchanged.
+        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as cm:
+            run(ws_collect_headers(ws_url(token=token()), {
+                "Origin": "http://evil.example",
+                "X-Forwarded-Host": "evil.example"}))
+        self.assertEqual(cm.exception.status_code, 403)
+
+    def test_a_trusted_proxys_forwarded_proto_decides_the_scheme(self):
+        # Straight to the daemon, from loopback or its Unix socket: the
+        # peers push_trusted_proxies trusts by default.
+        origin = "https://console.example"
+        self.assertEqual(raw_handshake_status(origin, "console.example",
+                                              "https"), 101)
+        self.assertEqual(raw_handshake_status(origin, "console.example",
+                                              None), 403)
+        self.assertEqual(raw_handshake_status("http://console.example",
+                                              "console.example", "https"),
+                         403)
+
     def test_own_origin_is_accepted(self):
         since = current_seq()
         create_persona()
         got = run(ws_collect(ws_url(since=since, token=token("personas")), 1,
                              origin="http://127.0.0.1:%d" % ST.port))
         self.assertEqual(got[0]["topic"], "personas")
+
+
+class UntrustedProxyTest(unittest.TestCase):
+    """A daemon whose push_trusted_proxies names none of its peers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack(env={"FLOWPUSH_PUSH_TRUSTED_PROXIES": "192.0.2.1"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    def test_an_untrusted_peers_forwarded_proto_is_ignored(self):
+        self.assertEqual(raw_handshake_status(
+            "https://console.example", "console.example", "https",
+            st=self.st), 403)
+        self.assertEqual(raw_handshake_status(
+            "http://console.example", "console.example", "https",
+            st=self.st), 101)
 
 
 class FrameTest(unittest.TestCase):

@@ -361,36 +361,6 @@ static void request_etag_matches__lists_weak_and_star(void **state)
 
 /* --- origins and redirects --- */
 
-static void request_origin_same__default_ports_and_case(void **state)
-{
-	assert_true(request_origin_same("http://a.example", "http",
-		"a.example"));
-	assert_true(request_origin_same("HTTP://A.Example:80", "http",
-		"a.example"));
-	assert_true(request_origin_same("https://a.example", "https",
-		"a.example:443"));
-	assert_true(request_origin_same("http://127.0.0.1:8080", "http",
-		"127.0.0.1:8080"));
-	assert_true(request_origin_same("http://[::1]:8080", "http",
-		"[::1]:8080"));
-}
-
-static void request_origin_same__other_origins__differ(void **state)
-{
-	assert_false(request_origin_same("http://evil.example", "http",
-		"a.example"));
-	assert_false(request_origin_same("https://a.example", "http",
-		"a.example"));
-	assert_false(request_origin_same("http://a.example:8080", "http",
-		"a.example"));
-	assert_false(request_origin_same("http://a.example.evil", "http",
-		"a.example"));
-	assert_false(request_origin_same("null", "http", "a.example"));
-	assert_false(request_origin_same("http://a.example/", "http",
-		"a.example"));
-	assert_false(request_origin_same("http://a.example", "http", NULL));
-}
-
 static void request_cross_origin__checks_origin_and_fetch_site(void **s)
 {
 	struct request rq;
@@ -784,8 +754,6 @@ int main(void)
 			request_if_match_parse__one_strong_tag__gives_version),
 		cmocka_unit_test(request_if_match_parse__malformed__fails),
 		cmocka_unit_test(request_etag_matches__lists_weak_and_star),
-		cmocka_unit_test(request_origin_same__default_ports_and_case),
-		cmocka_unit_test(request_origin_same__other_origins__differ),
 		cmocka_unit_test(
 			request_cross_origin__checks_origin_and_fetch_site),
 		cmocka_unit_test(

@@ -1,4 +1,4 @@
-/* test_utf8.c - unit tests for common/utf8.c: strict validation, streaming. */
+/* test_utf8.c - unit tests for common/utf8.c: strict validation, streaming, cutting. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -111,6 +111,20 @@ static void utf8_stream_feed__bad_second_byte__fails_at_once(void **state)
 	assert_int_equal(utf8_stream_feed(&st, "\x80", 1), -1);
 }
 
+static void utf8_cut__never_splits_a_character(void **state)
+{
+	static const char euro[] = "ab\xe2\x82\xac";   /* 5 bytes */
+
+	(void)state;
+	assert_int_equal(utf8_cut(euro, 5, 10), 5);
+	assert_int_equal(utf8_cut(euro, 5, 5), 5);
+	assert_int_equal(utf8_cut(euro, 5, 4), 2);
+	assert_int_equal(utf8_cut(euro, 5, 3), 2);
+	assert_int_equal(utf8_cut(euro, 5, 2), 2);
+	assert_int_equal(utf8_cut(euro, 5, 1), 1);
+	assert_int_equal(utf8_cut("\xc3\xa9", 2, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +141,7 @@ int main(void)
 		cmocka_unit_test(utf8_stream_done__mid_character__fails),
 		cmocka_unit_test(
 			utf8_stream_feed__bad_second_byte__fails_at_once),
+		cmocka_unit_test(utf8_cut__never_splits_a_character),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
