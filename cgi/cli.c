@@ -443,7 +443,7 @@ static void nap(long ms)
 static int cmd_tail(struct cli *c, struct store *st)
 {
 	struct topic_list tl;
-	int64_t since = c->since >= 0 ? c->since : 0, next = 0, last = 0;
+	int64_t since = c->since, next = 0, last = 0, first = 0;
 	int64_t seen = -1;
 	int result = -1;
 	size_t i;
@@ -456,14 +456,18 @@ static int cmd_tail(struct cli *c, struct store *st)
 		if (stop_requested)
 			break;
 		/* The cheap check first: no new seq, nothing to read. */
-		if (journal_last_seq(st->db, &last, &c->err) < 0)
+		if (journal_last_seq(st->db, &last, &c->err) < 0 ||
+			journal_first_seq(st->db, &first, &c->err) < 0)
 			goto out;
-		/* A database recreated under us starts again from the top,
-		 * saying so the way the push transports do. */
-		if (last < since) {
+		/* Without --since: every event still kept. */
+		if (since < 0)
+			since = first > 0 ? first - 1 : last;
+		/* The one reset rule (journal_reset_due), said the way the
+		 * push transports say it; then follow from the newest seq. */
+		if (journal_reset_due(since, first, last)) {
 			printf("{\"action\":\"reset\",\"seq\":%lld}\n",
 				(long long)last);
-			since = 0;
+			since = last;
 		}
 		if (last != seen) {
 			do {

@@ -301,3 +301,11 @@ void journal_doorbell(const char *path)
 		sizeof(sa));
 	close(fd);
 }
+
+int journal_reset_due(int64_t since, int64_t first, int64_t last)
+{
+	if (since > last)
+		return 1;
+	/* An empty table with a past: everything after since was pruned. */
+	return since < last && (first == 0 || since < first - 1);
+}

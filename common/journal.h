@@ -42,6 +42,16 @@ int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
 int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
 
 /*
+ * journal_reset_due is the one reset rule: non-zero when a client that has
+ * seen every event up to since must refetch instead of following, given
+ * the oldest kept seq first (0: none kept) and the newest seq ever written
+ * last. That is when since is ahead of last (a database recreated under
+ * it) or when events after since were pruned. The API, the push daemon and
+ * the CLI all answer the same since the same way.
+ */
+int journal_reset_due(int64_t since, int64_t first, int64_t last);
+
+/*
  * journal_read returns a new JSON array of the events with seq > since that
  * topics (NULL = all) match, oldest first, at most limit; *last is set to
  * the seq the next call should pass as since (the last seq examined, so

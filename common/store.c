@@ -954,10 +954,8 @@ json_t *store_changes(struct store *st, int64_t since,
 	if (journal_last_seq(st->db, &last, err) ||
 	    journal_first_seq(st->db, &first, err))
 		goto out;
-	/* A client behind the oldest kept row, or ahead of the newest (a
-	 * database recreated under it), must refetch: say so once. */
-	if (since > last || (since < last && (first == 0 ||
-	    since < first - 1))) {
+	/* A client that must refetch is told so once. */
+	if (journal_reset_due(since, first, last)) {
 		out = json_pack("{sbsI}", "reset", 1, "seq", (json_int_t)last);
 		goto out;
 	}

@@ -268,6 +268,19 @@ class Cli(unittest.TestCase):
         self.assertGreater(self.last_seq(), last)
         self.assertEqual(self.fails("prune")["status"], 400)
 
+    def test_tail__since_before_a_pruned_gap__says_reset_then_follows(self):
+        start = self.last_seq()
+        for i in range(3):
+            self.ok_json("create", "proxies", body={
+                "name": "g%d" % i, "address": "192.0.2.%d:82" % (i + 1),
+                "protocol": "http"})
+        self.ok("prune", "--keep-rows", "1")
+        last = self.last_seq()
+        events = self.tail("--since", str(start))
+        self.assertEqual(events, [{"action": "reset", "seq": last}])
+        # From where the reset points, it follows like any client.
+        self.assertEqual(self.tail("--since", str(last)), [])
+
     # ---- demo ----
 
     def test_demo__loads_every_kind_once(self):

@@ -329,6 +329,25 @@ static void journal_doorbell__rings_a_listening_socket(void **state)
 	journal_doorbell("/nonexistent/bell");
 }
 
+static void journal_reset_due__only_for_a_gap_or_a_future_seq(void **state)
+{
+	(void)state;
+	/* Everything kept: follow. */
+	assert_false(journal_reset_due(0, 1, 10));
+	assert_false(journal_reset_due(5, 1, 10));
+	assert_false(journal_reset_due(10, 1, 10));
+	/* Ahead of the newest: the database was recreated. */
+	assert_true(journal_reset_due(11, 1, 10));
+	assert_true(journal_reset_due(1, 0, 0));
+	/* Rows after since were pruned. */
+	assert_false(journal_reset_due(4, 5, 10));
+	assert_true(journal_reset_due(3, 5, 10));
+	/* Everything pruned: behind is a gap, at the end is not. */
+	assert_true(journal_reset_due(9, 0, 10));
+	assert_false(journal_reset_due(10, 0, 10));
+	assert_false(journal_reset_due(0, 0, 0));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -343,6 +362,8 @@ int main(void)
 		T(journal_prune__keep_days__spares_recent_rows),
 		T(journal_read__unparsable_data__is_skipped),
 		T(journal_doorbell__rings_a_listening_socket),
+		cmocka_unit_test(
+		journal_reset_due__only_for_a_gap_or_a_future_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
