@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "campaign.h"
 #include "log.h"
 #include "token.h"
 #include "topic.h"
@@ -79,8 +80,8 @@ static int check_segment_cb(const char *kind, const char *seg)
 	if (strcmp(kind, "id") == 0)
 		return util_is_uuid(seg);
 	if (strcmp(kind, "action") == 0)
-		for (i = 0; store_actions[i]; i++)
-			if (strcmp(store_actions[i], seg) == 0)
+		for (i = 0; campaign_action_name(i); i++)
+			if (strcmp(campaign_action_name(i), seg) == 0)
 				return 1;
 	return 0;
 }

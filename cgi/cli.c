@@ -16,6 +16,7 @@
 
 #include "apidoc.h"
 #include "db.h"
+#include "schema.h"
 #include "demo.h"
 #include "scale.h"
 #include "journal.h"
@@ -239,11 +240,11 @@ static int cmd_init(struct cli *c, struct store *st)
 		if (config_load(&fresh, cfg_abs, &c->err) < 0)
 			goto out;
 	}
-	db = db_open(&fresh, DB_CREATE, &c->err);
+	db = schema_open(&fresh, DB_CREATE, &c->err);
 	if (db == NULL)
 		goto out;
 	printf("database: %s (schema version %d)\n", fresh.database,
-		DB_SCHEMA_VERSION);
+		SCHEMA_VERSION);
 	printf("Use it with: flowpush --config %s ...  or  "
 		"FLOWPUSH_CONFIG=%s\n", cfg_abs, cfg_abs);
 	result = 0;
@@ -574,7 +575,7 @@ static int cmd_check(struct cli *c, struct store *st)
 		check_line(&failed, 1, "config: none given, defaults and "
 			"environment only");
 	}
-	db = db_open(&c->cfg, DB_READWRITE, &e);
+	db = schema_open(&c->cfg, DB_READWRITE, &e);
 	check_line(&failed, db != NULL, "database %s opens%s%s",
 		c->cfg.database, db != NULL ? "" : ": ",
 		db != NULL ? "" : e.message);
@@ -595,9 +596,9 @@ static int cmd_check(struct cli *c, struct store *st)
 		if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
 			version = sqlite3_column_int(stmt, 0);
 		sqlite3_finalize(stmt);
-		check_line(&failed, version == DB_SCHEMA_VERSION,
+		check_line(&failed, version == SCHEMA_VERSION,
 			"schema version %d (this program: %d)", version,
-			DB_SCHEMA_VERSION);
+			SCHEMA_VERSION);
 		sqlite3_close_v2(db);
 		check_not_world_writable(&failed, "database",
 			c->cfg.database);

@@ -197,15 +197,15 @@ void apidoc_write(FILE *out)
 		out);
 	fputs("## Campaign actions\n\n| action | from | to |\n|---|---|---|\n",
 		out);
-	for (i = 0; store_actions[i]; i++) {
+	for (i = 0; campaign_action_name(i); i++) {
+		const char *action = campaign_action_name(i), *to = NULL;
 		size_t j;
-		const char *to = NULL;
 		int known, first = 1;
 
-		fprintf(out, "| `%s` | ", store_actions[i]);
+		fprintf(out, "| `%s` | ", action);
 		for (j = 0; campaign_statuses[j]; j++) {
 			const char *t = campaign_transition(
-				campaign_statuses[j], store_actions[i], &known);
+				campaign_statuses[j], action, &known);
 
 			if (!t)
 				continue;

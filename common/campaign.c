@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "campaign.h"
-#include "store.h"
+#include "validate.h"
 #include "util.h"
 
 const char *const campaign_statuses[] = { "pending", "queued", "running",
@@ -31,8 +31,11 @@ static const struct transition transitions[] = {
 	{ NULL, { NULL }, NULL }
 };
 
-const char *const store_actions[] = { "start", "run", "pause", "resume",
-	"cancel", "complete", "fail", "archive", NULL };
+const char *campaign_action_name(size_t i)
+{
+	return i < sizeof(transitions) / sizeof(transitions[0]) ?
+		transitions[i].action : NULL;
+}
 
 const char *campaign_transition(const char *from, const char *action,
 	int *known)
@@ -79,7 +82,8 @@ static const char *status_of(json_t *rec)
 }
 
 /* Every persona id in params must be a persona of the wanted type. */
-static int check_persona_types(struct store *st, json_t *params,
+static int check_persona_types(const struct validate_ctx *ctx,
+	json_t *params,
 	const char *block, const char *want, struct ferr *err)
 {
 	const struct resource *personas = resource_find("personas");
@@ -95,7 +99,8 @@ static int check_persona_types(struct store *st, json_t *params,
 		char path[128];
 
 		ferr_init(&e2);
-		p = store_get(st, personas, json_string_value(id), &e2);
+		p = ctx->get_cb(ctx->arg, personas, json_string_value(id),
+			&e2);
 		ferr_release(&e2);
 		if (!p)
 			continue; /* existence was checked already */
@@ -111,7 +116,8 @@ static int check_persona_types(struct store *st, json_t *params,
 	return result;
 }
 
-int campaign_validate(struct store *st, const struct resource *res,
+int campaign_validate(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	static const char *const progress[] = { "processedItems",
@@ -167,11 +173,11 @@ int campaign_validate(struct store *st, const struct resource *res,
 			"must name another campaign, not this one");
 
 	params = json_object_get(rec, "dnsValidationParams");
-	if (json_is_object(params) && check_persona_types(st, params,
+	if (json_is_object(params) && check_persona_types(ctx, params,
 	    "dnsValidationParams", "dns", err))
 		result = -1;
 	params = json_object_get(rec, "httpKeywordParams");
-	if (json_is_object(params) && check_persona_types(st, params,
+	if (json_is_object(params) && check_persona_types(ctx, params,
 	    "httpKeywordParams", "http", err))
 		result = -1;
 	if (result)

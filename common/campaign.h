@@ -9,6 +9,10 @@
 /* campaign_statuses lists every status, NULL-terminated. */
 extern const char *const campaign_statuses[];
 
+/* campaign_action_name gives the i-th campaign action (from the one table
+ * of transitions), or NULL past the last. */
+const char *campaign_action_name(size_t i);
+
 /*
  * campaign_transition gives the status that action moves a campaign in
  * status from to: returns it (a static string), or NULL when the action
@@ -25,7 +29,8 @@ json_t *campaign_allowed_actions(const char *status);
  * types, progress counters (409 outside running, never decreasing,
  * processed = successful + failed <= total) and automatic completion when
  * a running campaign's processedItems reaches totalItems. */
-int campaign_validate(struct store *st, const struct resource *res,
+int campaign_validate(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
 
 /* campaign_derive sets progressPercentage. */

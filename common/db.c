@@ -1,4 +1,4 @@
-/* db.c - opening SQLite with the shared pragmas, transactions, migrations. */
+/* db.c - the SQLite connection: opening with the shared pragmas, transactions, errors. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -27,7 +27,7 @@ int db_fail(sqlite3 *db, int rc, const char *what, struct ferr *err)
 	return ferr_set(err, 500, "internal_error", "Internal error.");
 }
 
-static int db_exec(sqlite3 *db, const char *sql, const char *what,
+int db_exec(sqlite3 *db, const char *sql, const char *what,
 	struct ferr *err)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -61,7 +61,7 @@ void db_rollback(sqlite3 *db)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int db_user_version(sqlite3 *db, int *version, struct ferr *err)
+int db_user_version(sqlite3 *db, int *version, struct ferr *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, result = -1;
@@ -80,67 +80,6 @@ static int db_user_version(sqlite3 *db, int *version, struct ferr *err)
 	result = 0;
 out:
 	sqlite3_finalize(st);
-	return result;
-}
-
-static const char journal_ddl[] =
-	"CREATE TABLE journal ("
-	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" ts TEXT NOT NULL,"
-	" topic TEXT NOT NULL,"
-	" action TEXT NOT NULL,"
-	" id TEXT,"
-	" version INTEGER,"
-	" actor TEXT,"
-	" data TEXT,"
-	" prev TEXT)";
-
-int db_migrate(sqlite3 *db, struct ferr *err)
-{
-	int result = -1, version = 0;
-	char sql[64];
-
-	/* Most opens find the schema current: check without the write lock
-	 * so that every CGI request does not queue behind the writers. */
-	if (db_user_version(db, &version, err) < 0)
-		return -1;
-	if (version == DB_SCHEMA_VERSION)
-		return 0;
-	if (db_begin(db, err) < 0)
-		return -1;
-	/* Read again under the lock: another process may have migrated. */
-	if (db_user_version(db, &version, err) < 0)
-		goto out;
-	if (version > DB_SCHEMA_VERSION) {
-		ferr_set(err, 500, "schema_too_new",
-			"The database has schema version %d; this program "
-			"knows up to %d.", version, DB_SCHEMA_VERSION);
-		goto out;
-	}
-	if (version < 1 &&
-	    db_exec(db, journal_ddl, "create journal", err) < 0)
-		goto out;
-	/* Version 3: events carry prev, the values a change replaced. */
-	if (version >= 1 && version < 3 &&
-	    db_exec(db, "ALTER TABLE journal ADD COLUMN prev TEXT",
-	    "add journal.prev", err) < 0)
-		goto out;
-	/* schema_create makes whatever is missing, so it serves every step;
-	 * version 3's search tables and counters start from the records. */
-	if (schema_create(db, err) < 0)
-		goto out;
-	if (version >= 1 && version < 3 && schema_rebuild_derived(db, err) < 0)
-		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		DB_SCHEMA_VERSION);
-	if (db_exec(db, sql, "set user_version", err) < 0)
-		goto out;
-	if (db_commit(db, err) < 0)
-		return -1;
-	result = 0;
-out:
-	if (result < 0)
-		db_rollback(db);
 	return result;
 }
 
@@ -182,6 +121,15 @@ static int db_mmap(sqlite3 *db, const struct config *cfg, struct ferr *err)
 	snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld",
 		(long long)cfg->mmap_mb * 1048576LL);
 	return db_exec(db, sql, "mmap_size", err);
+}
+
+void db_name_file(struct ferr *err, const char *path)
+{
+	/* Name the file rather than say nothing useful. */
+	if (err != NULL && err->status == 500 &&
+	    strcmp(err->code, "internal_error") == 0)
+		snprintf(err->message, sizeof(err->message),
+			"Cannot open the database %s.", path);
 }
 
 sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
@@ -239,17 +187,10 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 	    db_exec(db, "PRAGMA foreign_keys=ON", "foreign_keys", err) < 0 ||
 	    db_mmap(db, cfg, err) < 0)
 		goto out;
-	if (!(flags & DB_READONLY) && db_migrate(db, err) < 0)
-		goto out;
 	ok = 1;
 out:
 	if (!ok) {
-		if (err != NULL && err->status == 500 &&
-		    strcmp(err->code, "internal_error") == 0) {
-			/* Name the file rather than say nothing useful. */
-			snprintf(err->message, sizeof(err->message),
-				"Cannot open the database %s.", path);
-		}
+		db_name_file(err, path);
 		sqlite3_close_v2(db);
 		db = NULL;
 	}

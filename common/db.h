@@ -1,4 +1,4 @@
-/* db.h - opening the SQLite database with the pragmas every process needs. */
+/* db.h - the SQLite connection: opening with the pragmas every process needs, transactions, errors. */
 #ifndef FP_DB_H
 #define FP_DB_H
 
@@ -14,32 +14,24 @@ enum db_flags {
 
 /*
  * db_open opens cfg->database: WAL, synchronous=NORMAL, foreign_keys=ON,
- * busy_timeout from the config. Unless DB_READONLY, it also migrates the
- * schema to the current version (PRAGMA user_version). Returns the handle
- * (close with sqlite3_close_v2), or NULL with err set (503 when the file is
- * busy, 500 otherwise; the message names the file, not SQLite's text).
+ * busy_timeout from the config. It knows no tables: schema_open
+ * (common/schema.h) opens and migrates. Returns the handle (close with
+ * sqlite3_close_v2), or NULL with err set (503 when the file is busy, 500
+ * otherwise; the message names the file, not SQLite's text).
  */
 sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err);
 
-/* db_migrate brings the schema to DB_SCHEMA_VERSION in one transaction. */
-int db_migrate(sqlite3 *db, struct ferr *err);
+/* db_exec runs sql (no rows) and returns 0, or -1 with err set through
+ * db_fail; what names the operation for the log. */
+int db_exec(sqlite3 *db, const char *sql, const char *what,
+	struct ferr *err);
 
-#define DB_SCHEMA_VERSION 3
+/* db_user_version reads PRAGMA user_version into *version; 0 or -1. */
+int db_user_version(sqlite3 *db, int *version, struct ferr *err);
 
-/*
- * schema_create (common/schema.c) creates the record tables. db_migrate
- * calls it inside its transaction when moving from version 0 to 1, after
- * the journal table exists. Returns 0 or -1 with err set.
- */
-int schema_create(sqlite3 *db, struct ferr *err);
-
-/*
- * schema_rebuild_derived (common/schema.c) fills the search tables and the
- * counters from the records, as the triggers would have, and drops the
- * indexes that version 2 kept for counting. db_migrate calls it inside its
- * transaction when moving an older file to version 3. Returns 0 or -1.
- */
-int schema_rebuild_derived(sqlite3 *db, struct ferr *err);
+/* db_name_file makes a 500 internal_error in err name the database file
+ * path instead, for errors met while opening it. */
+void db_name_file(struct ferr *err, const char *path);
 
 /* db_begin starts BEGIN IMMEDIATE; db_commit and db_rollback end it.
  * They return 0 or -1 with err set (503 busy_database on SQLITE_BUSY). */

@@ -9,7 +9,7 @@
 #include "topic.h"
 
 /*
- * The table (created by db_migrate):
+ * The table (created by schema_migrate):
  *   journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
  *           topic TEXT NOT NULL, action TEXT NOT NULL, id TEXT,
  *           version INTEGER, actor TEXT, data TEXT, prev TEXT)

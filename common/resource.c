@@ -494,18 +494,18 @@ const struct resource resources[] = {
 	  .fields = campaign_fields, .validate = campaign_validate,
 	  .derive = campaign_derive, .dashboard = 1 },
 	{ .name = "personas", .table = "personas", .title = "Personas",
-	  .fields = persona_fields, .validate = validate_persona,
+	  .fields = persona_fields, .validate = rules_persona,
 	  .dashboard = 1 },
 	{ .name = "keyword-sets", .table = "keyword_sets",
 	  .title = "Keyword sets", .fields = keyword_set_fields,
-	  .validate = validate_keyword_set, .derive = derive_keyword_set,
+	  .validate = rules_keyword_set, .derive = rules_derive_keyword_set,
 	  .dashboard = 1 },
 	{ .name = "proxies", .table = "proxies", .title = "Proxies",
-	  .fields = proxy_fields, .validate = validate_proxy,
+	  .fields = proxy_fields, .validate = rules_proxy,
 	  .dashboard = 1 },
 	{ .name = "proxy-pools", .table = "proxy_pools",
 	  .title = "Proxy pools", .fields = pool_fields,
-	  .validate = validate_proxy_pool, .dashboard = 1 },
+	  .validate = rules_proxy_pool, .dashboard = 1 },
 	{ .name = NULL }
 };
 

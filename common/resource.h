@@ -60,7 +60,7 @@ struct field {
 	const char *help;             /* one line for docs/API.md */
 };
 
-struct store;
+struct validate_ctx;
 
 struct resource {
 	const char *name;             /* collection = URL segment = topic */
@@ -69,8 +69,9 @@ struct resource {
 	const struct field *fields;   /* NULL-name terminated */
 	/* cross-field and referential rules; rec is the full new record, old
 	 * the stored one or NULL on create. Returns 0 or -1 with err set. */
-	int (*validate)(struct store *st, const struct resource *res,
-		json_t *rec, json_t *old, struct ferr *err);
+	int (*validate)(const struct validate_ctx *ctx,
+		const struct resource *res, json_t *rec, json_t *old,
+		struct ferr *err);
 	/* computed read-only fields (ruleCount, progressPercentage,
 	 * hasPassword is generic); called on every record before output */
 	void (*derive)(json_t *rec);

@@ -6,7 +6,8 @@
 #include <regex.h>
 
 #include "rules.h"
-#include "store.h"
+#include "config.h"
+#include "validate.h"
 #include "util.h"
 
 static long long int_of(json_t *obj, const char *name)
@@ -21,7 +22,8 @@ static int tls_rank(json_t *v)
 	return s ? s[4] - '0' : -1; /* "TLS12" -> 2 */
 }
 
-int validate_persona(struct store *st, const struct resource *res,
+int rules_persona(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	json_t *cfg = json_object_get(rec, "configDetails");
@@ -29,7 +31,7 @@ int validate_persona(struct store *st, const struct resource *res,
 		"personaType"));
 	int result = 0;
 
-	(void)st;
+	(void)ctx;
 	(void)res;
 	(void)old;
 	if (!type || !json_is_object(cfg))
@@ -268,7 +270,8 @@ static int check_regex(json_t *rule, size_t i, struct ferr *err)
 	return 0;
 }
 
-int validate_keyword_set(struct store *st, const struct resource *res,
+int rules_keyword_set(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	json_t *rules = json_object_get(rec, "rules");
@@ -278,9 +281,9 @@ int validate_keyword_set(struct store *st, const struct resource *res,
 
 	(void)res;
 	(void)old;
-	if ((long)json_array_size(rules) > st->cfg->max_rules)
+	if ((long)json_array_size(rules) > ctx->cfg->max_rules)
 		return ferr_field(err, "rules", "must have at most %ld rules",
-			st->cfg->max_rules);
+			ctx->cfg->max_rules);
 	/* Rule ids seen so far -> their index: one pass, not one per pair. */
 	seen = json_object();
 	if (!seen) {
@@ -328,13 +331,14 @@ out:
 	return result;
 }
 
-void derive_keyword_set(json_t *rec)
+void rules_derive_keyword_set(json_t *rec)
 {
 	json_object_set_new(rec, "ruleCount", json_integer((json_int_t)
 		json_array_size(json_object_get(rec, "rules"))));
 }
 
-int validate_proxy_pool(struct store *st, const struct resource *res,
+int rules_proxy_pool(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	json_t *members = json_object_get(rec, "members");
@@ -342,7 +346,7 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
 	size_t i;
 	int result = 0;
 
-	(void)st;
+	(void)ctx;
 	(void)res;
 	(void)old;
 	/* proxyId -> index of its first member: one pass over 10,000. */
@@ -372,14 +376,15 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
 	return result;
 }
 
-int validate_proxy(struct store *st, const struct resource *res,
+int rules_proxy(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err)
 {
 	const char *addr = json_string_value(json_object_get(rec, "address"));
 	char *low;
 	size_t i;
 
-	(void)st;
+	(void)ctx;
 	(void)res;
 	(void)old;
 	if (!addr)

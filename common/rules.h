@@ -9,11 +9,14 @@
 /* The validate hooks of struct resource: rec is the normalised new record
  * (may be amended, e.g. rule ids filled in), old the stored one or NULL.
  * Return 0, or -1 with err set. */
-int validate_persona(struct store *st, const struct resource *res,
+int rules_persona(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
-int validate_keyword_set(struct store *st, const struct resource *res,
+int rules_keyword_set(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
-int validate_proxy_pool(struct store *st, const struct resource *res,
+int rules_proxy_pool(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
 
 /* A regex rule may expand to at most this many elements: glibc's regcomp
@@ -31,12 +34,13 @@ int validate_proxy_pool(struct store *st, const struct resource *res,
  */
 long rules_regex_cost(const char *pattern);
 
-/* validate_proxy lowercases the address: host names are case-blind, and
+/* rules_proxy lowercases the address: host names are case-blind, and
  * the unique check must see "H:1" and "h:1" as one proxy. */
-int validate_proxy(struct store *st, const struct resource *res,
+int rules_proxy(const struct validate_ctx *ctx,
+	const struct resource *res,
 	json_t *rec, json_t *old, struct ferr *err);
 
-/* derive_keyword_set sets ruleCount. */
-void derive_keyword_set(json_t *rec);
+/* rules_derive_keyword_set sets ruleCount. */
+void rules_derive_keyword_set(json_t *rec);
 
 #endif

@@ -1,4 +1,4 @@
-/* schema.c - record tables, their indexes, search tables and counters, made from the resource table. */
+/* schema.c - the database's tables, made and migrated from the resource table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +6,7 @@
 #include "listq.h"
 #include "log.h"
 #include "resource.h"
+#include "schema.h"
 #include "sqltext.h"
 
 /* SQL text built from the resource table only, never from input. */
@@ -246,7 +247,9 @@ static int unique_indexes(sqlite3 *db, const struct resource *r,
 	return 0;
 }
 
-int schema_create(sqlite3 *db, struct ferr *err)
+/* schema_create makes whatever record table, index, search table or
+ * trigger is missing, so it serves every step of the migration. */
+static int schema_create(sqlite3 *db, struct ferr *err)
 {
 	const struct resource *r;
 	struct sql s;
@@ -286,7 +289,10 @@ int schema_create(sqlite3 *db, struct ferr *err)
 	return 0;
 }
 
-int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
+/* schema_rebuild_derived fills the search tables and the counters from
+ * the records, as the triggers would have, and drops the indexes that
+ * version 2 kept for counting (the step to version 3). */
+static int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 {
 	const struct resource *r;
 	const struct field *f;
@@ -332,4 +338,79 @@ int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 			return -1;
 	}
 	return 0;
+}
+
+static const char journal_ddl[] =
+	"CREATE TABLE journal ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ts TEXT NOT NULL,"
+	" topic TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" id TEXT,"
+	" version INTEGER,"
+	" actor TEXT,"
+	" data TEXT,"
+	" prev TEXT)";
+
+int schema_migrate(sqlite3 *db, struct ferr *err)
+{
+	int result = -1, version = 0;
+	char sql[64];
+
+	/* Most opens find the schema current: check without the write lock
+	 * so that every CGI request does not queue behind the writers. */
+	if (db_user_version(db, &version, err) < 0)
+		return -1;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (db_begin(db, err) < 0)
+		return -1;
+	/* Read again under the lock: another process may have migrated. */
+	if (db_user_version(db, &version, err) < 0)
+		goto out;
+	if (version > SCHEMA_VERSION) {
+		ferr_set(err, 500, "schema_too_new",
+			"The database has schema version %d; this program "
+			"knows up to %d.", version, SCHEMA_VERSION);
+		goto out;
+	}
+	if (version < 1 &&
+	    db_exec(db, journal_ddl, "create journal", err) < 0)
+		goto out;
+	/* Version 3: events carry prev, the values a change replaced. */
+	if (version >= 1 && version < 3 &&
+	    db_exec(db, "ALTER TABLE journal ADD COLUMN prev TEXT",
+	    "add journal.prev", err) < 0)
+		goto out;
+	/* schema_create makes whatever is missing, so it serves every step;
+	 * version 3's search tables and counters start from the records. */
+	if (schema_create(db, err) < 0)
+		goto out;
+	if (version >= 1 && version < 3 && schema_rebuild_derived(db, err) < 0)
+		goto out;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		SCHEMA_VERSION);
+	if (db_exec(db, sql, "set user_version", err) < 0)
+		goto out;
+	if (db_commit(db, err) < 0)
+		return -1;
+	result = 0;
+out:
+	if (result < 0)
+		db_rollback(db);
+	return result;
+}
+
+sqlite3 *schema_open(const struct config *cfg, int flags, struct ferr *err)
+{
+	sqlite3 *db = db_open(cfg, flags, err);
+
+	if (db == NULL || (flags & DB_READONLY))
+		return db;
+	if (schema_migrate(db, err) < 0) {
+		db_name_file(err, cfg->database);
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	return db;
 }

@@ -8,6 +8,7 @@
 #include "dashboard.h"
 #include "db.h"
 #include "journal.h"
+#include "schema.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -18,7 +19,7 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg = cfg;
-	st->db = db_open(cfg, DB_READWRITE, err);
+	st->db = schema_open(cfg, DB_READWRITE, err);
 	if (!st->db && err && err->status == 500) {
 		/* db_open names the file, and has logged it: a client of the
 		 * API must not learn where the server keeps its files. */
@@ -227,6 +228,13 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return db_fail(st->db, rc, "exists", err);
+}
+
+/* get_cb is the validation context's view of store_get. */
+static json_t *get_cb(void *arg, const struct resource *res, const char *id,
+	struct ferr *err)
+{
+	return store_get(arg, res, id, err);
 }
 
 /* ---- writing ---- */
@@ -591,7 +599,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	const char *id_in, json_t *body, enum write_kind kind,
 	const struct store_write *w, struct ferr *err)
 {
-	struct validate_ctx ctx = { exists_cb, st };
+	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg };
 	struct txn t;
 	json_t *old = NULL, *old_secret = NULL, *input = NULL, *rec = NULL;
 	json_t *secret = NULL, *out = NULL, *prev = NULL;
@@ -638,7 +646,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	rec = validate_record(res, input, old, &ctx, err);
 	if (!rec)
 		goto out;
-	if (res->validate && res->validate(st, res, rec, old, err))
+	if (res->validate && res->validate(&ctx, res, rec, old, err))
 		goto out;
 	if (res->derive)
 		res->derive(rec);

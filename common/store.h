@@ -119,8 +119,6 @@ int store_delete(struct store *st, const struct resource *res,
 json_t *store_action(struct store *st, const char *id, const char *action,
 	json_t *body, const struct store_write *w, struct ferr *err);
 
-/* store_actions is the NULL-terminated list of campaign action names. */
-extern const char *const store_actions[];
 
 /* store_dashboard returns the aggregates with "seq" and "activity" (the
  * last 20 events), read in one transaction. */

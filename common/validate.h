@@ -6,12 +6,22 @@
 #include "ferr.h"
 #include "resource.h"
 
-/* How validation asks whether a referenced record exists: returns 1 when
- * it does, 0 when it does not, -1 on a database error (err set). */
+struct config;
+
+/* What validation may ask of the store, without knowing it: the storage
+ * layer fills this in (common/store.c) and the rules of a collection
+ * (common/rules.c, common/campaign.c) read through it. */
 struct validate_ctx {
+	/* exists_cb returns 1 when collection/id exists, 0 when it does
+	 * not, -1 on a database error (err set). */
 	int (*exists_cb)(void *arg, const char *collection, const char *id,
 		struct ferr *err);
+	/* get_cb returns the stored record (a new reference), or NULL with
+	 * err set (404 when there is none). */
+	json_t *(*get_cb)(void *arg, const struct resource *res,
+		const char *id, struct ferr *err);
 	void *arg;
+	const struct config *cfg;     /* limits such as max_rules */
 };
 
 /*

@@ -1,4 +1,4 @@
-/* test_db.c - unit tests for common/db.c on real temporary SQLite files. */
+/* test_db.c - unit tests for common/db.c and common/schema.c: opening, pragmas, migration. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "schema.h"
 #include "log.h"
 
 struct fixture {
@@ -67,7 +68,7 @@ static long long pragma_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static void db_open__create__migrates_with_pragmas(void **state)
+static void schema_open__create__migrates_with_pragmas(void **state)
 {
 	struct fixture *fx = *state;
 	struct ferr e;
@@ -75,10 +76,10 @@ static void db_open__create__migrates_with_pragmas(void **state)
 	sqlite3_stmt *st;
 
 	ferr_init(&e);
-	db = db_open(&fx->cfg, DB_CREATE, &e);
+	db = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(db);
 	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
-		DB_SCHEMA_VERSION);
+		SCHEMA_VERSION);
 	assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 1);
 	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal"), 0);
@@ -101,7 +102,7 @@ static void db_open__missing_file_without_create__fails_naming_it(
 	struct ferr e;
 
 	ferr_init(&e);
-	assert_null(db_open(&fx->cfg, DB_READWRITE, &e));
+	assert_null(schema_open(&fx->cfg, DB_READWRITE, &e));
 	assert_int_equal(e.status, 500);
 	assert_non_null(strstr(e.message, fx->path));
 	assert_null(strstr(e.message, "unable"));
@@ -109,36 +110,36 @@ static void db_open__missing_file_without_create__fails_naming_it(
 	ferr_release(&e);
 }
 
-static void db_open__twice__keeps_schema_version(void **state)
+static void schema_open__twice__keeps_schema_version(void **state)
 {
 	struct fixture *fx = *state;
 	struct ferr e;
 	sqlite3 *a, *b;
 
 	ferr_init(&e);
-	a = db_open(&fx->cfg, DB_CREATE, &e);
+	a = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(a);
-	b = db_open(&fx->cfg, DB_READWRITE, &e);
+	b = schema_open(&fx->cfg, DB_READWRITE, &e);
 	assert_non_null(b);
 	assert_int_equal(pragma_int(b, "PRAGMA user_version"),
-		DB_SCHEMA_VERSION);
+		SCHEMA_VERSION);
 	sqlite3_close_v2(b);
 	sqlite3_close_v2(a);
 }
 
-static void db_open__newer_schema__is_refused(void **state)
+static void schema_open__newer_schema__is_refused(void **state)
 {
 	struct fixture *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 
 	ferr_init(&e);
-	db = db_open(&fx->cfg, DB_CREATE, &e);
+	db = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(db);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
 		NULL, NULL), SQLITE_OK);
 	sqlite3_close_v2(db);
-	assert_null(db_open(&fx->cfg, DB_READWRITE, &e));
+	assert_null(schema_open(&fx->cfg, DB_READWRITE, &e));
 	assert_string_equal(e.code, "schema_too_new");
 	ferr_release(&e);
 }
@@ -150,7 +151,7 @@ static void db_open__readonly__cannot_write(void **state)
 	sqlite3 *rw, *ro;
 
 	ferr_init(&e);
-	rw = db_open(&fx->cfg, DB_CREATE, &e);
+	rw = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(rw);
 	ro = db_open(&fx->cfg, DB_READONLY, &e);
 	assert_non_null(ro);
@@ -169,9 +170,9 @@ static void db_begin__second_writer__gets_503_busy(void **state)
 	sqlite3 *a, *b;
 
 	ferr_init(&e);
-	a = db_open(&fx->cfg, DB_CREATE, &e);
+	a = schema_open(&fx->cfg, DB_CREATE, &e);
 	fx->cfg.busy_timeout_ms = 0;
-	b = db_open(&fx->cfg, DB_READWRITE, &e);
+	b = schema_open(&fx->cfg, DB_READWRITE, &e);
 	fx->cfg.busy_timeout_ms = 5000;
 	assert_non_null(a);
 	assert_non_null(b);
@@ -195,7 +196,7 @@ static void db_rollback__undoes_the_transaction(void **state)
 	sqlite3 *db;
 
 	ferr_init(&e);
-	db = db_open(&fx->cfg, DB_CREATE, &e);
+	db = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_int_equal(db_begin(db, &e), 0);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO journal(ts, topic,"
 		" action) VALUES ('x', 'y', 'z')", NULL, NULL, NULL),
@@ -245,7 +246,7 @@ static const char v2_file[] =
 	"INSERT INTO journal(ts, topic, action) VALUES ('x', 'y', 'z');"
 	"PRAGMA user_version = 2;";
 
-static void db_open__version_2_file__gains_search_counters_and_prev(
+static void schema_open__version_2_file__gains_search_counters_and_prev(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -257,10 +258,10 @@ static void db_open__version_2_file__gains_search_counters_and_prev(
 	assert_int_equal(sqlite3_exec(db, v2_file, NULL, NULL, NULL),
 		SQLITE_OK);
 	sqlite3_close_v2(db);
-	db = db_open(&fx->cfg, 0, &e);
+	db = schema_open(&fx->cfg, 0, &e);
 	assert_non_null(db);
 	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
-		DB_SCHEMA_VERSION);
+		SCHEMA_VERSION);
 	assert_int_equal(pragma_int(db, "SELECT count(*) FROM sqlite_master "
 		"WHERE type = 'index' AND name = 'campaigns_status_dash'"), 0);
 	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal "
@@ -279,18 +280,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			db_open__version_2_file__gains_search_counters_and_prev,
+			schema_open__version_2_file__gains_search_counters_and_prev,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			db_open__create__migrates_with_pragmas, setup,
+			schema_open__create__migrates_with_pragmas, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 		db_open__missing_file_without_create__fails_naming_it,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			db_open__twice__keeps_schema_version, setup, teardown),
+			schema_open__twice__keeps_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			db_open__newer_schema__is_refused, setup, teardown),
+			schema_open__newer_schema__is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			db_open__readonly__cannot_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "schema.h"
 #include "journal.h"
 #include "log.h"
 
@@ -45,7 +46,7 @@ static int setup(void **state)
 	free(fx->cfg.database);
 	fx->cfg.database = strdup(path);
 	log_setup("test_journal", "error", "/dev/null");
-	fx->db = db_open(&fx->cfg, DB_CREATE, &e);
+	fx->db = schema_open(&fx->cfg, DB_CREATE, &e);
 	if (fx->db == NULL)
 		return -1;
 	*state = fx;

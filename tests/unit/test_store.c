@@ -13,6 +13,7 @@
 #include "store.h"
 #include "journal.h"
 #include "db.h"
+#include "schema.h"
 
 struct fixture {
 	char dir[64];
@@ -35,7 +36,7 @@ static int setup(void **state)
 	free(fx->cfg.database);
 	fx->cfg.database = strdup(path);
 	/* flowpush init creates the file; the API only opens it. */
-	sqlite3_close_v2(db_open(&fx->cfg, DB_CREATE, &err));
+	sqlite3_close_v2(schema_open(&fx->cfg, DB_CREATE, &err));
 	assert_int_equal(store_open(&fx->st, &fx->cfg, &err), 0);
 	ferr_init(&fx->err);
 	*state = fx;
