@@ -380,7 +380,7 @@ static const char *const pool_strategies[] =
 	{ "round_robin", "random", "least_used", "weighted", NULL };
 
 static const struct field member_fields[] = {
-	U("proxyId", FF_REQUIRED, "proxies"),
+	U("proxyId", FF_REQUIRED | FF_UNLINK, "proxies"),
 	I("weight", 0, 1, 1000000, "1"),
 	B("isActive", 0, "true"),
 	END

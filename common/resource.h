@@ -34,6 +34,9 @@ enum field_flags {
 	FF_SEARCH    = 1 << 11, /* its text is found by ?q= (a trigram index) */
 	FF_SORT      = 1 << 12, /* usable as ?sort=name / -name on list (an
 				   index per sort, and per filter and sort) */
+	FF_UNLINK    = 1 << 13, /* UUID in an item of a top-level array of
+				   objects: deleting the record it names
+				   removes the item (a pool's members) */
 };
 
 struct field;

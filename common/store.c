@@ -739,45 +739,59 @@ static json_t *update_stored(struct store *st, const struct resource *res,
 	return out;
 }
 
-/* unlink_proxy removes a deleted proxy from every pool that lists it. */
-static int unlink_proxy(struct store *st, const char *proxy_id,
+/* drop_items removes from rec's array field arr every item whose field
+ * key names id. */
+static void drop_items(json_t *rec, const char *arr, const char *key,
+	const char *id)
+{
+	json_t *items = json_object_get(rec, arr), *kept = json_array(), *m;
+	size_t j;
+
+	json_array_foreach(items, j, m) {
+		const char *v = json_string_value(json_object_get(m, key));
+
+		if (v == NULL || strcmp(v, id) != 0)
+			json_array_append(kept, m);
+	}
+	json_object_set_new(rec, arr, kept);
+}
+
+/* unlink_in removes the items of r's array field arr whose key (a
+ * FF_UNLINK reference) names the deleted id, rewriting and journaling
+ * each record that held one. */
+static int unlink_in(struct store *st, const struct resource *r,
+	const char *arr, const char *key, const char *id,
 	const struct store_write *w, struct ferr *err)
 {
-	const struct resource *pools = resource_find("proxy-pools");
 	sqlite3_stmt *stmt = NULL;
-	json_t *ids = json_array(), *pid;
+	json_t *ids = json_array(), *rid;
+	char sql[256];
 	size_t i;
 	int rc, result = -1;
 
-	if (prepare(st, "SELECT id FROM proxy_pools WHERE EXISTS (SELECT 1 "
-	    "FROM json_each(data, '$.members') WHERE json_extract(value, "
-	    "'$.proxyId') = ?1)", &stmt, err))
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS (SELECT 1 "
+		"FROM json_each(data, '$.%s') WHERE json_extract(value, "
+		"'$.%s') = ?1)", r->table, arr, key);
+	if (prepare(st, sql, &stmt, err))
 		goto out;
-	sqlite3_bind_text(stmt, 1, proxy_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		json_array_append_new(ids, json_string((const char *)
 			sqlite3_column_text(stmt, 0)));
 	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "pool scan", err);
+		db_fail(st->db, rc, "reference scan", err);
 		goto out;
 	}
-	json_array_foreach(ids, i, pid) {
-		json_t *secret = NULL, *pool, *members, *kept, *m, *done;
-		size_t j;
+	json_array_foreach(ids, i, rid) {
+		json_t *secret = NULL, *rec, *done;
 
-		pool = load(st, pools, json_string_value(pid), &secret, err);
-		if (!pool)
+		rec = load(st, r, json_string_value(rid), &secret, err);
+		if (!rec)
 			goto out;
-		members = json_object_get(pool, "members");
-		kept = json_array();
-		json_array_foreach(members, j, m)
-			if (strcmp(json_string_value(json_object_get(m,
-			    "proxyId")), proxy_id) != 0)
-				json_array_append(kept, m);
-		json_object_set_new(pool, "members", kept);
-		/* Members are neither searched nor filtered: no prev. */
-		done = update_stored(st, pools, pool, pool, secret, w, err);
-		json_decref(pool);
+		drop_items(rec, arr, key, id);
+		/* Such arrays are neither searched nor filtered: no prev. */
+		done = update_stored(st, r, rec, rec, secret, w, err);
+		json_decref(rec);
 		json_decref(secret);
 		if (!done)
 			goto out;
@@ -788,6 +802,29 @@ out:
 	done(st, stmt);
 	json_decref(ids);
 	return result;
+}
+
+/* unlink_refs applies every FF_UNLINK reference to the collection res in
+ * the resource table to the record id being deleted. */
+static int unlink_refs(struct store *st, const struct resource *res,
+	const char *id, const struct store_write *w, struct ferr *err)
+{
+	const struct resource *r;
+	const struct field *a, *u;
+
+	for (r = resources; r->name; r++)
+		for (a = r->fields; a->name; a++) {
+			if (a->type != FT_ARRAY || a->sub == NULL ||
+			    a->sub->type != FT_OBJECT || a->sub->sub == NULL)
+				continue;
+			for (u = a->sub->sub; u->name; u++)
+				if ((u->flags & FF_UNLINK) && u->ref &&
+				    strcmp(u->ref, res->name) == 0 &&
+				    unlink_in(st, r, a->name, u->name, id, w,
+				    err))
+					return -1;
+		}
+	return 0;
 }
 
 int store_delete(struct store *st, const struct resource *res,
@@ -804,7 +841,7 @@ int store_delete(struct store *st, const struct resource *res,
 	old = load(st, res, id, NULL, err);
 	if (!old || check_if_match(res, old, w, err))
 		goto out;
-	if (strcmp(res->name, "proxies") == 0 && unlink_proxy(st, id, w, err))
+	if (unlink_refs(st, res, id, w, err))
 		goto out;
 	if (txn_dashboard(&t, res, old, NULL, err))
 		goto out;
