@@ -14,6 +14,7 @@
 #include "utf8.h"
 #include "util.h"
 #include "origin.h"
+#include "strbuf.h"
 #include "request.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
@@ -48,42 +49,8 @@ static const struct {
 	{"SERVER_PORT", offsetof(struct request, server_port)},
 };
 
-/* A growing string; oom sticks so callers check once at the end. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_add(struct sbuf *sb, const char *s, size_t n)
-{
-	char *np;
-	size_t ncap;
-
-	if (sb->oom)
-		return;
-	if (sb->len + n + 1 > sb->cap) {
-		ncap = (sb->len + n + 1) * 2;
-		np = realloc(sb->p, ncap);
-		if (!np) {
-			sb->oom = 1;
-			return;
-		}
-		sb->p = np;
-		sb->cap = ncap;
-	}
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
-static void sb_adds(struct sbuf *sb, const char *s)
-{
-	sb_add(sb, s, strlen(s));
-}
-
 /* Percent-encodes all but the unreserved characters of RFC 3986. */
-static void sb_add_encoded(struct sbuf *sb, const char *s)
+static void add_encoded(struct strbuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *u = (const unsigned char *)s;
@@ -92,28 +59,14 @@ static void sb_add_encoded(struct sbuf *sb, const char *s)
 	for (; *u; u++) {
 		if (isalnum(*u) || *u == '-' || *u == '.' || *u == '_' ||
 			*u == '~') {
-			sb_add(sb, (const char *)u, 1);
+			strbuf_add(sb, (const char *)u, 1);
 			continue;
 		}
 		esc[0] = '%';
 		esc[1] = hex[*u >> 4];
 		esc[2] = hex[*u & 15];
-		sb_add(sb, esc, 3);
+		strbuf_add(sb, esc, 3);
 	}
-}
-
-/* sb_take hands the string over (never NULL unless out of memory). */
-static char *sb_take(struct sbuf *sb)
-{
-	char *p;
-
-	if (sb->oom) {
-		free(sb->p);
-		return NULL;
-	}
-	p = sb->p ? sb->p : strdup("");
-	sb->p = NULL;
-	return p;
 }
 
 static char *dup_n(const char *s, size_t n)
@@ -850,33 +803,33 @@ static int param_is(const char *s, size_t n, const char *name)
 char *request_error_target(const char *target, const char *code,
 	const char *message)
 {
-	struct sbuf sb = {0};
+	struct strbuf sb = {0};
 	const char *q, *frag, *s, *e;
 	size_t plen;
 
 	frag = target + strcspn(target, "#");
 	q = memchr(target, '?', (size_t)(frag - target));
 	plen = q ? (size_t)(q - target) : (size_t)(frag - target);
-	sb_add(&sb, target, plen);
-	sb_adds(&sb, "?");
+	strbuf_add(&sb, target, plen);
+	strbuf_adds(&sb, "?");
 	for (s = q ? q + 1 : frag; s < frag; s = e + 1) {
 		e = memchr(s, '&', (size_t)(frag - s));
 		if (!e)
 			e = frag;
 		if (e > s && !param_is(s, (size_t)(e - s), "error") &&
 			!param_is(s, (size_t)(e - s), "message")) {
-			sb_add(&sb, s, (size_t)(e - s));
-			sb_adds(&sb, "&");
+			strbuf_add(&sb, s, (size_t)(e - s));
+			strbuf_adds(&sb, "&");
 		}
 		if (e == frag)
 			break;
 	}
-	sb_adds(&sb, "error=");
-	sb_add_encoded(&sb, code);
-	sb_adds(&sb, "&message=");
-	sb_add_encoded(&sb, message);
-	sb_adds(&sb, frag);
-	return sb_take(&sb);
+	strbuf_adds(&sb, "error=");
+	add_encoded(&sb, code);
+	strbuf_adds(&sb, "&message=");
+	add_encoded(&sb, message);
+	strbuf_adds(&sb, frag);
+	return strbuf_take(&sb);
 }
 
 int request_wants_form_answer(const struct request *rq)
