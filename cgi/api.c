@@ -16,6 +16,8 @@
 #include "topic.h"
 #include "util.h"
 #include "api.h"
+#include "header.h"
+#include "redirect.h"
 #include "response.h"
 
 /* Everything a handler gets; the request is fully parsed and checked. */
@@ -160,7 +162,7 @@ static int h_create(struct api *a)
 static int h_get(struct api *a)
 {
 	json_t *doc, *v;
-	const char *id = request_route_param(&a->m, "id");
+	const char *id = route_param(&a->m, "id");
 
 	if (need_store(a) < 0)
 		return -1;
@@ -168,7 +170,7 @@ static int h_get(struct api *a)
 	if (!doc)
 		return -1;
 	v = json_object_get(doc, "version");
-	if (json_is_integer(v) && request_etag_matches(a->rq->if_none_match,
+	if (json_is_integer(v) && header_etag_matches(a->rq->if_none_match,
 		json_integer_value(v))) {
 		a->resp->status = 304;
 		response_etag(a->resp, doc);
@@ -185,7 +187,7 @@ static int h_replace(struct api *a)
 	if (need_store(a) < 0)
 		return -1;
 	doc = store_replace(&a->env->store, a->res,
-		request_route_param(&a->m, "id"), a->body, &a->w, a->err);
+		route_param(&a->m, "id"), a->body, &a->w, a->err);
 	return doc ? answer(a, 200, doc, 1) : -1;
 }
 
@@ -196,7 +198,7 @@ static int h_patch(struct api *a)
 	if (need_store(a) < 0)
 		return -1;
 	doc = store_patch(&a->env->store, a->res,
-		request_route_param(&a->m, "id"), a->body, &a->w, a->err);
+		route_param(&a->m, "id"), a->body, &a->w, a->err);
 	return doc ? answer(a, 200, doc, 1) : -1;
 }
 
@@ -205,7 +207,7 @@ static int h_delete(struct api *a)
 	if (need_store(a) < 0)
 		return -1;
 	if (store_delete(&a->env->store, a->res,
-		request_route_param(&a->m, "id"), &a->w, a->err) < 0)
+		route_param(&a->m, "id"), &a->w, a->err) < 0)
 		return -1;
 	a->resp->status = 204;
 	return 0;
@@ -217,8 +219,8 @@ static int h_action(struct api *a)
 
 	if (need_store(a) < 0)
 		return -1;
-	doc = store_action(&a->env->store, request_route_param(&a->m, "id"),
-		request_route_param(&a->m, "action"), a->body, &a->w, a->err);
+	doc = store_action(&a->env->store, route_param(&a->m, "id"),
+		route_param(&a->m, "action"), a->body, &a->w, a->err);
 	return doc ? answer(a, 200, doc, 1) : -1;
 }
 
@@ -437,14 +439,14 @@ static int dispatch(struct api *a)
 	const struct route *route;
 	const char *c;
 
-	if (rq->too_deep || request_route(routes, NROUTES, rq->seg, rq->nseg,
+	if (rq->too_deep || route_find(routes, NROUTES, rq->seg, rq->nseg,
 		rq->method, check_segment_cb, &a->m) < 0) {
 		if (rq->too_deep || a->m.allow == 0)
 			return ferr_set(a->err, 404, "not_found",
 				"There is nothing at this address.");
 		/* A form whose _method could not be read was meant for
 		 * another method: say what is wrong with the form. */
-		if (ferr_is_set(&rq->body_err) && request_wants_form_answer(rq))
+		if (ferr_is_set(&rq->body_err) && redirect_wants_form_answer(rq))
 			return ferr_set(a->err, rq->body_err.status,
 				rq->body_err.code, "%s", rq->body_err.message);
 		a->allow = a->m.allow;
@@ -459,13 +461,13 @@ static int dispatch(struct api *a)
 		if (cfg->require_user && !rq->remote_user)
 			return ferr_set(a->err, 401, "unauthorized",
 				"Sign in to change data.");
-		if (request_if_match_parse(rq->if_match, &a->w.if_match) < 0)
+		if (header_if_match_parse(rq->if_match, &a->w.if_match) < 0)
 			return ferr_set(a->err, 412, "precondition_failed",
 				"If-Match must name one version in quotes, "
 				"such as \"3\".");
 		a->w.actor = rq->remote_user;
 	}
-	c = request_route_param(&a->m, "c");
+	c = route_param(&a->m, "c");
 	a->res = resource_find(c ? c : "campaigns");
 	if ((route->flags & (R_BODY | R_BODY_OPT)) &&
 		take_body(a, route->flags) < 0)
@@ -483,12 +485,12 @@ static int dispatch(struct api *a)
 static void form_answer(struct request *rq, struct response *resp,
 	const struct ferr *err)
 {
-	char *target = request_form_target(rq), *loc = NULL;
+	char *target = redirect_form_target(rq), *loc = NULL;
 
 	if (!target)
 		return;
 	if (resp->status >= 400)
-		loc = request_error_target(target,
+		loc = redirect_error_target(target,
 			err->status ? err->code : "internal_error",
 			err->status ? err->message : "Something went wrong.");
 	if (resp->status < 400 || loc) {
@@ -526,7 +528,7 @@ void api_serve(struct api_env *env, const struct request_io *io)
 		response_error(&resp, &err);
 		if (err.status == 405)
 			response_header(&resp, "Allow", "%s",
-				request_allow_format(a.allow, allow,
+				header_allow_format(a.allow, allow,
 					sizeof allow));
 		if (err.status >= 500)
 			log_msg(LOG_WARN, "%s %s: %d %s: %s",
@@ -534,7 +536,7 @@ void api_serve(struct api_env *env, const struct request_io *io)
 				rq.path ? rq.path : "-", err.status, err.code,
 				err.message);
 	}
-	if (request_wants_form_answer(&rq))
+	if (redirect_wants_form_answer(&rq))
 		form_answer(&rq, &resp, &err);
 	response_render(&resp, io->write_cb, io->ctx);
 

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include "store.h"
 #include "request.h"
+#include "route.h"
 
 /*
  * What one worker keeps between requests: the configuration (borrowed)

@@ -1,4 +1,4 @@
-/* request.c - one HTTP request, parsed up front into struct request. */
+/* request.c - reading one HTTP request from the CGI environment into struct request. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -16,21 +16,8 @@
 #include "origin.h"
 #include "strbuf.h"
 #include "request.h"
-
-#define FORM_TYPE "application/x-www-form-urlencoded"
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} method_names[] = {
-	{"GET", RM_GET},
-	{"HEAD", RM_HEAD},
-	{"POST", RM_POST},
-	{"PUT", RM_PUT},
-	{"PATCH", RM_PATCH},
-	{"DELETE", RM_DELETE},
-	{"OPTIONS", RM_OPTIONS},
-};
+#include "body.h"
+#include "header.h"
 
 /* The request headers kept, declared once: CGI variable and where it goes.
  * An empty value counts as absent. */
@@ -48,26 +35,6 @@ static const struct {
 	{"REMOTE_USER", offsetof(struct request, remote_user)},
 	{"SERVER_PORT", offsetof(struct request, server_port)},
 };
-
-/* Percent-encodes all but the unreserved characters of RFC 3986. */
-static void add_encoded(struct strbuf *sb, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u = (const unsigned char *)s;
-	char esc[3];
-
-	for (; *u; u++) {
-		if (isalnum(*u) || *u == '-' || *u == '.' || *u == '_' ||
-			*u == '~') {
-			strbuf_add(sb, (const char *)u, 1);
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hex[*u >> 4];
-		esc[2] = hex[*u & 15];
-		strbuf_add(sb, esc, 3);
-	}
-}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -144,44 +111,6 @@ void request_release(struct request *rq)
 	request_init(rq);
 }
 
-unsigned request_method_parse(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < sizeof method_names / sizeof method_names[0];
-		i++)
-		if (strcmp(name, method_names[i].name) == 0)
-			return method_names[i].bit;
-	return 0;
-}
-
-char *request_allow_format(unsigned mask, char *buf, size_t size)
-{
-	size_t i, len = 0;
-	const char *sep = "";
-
-	if (size == 0)
-		return buf;
-	buf[0] = '\0';
-	for (i = 0; i < sizeof method_names / sizeof method_names[0]; i++) {
-		size_t need;
-
-		if (!(mask & method_names[i].bit))
-			continue;
-		need = strlen(sep) + strlen(method_names[i].name);
-		if (len + need + 1 > size)
-			break;
-		memcpy(buf + len, sep, strlen(sep));
-		len += strlen(sep);
-		memcpy(buf + len, method_names[i].name,
-			strlen(method_names[i].name));
-		len += strlen(method_names[i].name);
-		buf[len] = '\0';
-		sep = ", ";
-	}
-	return buf;
-}
-
 int request_path_parse(struct request *rq, const char *target,
 	struct ferr *err)
 {
@@ -249,14 +178,78 @@ static int copy_param(const struct request_io *io, const char *name,
 	return *out ? 0 : oom(err);
 }
 
+/* body_too_large sets the 413 every over-limit body gets. */
+static int body_too_large(long limit, struct ferr *err)
+{
+	return ferr_set(err, 413, "body_too_large",
+		"The request body is larger than %ld bytes.", limit);
+}
+
+/* body_fill reads up to want bytes into *buf (grown as they come, one
+ * byte spare for the NUL), stopping early at the end of the input. */
+static int body_fill(const struct request_io *io, size_t want, char **buf,
+	size_t *len, struct ferr *err)
+{
+	size_t cap = 0, ncap;
+	char *nb;
+	long got;
+
+	for (;;) {
+		if (*len == cap) {
+			ncap = cap < 16384 ? 16384 : cap * 2;
+			if (ncap > want)
+				ncap = want;
+			nb = realloc(*buf, ncap + 1);
+			if (!nb)
+				return oom(err);
+			*buf = nb;
+			cap = ncap;
+		}
+		if (*len == want)
+			return 0;
+		got = io->read_cb(io->ctx, *buf + *len, cap - *len);
+		if (got < 0)
+			return ferr_set(err, 400, "bad_request",
+				"The request body could not be read.");
+		if (got == 0)
+			return 0;
+		*len += (size_t)got;
+	}
+}
+
+/* body_check_end refuses a body that is not exactly Content-Length long:
+ * shorter, or followed by more (over the limit: 413, else 400). */
+static int body_check_end(const struct request_io *io, size_t want,
+	size_t len, long limit, struct ferr *err)
+{
+	size_t extra = 0;
+	char scratch[4096];
+	long got;
+
+	if (len < want)
+		return ferr_set(err, 400, "bad_request",
+			"The request body is shorter than its Content-Length.");
+	while (want + extra <= (size_t)limit) {
+		got = io->read_more_cb(io->ctx, scratch, sizeof scratch);
+		if (got <= 0)
+			break;
+		extra += (size_t)got;
+	}
+	if (want + extra > (size_t)limit)
+		return body_too_large(limit, err);
+	if (extra > 0)
+		return ferr_set(err, 400, "bad_request", "The request body is "
+			"longer than its Content-Length.");
+	return 0;
+}
+
 /* Reads the body: exactly Content-Length bytes, then checks that no more
  * follow (a lying length is refused rather than guessed around). */
 static int body_read(struct request *rq, const struct request_io *io,
 	long limit, struct ferr *err)
 {
-	size_t want, len = 0, cap = 0, extra = 0, ncap;
-	char *buf = NULL, *nb, scratch[4096];
-	long got;
+	size_t want, len = 0;
+	char *buf = NULL;
 	int result = -1;
 
 	if (rq->content_length < 0 && !io->body_to_eof) {
@@ -267,69 +260,19 @@ static int body_read(struct request *rq, const struct request_io *io,
 				"A request body needs a Content-Length.");
 		return 0;
 	}
-	if (rq->content_length > limit) {
-		ferr_set(err, 413, "body_too_large",
-			"The request body is larger than %ld bytes.", limit);
-		goto out;
-	}
+	if (rq->content_length > limit)
+		return body_too_large(limit, err);
 	want = rq->content_length >= 0 ? (size_t)rq->content_length
 		: (size_t)limit + 1;
-	for (;;) {
-		if (len == cap) {
-			ncap = cap < 16384 ? 16384 : cap * 2;
-			if (ncap > want)
-				ncap = want;
-			nb = realloc(buf, ncap + 1);
-			if (!nb) {
-				oom(err);
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		if (len == want)
-			break;
-		got = io->read_cb(io->ctx, buf + len, cap - len);
-		if (got < 0) {
-			ferr_set(err, 400, "bad_request",
-				"The request body could not be read.");
-			goto out;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
+	if (body_fill(io, want, &buf, &len, err) < 0)
+		goto out;
 	if (rq->content_length < 0) {
 		if (len > (size_t)limit) {
-			ferr_set(err, 413, "body_too_large",
-				"The request body is larger than %ld bytes.",
-				limit);
+			body_too_large(limit, err);
 			goto out;
 		}
-	} else if (len < want) {
-		ferr_set(err, 400, "bad_request",
-			"The request body is shorter than its Content-Length.");
+	} else if (body_check_end(io, want, len, limit, err) < 0) {
 		goto out;
-	} else {
-		while (want + extra <= (size_t)limit) {
-			got = io->read_more_cb(io->ctx, scratch,
-				sizeof scratch);
-			if (got <= 0)
-				break;
-			extra += (size_t)got;
-		}
-		if (want + extra > (size_t)limit) {
-			ferr_set(err, 413, "body_too_large",
-				"The request body is larger than %ld bytes.",
-				limit);
-			goto out;
-		}
-		if (extra > 0) {
-			ferr_set(err, 400, "bad_request",
-				"The request body is longer than its "
-				"Content-Length.");
-			goto out;
-		}
 	}
 	buf[len] = '\0';
 	rq->body = buf;
@@ -341,84 +284,85 @@ out:
 	return result;
 }
 
-int request_read(struct request *rq, const struct request_io *io,
-	long body_limit, struct ferr *err)
+/* read_method keeps REQUEST_METHOD, as given and as a method bit. */
+static int read_method(struct request *rq, const struct request_io *io,
+	struct ferr *err)
 {
-	const char *v, *q;
-	char *built = NULL, type[128], charset[64];
-	size_t i;
-	long long cl;
-	int result = -1;
+	const char *v = io->param_cb(io->ctx, "REQUEST_METHOD");
 
-	v = io->param_cb(io->ctx, "REQUEST_METHOD");
-	if (!v || !*v) {
-		ferr_set(err, 400, "bad_request", "The request has no method.");
-		goto out;
-	}
+	if (!v || !*v)
+		return ferr_set(err, 400, "bad_request",
+			"The request has no method.");
 	rq->method_name = strdup(v);
-	if (!rq->method_name) {
-		oom(err);
-		goto out;
-	}
-	rq->raw_method = rq->method = request_method_parse(v);
+	if (!rq->method_name)
+		return oom(err);
+	rq->raw_method = rq->method = header_method_parse(v);
+	return 0;
+}
+
+/* read_headers copies the headers of header_vars and notes HTTPS. */
+static int read_headers(struct request *rq, const struct request_io *io,
+	struct ferr *err)
+{
+	const char *v;
+	size_t i;
 
 	for (i = 0; i < sizeof header_vars / sizeof header_vars[0]; i++)
 		if (copy_param(io, header_vars[i].var,
 			(char **)((char *)rq + header_vars[i].off), err) < 0)
-			goto out;
+			return -1;
 	v = io->param_cb(io->ctx, "HTTPS");
 	if (v && (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0))
 		rq->https = 1;
 	v = io->param_cb(io->ctx, "REQUEST_SCHEME");
 	if (v && strcasecmp(v, "https") == 0)
 		rq->https = 1;
+	return 0;
+}
 
-	v = io->param_cb(io->ctx, "CONTENT_TYPE");
-	if (v && *v) {
-		if (request_content_type_parse(v, type, sizeof type, charset,
-			sizeof charset) < 0) {
-			/* "" marks a type that was given but is unusable */
-			type[0] = '\0';
-			charset[0] = '\0';
-		}
-		rq->content_type = strdup(type);
-		rq->charset = charset[0] ? strdup(charset) : NULL;
-		if (!rq->content_type || (charset[0] && !rq->charset)) {
-			oom(err);
-			goto out;
-		}
+/* read_content_type keeps the media type and charset; "" marks a type
+ * that was given but is unusable. */
+static int read_content_type(struct request *rq,
+	const struct request_io *io, struct ferr *err)
+{
+	const char *v = io->param_cb(io->ctx, "CONTENT_TYPE");
+	char type[128], charset[64];
+
+	if (!v || !*v)
+		return 0;
+	if (header_content_type_parse(v, type, sizeof type, charset,
+		sizeof charset) < 0) {
+		type[0] = '\0';
+		charset[0] = '\0';
 	}
+	rq->content_type = strdup(type);
+	rq->charset = charset[0] ? strdup(charset) : NULL;
+	if (!rq->content_type || (charset[0] && !rq->charset))
+		return oom(err);
+	return 0;
+}
 
-	/* Routing reads REQUEST_URI: servers disagree on how they split
-	 * SCRIPT_NAME and PATH_INFO, but the original target is the same
-	 * everywhere. Only a server that gives no REQUEST_URI at all gets
-	 * the two joined. */
-	v = io->param_cb(io->ctx, "REQUEST_URI");
+/* read_target parses the request target and its query. Routing reads
+ * REQUEST_URI: servers disagree on how they split SCRIPT_NAME and
+ * PATH_INFO, but the original target is the same everywhere. Only a
+ * server that gives no REQUEST_URI at all gets the two joined. */
+static int read_target(struct request *rq, const struct request_io *io,
+	struct ferr *err)
+{
+	const char *v = io->param_cb(io->ctx, "REQUEST_URI"), *q, *pi;
+	struct strbuf built = {0};
+	int result = -1;
+
 	if (!v || !*v) {
-		const char *sn = io->param_cb(io->ctx, "SCRIPT_NAME");
-		const char *pi;
-		size_t snl;
-
-		sn = sn ? sn : "";
-		snl = strlen(sn);
-		built = malloc(snl + 1);
-		if (!built) {
+		v = io->param_cb(io->ctx, "SCRIPT_NAME");
+		pi = io->param_cb(io->ctx, "PATH_INFO");
+		strbuf_adds(&built, v ? v : "");
+		strbuf_adds(&built, pi ? pi : "");
+		v = built.p != NULL ? built.p : "";
+		if (built.failed) {
 			oom(err);
 			goto out;
 		}
-		memcpy(built, sn, snl + 1);
-		pi = io->param_cb(io->ctx, "PATH_INFO");
-		if (pi && *pi) {
-			char *nb = realloc(built, snl + strlen(pi) + 1);
-
-			if (!nb) {
-				oom(err);
-				goto out;
-			}
-			built = nb;
-			memcpy(built + snl, pi, strlen(pi) + 1);
-		}
-		v = built;
 	}
 	if (request_path_parse(rq, v, err) < 0)
 		goto out;
@@ -429,292 +373,42 @@ int request_read(struct request *rq, const struct request_io *io,
 		q = io->param_cb(io->ctx, "QUERY_STRING");
 	if (q && form_parse(q, strcspn(q, "#"), &rq->query, err) < 0)
 		goto out;
-
-	v = io->param_cb(io->ctx, "CONTENT_LENGTH");
-	if (v && *v) {
-		if (util_parse_long(v, 0, LLONG_MAX, &cl) < 0) {
-			ferr_set(err, 400, "bad_request",
-				"Content-Length is not a number.");
-			goto out;
-		}
-		rq->content_length = cl;
-	}
-	if (rq->raw_method & RM_WRITES) {
-		if (body_read(rq, io, body_limit, err) < 0)
-			goto out;
-		request_body_decode(rq);
-	}
 	result = 0;
 out:
-	free(built);
+	strbuf_release(&built);
 	return result;
 }
 
-static int is_json_type(const char *t)
+/* read_content_length keeps CONTENT_LENGTH (-1 when absent). */
+static int read_content_length(struct request *rq,
+	const struct request_io *io, struct ferr *err)
 {
-	size_t n = strlen(t);
+	const char *v = io->param_cb(io->ctx, "CONTENT_LENGTH");
+	long long cl;
 
-	return strcmp(t, "application/json") == 0 ||
-		(strncmp(t, "application/", 12) == 0 && n > 17 &&
-		strcmp(t + n - 5, "+json") == 0);
-}
-
-static int charset_ok(const char *cs)
-{
-	return !cs || strcmp(cs, "utf-8") == 0 || strcmp(cs, "utf8") == 0;
-}
-
-/* Library messages may quote bytes of the body; only printable ASCII is
- * passed on so the error can always be rendered. */
-static void ascii_copy(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < size && src[i]; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
-
-static void decode_json(struct request *rq)
-{
-	json_error_t je;
-	json_t *j;
-	char text[JSON_ERROR_TEXT_LENGTH];
-
-	if (memchr(rq->body, '\0', rq->body_len)) {
-		ferr_set(&rq->body_err, 400, "bad_json",
-			"The body holds a NUL byte.");
-		return;
-	}
-	if (!utf8_valid(rq->body, rq->body_len)) {
-		ferr_set(&rq->body_err, 400, "bad_json",
-			"The body is not valid UTF-8.");
-		return;
-	}
-	/* Without JSON_ALLOW_NUL jansson refuses "\u0000" in strings;
-	 * duplicate keys are refused because which one wins is a guess. */
-	j = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
-	if (!j && json_error_code(&je) == json_error_null_character) {
-		ferr_set(&rq->body_err, 400, "bad_json",
-			"The body holds a \\u0000 escape (line %d).",
-			je.line);
-		return;
-	}
-	if (!j) {
-		ascii_copy(text, sizeof text, je.text);
-		ferr_set(&rq->body_err, 400, "bad_json",
-			"The body is not valid JSON (line %d, column %d): %s.",
-			je.line, je.column, text);
-		return;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		ferr_set(&rq->body_err, 400, "bad_json",
-			"The body must be a JSON object.");
-		return;
-	}
-	rq->json = j;
-	rq->body_kind = BODY_JSON;
-}
-
-static void decode_form(struct request *rq)
-{
-	struct ferr fe;
-	const char *m;
-	char up[8];
-	size_t i;
-	unsigned bit;
-
-	ferr_init(&fe);
-	if (form_parse(rq->body, rq->body_len, &rq->form, &fe) < 0) {
-		ferr_set(&rq->body_err, fe.status ? fe.status : 400,
-			"bad_form", "%s", fe.message);
-		ferr_release(&fe);
-		return;
-	}
-	ferr_release(&fe);
-	rq->body_kind = BODY_FORM;
-	if (rq->raw_method != RM_POST)
-		return;
-	/* HTML forms can only GET or POST: _method says what was meant. */
-	m = form_get(&rq->form, "_method");
-	if (!m || !*m)
-		return;
-	for (i = 0; m[i] && i + 1 < sizeof up; i++)
-		up[i] = (char)toupper((unsigned char)m[i]);
-	up[i] = '\0';
-	bit = m[i] ? 0 : request_method_parse(up);
-	if (!(bit & RM_WRITES)) {
-		ferr_set(&rq->body_err, 400, "bad_form",
-			"_method must be PUT, PATCH or DELETE.");
-		return;
-	}
-	rq->method = bit;
-}
-
-void request_body_decode(struct request *rq)
-{
-	const char *t = rq->content_type;
-
-	if (!rq->body || rq->body_len == 0) {
-		rq->body_kind = BODY_NONE;
-		return;
-	}
-	if (t && is_json_type(t) && charset_ok(rq->charset)) {
-		decode_json(rq);
-		return;
-	}
-	if (t && strcmp(t, FORM_TYPE) == 0 && charset_ok(rq->charset)) {
-		decode_form(rq);
-		return;
-	}
-	rq->body_kind = BODY_OTHER;
-	ferr_set(&rq->body_err, 415, "unsupported_media_type",
-		"Send the body as application/json (UTF-8) or "
-		"application/x-www-form-urlencoded.");
-}
-
-static int is_tchar(int c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static const char *skip_ows(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
-/* Copies a token in lower case; returns its length or -1 if it is empty
- * or does not fit. */
-static int token_lower(const char **sp, char *out, size_t size)
-{
-	const char *s = *sp;
-	size_t n = 0;
-
-	while (is_tchar((unsigned char)*s)) {
-		if (n + 1 >= size)
-			return -1;
-		out[n++] = (char)tolower((unsigned char)*s++);
-	}
-	out[n] = '\0';
-	*sp = s;
-	return n ? (int)n : -1;
-}
-
-int request_content_type_parse(const char *value, char *type,
-	size_t type_size, char *charset, size_t charset_size)
-{
-	const char *s = skip_ows(value);
-	char name[32], val[64];
-	size_t n;
-
-	if (!type_size || !charset_size)
-		return -1;
-	charset[0] = '\0';
-	if (token_lower(&s, type, type_size) < 0)
-		return -1;
-	n = strlen(type);
-	if (*s != '/' || n + 1 >= type_size)
-		return -1;
-	type[n++] = '/';
-	s++;
-	if (token_lower(&s, type + n, type_size - n) < 0)
-		return -1;
-	for (;;) {
-		s = skip_ows(s);
-		if (!*s)
-			return 0;
-		if (*s++ != ';')
-			return -1;
-		s = skip_ows(s);
-		if (!*s)
-			return 0;
-		if (token_lower(&s, name, sizeof name) < 0 || *s++ != '=')
-			return -1;
-		n = 0;
-		if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && s[1])
-					s++;
-				if (n + 1 >= sizeof val)
-					return -1;
-				val[n++] = (char)tolower((unsigned char)*s);
-			}
-			if (*s++ != '"')
-				return -1;
-			val[n] = '\0';
-		} else if (token_lower(&s, val, sizeof val) < 0) {
-			return -1;
-		}
-		if (strcmp(name, "charset") == 0) {
-			if (strlen(val) + 1 > charset_size)
-				return -1;
-			memcpy(charset, val, strlen(val) + 1);
-		}
-	}
-}
-
-/* Parses "\"<digits>\"" at *sp; returns 0 and the number, or -1. */
-static int etag_parse(const char **sp, long long *n)
-{
-	const char *s = *sp;
-	long long v = 0;
-	int digits = 0;
-
-	if (*s++ != '"')
-		return -1;
-	while (*s >= '0' && *s <= '9') {
-		if (v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s++ - '0');
-		digits++;
-	}
-	if (!digits || *s++ != '"')
-		return -1;
-	*n = v;
-	*sp = s;
+	if (!v || !*v)
+		return 0;
+	if (util_parse_long(v, 0, LLONG_MAX, &cl) < 0)
+		return ferr_set(err, 400, "bad_request",
+			"Content-Length is not a number.");
+	rq->content_length = cl;
 	return 0;
 }
 
-int request_if_match_parse(const char *value, long long *version)
+int request_read(struct request *rq, const struct request_io *io,
+	long body_limit, struct ferr *err)
 {
-	const char *s;
-	long long n;
-
-	*version = -1;
-	if (!value)
-		return 0;
-	s = skip_ows(value);
-	if (*s == '*')
-		return *skip_ows(s + 1) ? -1 : 0;
-	if (etag_parse(&s, &n) < 0 || *skip_ows(s))
+	if (read_method(rq, io, err) < 0 || read_headers(rq, io, err) < 0 ||
+	    read_content_type(rq, io, err) < 0 ||
+	    read_target(rq, io, err) < 0 ||
+	    read_content_length(rq, io, err) < 0)
 		return -1;
-	*version = n;
-	return 0;
-}
-
-int request_etag_matches(const char *value, long long version)
-{
-	const char *s = value;
-	long long n;
-
-	if (!s)
-		return 0;
-	for (;;) {
-		s = skip_ows(s);
-		if (*s == '*')
-			return 1;
-		if (strncmp(s, "W/", 2) == 0)
-			s += 2;
-		if (etag_parse(&s, &n) == 0 && n == version)
-			return 1;
-		s = strchr(s, ',');
-		if (!s)
-			return 0;
-		s++;
+	if (rq->raw_method & RM_WRITES) {
+		if (body_read(rq, io, body_limit, err) < 0)
+			return -1;
+		body_decode(rq);
 	}
+	return 0;
 }
 
 const char *request_scheme(const struct request *rq)
@@ -750,165 +444,4 @@ int request_cross_origin(const struct request *rq)
 	if (!rq->origin)
 		return 0;
 	return !request_own_origin(rq, rq->origin, strlen(rq->origin));
-}
-
-int request_local_path(const char *s)
-{
-	size_t i;
-
-	if (!s || s[0] != '/' || s[1] == '/' || s[1] == '\\')
-		return 0;
-	/* Browsers read '\' as '/', so "/\evil" would leave the site;
-	 * control characters would split the Location header. */
-	for (i = 0; s[i]; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '\\' || i > 2048)
-			return 0;
-	return 1;
-}
-
-char *request_form_target(const struct request *rq)
-{
-	const char *r = NULL, *ref = rq->referer, *p;
-	char *path;
-
-	if (rq->body_kind == BODY_FORM)
-		r = form_get(&rq->form, "_redirect");
-	if (r && request_local_path(r))
-		return strdup(r);
-	p = ref ? strstr(ref, "://") : NULL;
-	if (p) {
-		p += 3;
-		p += strcspn(p, "/?#");
-		if (request_own_origin(rq, ref, (size_t)(p - ref))) {
-			if (*p != '/')
-				return strdup("/");
-			path = dup_n(p, strcspn(p, "#"));
-			if (!path || request_local_path(path))
-				return path;
-			free(path);
-		}
-	}
-	return strdup("/");
-}
-
-static int param_is(const char *s, size_t n, const char *name)
-{
-	size_t k = strcspn(s, "=");
-
-	if (k > n)
-		k = n;
-	return k == strlen(name) && strncmp(s, name, k) == 0;
-}
-
-char *request_error_target(const char *target, const char *code,
-	const char *message)
-{
-	struct strbuf sb = {0};
-	const char *q, *frag, *s, *e;
-	size_t plen;
-
-	frag = target + strcspn(target, "#");
-	q = memchr(target, '?', (size_t)(frag - target));
-	plen = q ? (size_t)(q - target) : (size_t)(frag - target);
-	strbuf_add(&sb, target, plen);
-	strbuf_adds(&sb, "?");
-	for (s = q ? q + 1 : frag; s < frag; s = e + 1) {
-		e = memchr(s, '&', (size_t)(frag - s));
-		if (!e)
-			e = frag;
-		if (e > s && !param_is(s, (size_t)(e - s), "error") &&
-			!param_is(s, (size_t)(e - s), "message")) {
-			strbuf_add(&sb, s, (size_t)(e - s));
-			strbuf_adds(&sb, "&");
-		}
-		if (e == frag)
-			break;
-	}
-	strbuf_adds(&sb, "error=");
-	add_encoded(&sb, code);
-	strbuf_adds(&sb, "&message=");
-	add_encoded(&sb, message);
-	strbuf_adds(&sb, frag);
-	return strbuf_take(&sb);
-}
-
-int request_wants_form_answer(const struct request *rq)
-{
-	if (rq->raw_method != RM_POST || !rq->content_type ||
-		strcmp(rq->content_type, FORM_TYPE) != 0)
-		return 0;
-	/* A script posting form data may ask for JSON back. */
-	if (rq->accept && strcasestr(rq->accept, "application/json") &&
-		!strcasestr(rq->accept, "text/html"))
-		return 0;
-	return 1;
-}
-
-static int pattern_match(const char *pat, char *const *seg, size_t nseg,
-	route_check_cb check, struct route_match *m)
-{
-	const char *p = pat;
-	size_t i = 0, len, kl;
-
-	m->n = 0;
-	while (*p) {
-		len = strcspn(p, "/");
-		if (i >= nseg)
-			return 0;
-		if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
-			kl = len - 2;
-			if (kl >= sizeof m->name[0] || m->n >= ROUTE_MAX_PARAMS)
-				return 0;
-			memcpy(m->name[m->n], p + 1, kl);
-			m->name[m->n][kl] = '\0';
-			if (!check || !check(m->name[m->n], seg[i]))
-				return 0;
-			m->value[m->n++] = seg[i];
-		} else if (strlen(seg[i]) != len ||
-			memcmp(seg[i], p, len) != 0) {
-			return 0;
-		}
-		i++;
-		p += len;
-		if (*p == '/')
-			p++;
-	}
-	return i == nseg;
-}
-
-int request_route(const struct route *table, size_t n, char *const *seg,
-	size_t nseg, unsigned method, route_check_cb check,
-	struct route_match *m)
-{
-	struct route_match tmp;
-	unsigned allow = 0, ms;
-	size_t k;
-
-	memset(m, 0, sizeof *m);
-	for (k = 0; k < n; k++) {
-		memset(&tmp, 0, sizeof tmp);
-		if (!pattern_match(table[k].pattern, seg, nseg, check, &tmp))
-			continue;
-		ms = table[k].methods;
-		if (ms & RM_GET)
-			ms |= RM_HEAD;
-		allow |= ms;
-		if (!m->route && (ms & method)) {
-			*m = tmp;
-			m->route = &table[k];
-		}
-	}
-	m->allow = allow;
-	return m->route ? 0 : -1;
-}
-
-const char *request_route_param(const struct route_match *m,
-	const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (strcmp(m->name[i], name) == 0)
-			return m->value[i];
-	return NULL;
 }

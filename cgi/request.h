@@ -1,4 +1,4 @@
-/* request.h - one HTTP request, parsed up front into struct request. */
+/* request.h - one HTTP request, read from the CGI environment into struct request. */
 #ifndef FP_REQUEST_H
 #define FP_REQUEST_H
 
@@ -6,6 +6,9 @@
 #include <jansson.h>
 #include "ferr.h"
 #include "form.h"
+
+/* The media type of an HTML form post. */
+#define REQUEST_FORM_TYPE "application/x-www-form-urlencoded"
 
 /* Methods as bits, so a route can allow several and 405 can list them. */
 enum request_method {
@@ -112,41 +115,6 @@ int request_path_parse(struct request *rq, const char *target,
 	struct ferr *err);
 
 /*
- * request_body_decode turns rq->body by rq->content_type into rq->json
- * (an object, valid UTF-8, no NUL bytes, no duplicate keys) or rq->form,
- * and applies a form's _method to rq->method when the request is a POST.
- * Problems go to rq->body_err (400 bad_json, 400 bad_form, 415).
- */
-void request_body_decode(struct request *rq);
-
-/* request_method_parse maps "GET" etc. to its bit; 0 when unknown. */
-unsigned request_method_parse(const char *name);
-
-/* request_allow_format writes the methods of mask as an Allow value
- * ("GET, HEAD, POST") into buf. Returns buf. */
-char *request_allow_format(unsigned mask, char *buf, size_t size);
-
-/*
- * request_content_type_parse splits a Content-Type value into the media
- * type (lower case) and the charset parameter (lower case, unquoted; ""
- * when absent). Returns 0, or -1 when the value is malformed or does not
- * fit.
- */
-int request_content_type_parse(const char *value, char *type,
-	size_t type_size, char *charset, size_t charset_size);
-
-/*
- * request_if_match_parse reads If-Match: NULL or "*" give -1 (no version
- * condition); "\"<n>\"" gives n. Returns 0, or -1 when malformed (weak
- * tags and lists of several cannot name one version: malformed).
- */
-int request_if_match_parse(const char *value, long long *version);
-
-/* request_etag_matches is non-zero when an If-None-Match value names
- * version: "*", or a comma-separated list of "\"<n>\"" with or without W/. */
-int request_etag_matches(const char *value, long long version);
-
-/*
  * request_own_origin is non-zero when origin[0..n) is the request's own:
  * scheme://Host, or scheme://Host:SERVER_PORT when Host carries no port
  * (Debian's nginx passes $host, which drops the port).
@@ -164,71 +132,5 @@ int request_cross_origin(const struct request *rq);
 
 /* request_scheme is "https" or "http". */
 const char *request_scheme(const struct request *rq);
-
-/* request_local_path is non-zero when s is a path on this site: starts
- * with one '/', not "//" or "/\\", printable ASCII without spaces. */
-int request_local_path(const char *s);
-
-/*
- * request_form_target picks where a form answer goes: the form's
- * _redirect when request_local_path accepts it, else the path of a
- * same-origin Referer, else "/". Returns a malloc'd string or NULL when
- * out of memory.
- */
-char *request_form_target(const struct request *rq);
-
-/*
- * request_error_target adds "error=<code>&message=<message>" (both
- * percent-encoded) to the query of target, replacing any error and
- * message already there and keeping a #fragment last. Returns a malloc'd
- * string or NULL when out of memory.
- */
-char *request_error_target(const char *target, const char *code,
-	const char *message);
-
-/* request_wants_form_answer is non-zero when the request carried a form
- * and the client did not ask for JSON (Accept naming application/json
- * and not text/html): such requests are answered with 303. */
-int request_wants_form_answer(const struct request *rq);
-
-/* --- routing --- */
-
-struct api;
-
-/* A route: which methods, which path, who serves it, what it needs. The
- * pattern is '/'-separated segments, each a literal or "{name}". */
-struct route {
-	unsigned methods;
-	const char *pattern;
-	int (*handler)(struct api *a);
-	unsigned flags;
-};
-
-/* Says whether a path segment may stand for the pattern's {kind}. */
-typedef int (*route_check_cb)(const char *kind, const char *seg);
-
-#define ROUTE_MAX_PARAMS 4
-
-struct route_match {
-	const struct route *route;      /* NULL when none */
-	size_t n;
-	char name[ROUTE_MAX_PARAMS][16];
-	const char *value[ROUTE_MAX_PARAMS]; /* borrowed from the segments */
-	unsigned allow;                 /* methods of every matching path */
-};
-
-/*
- * request_route finds the first route whose pattern matches the segments
- * and whose methods include method (HEAD is served by GET routes).
- * Returns 0 with m->route set, or -1: m->allow is 0 when no pattern
- * matched (404), else the methods the path does take (405).
- */
-int request_route(const struct route *table, size_t n, char *const *seg,
-	size_t nseg, unsigned method, route_check_cb check,
-	struct route_match *m);
-
-/* request_route_param gives the segment captured as {name}, or NULL. */
-const char *request_route_param(const struct route_match *m,
-	const char *name);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_request.c - unit tests for the pure parts of cgi/request.c. */
+/* test_request.c - unit tests for cgi/request.c, header.c, body.c, redirect.c and route.c: reading and answering a request. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -13,6 +13,10 @@
 #include <cmocka.h>
 
 #include "request.h"
+#include "body.h"
+#include "header.h"
+#include "redirect.h"
+#include "route.h"
 
 /* --- routing --- */
 
@@ -46,7 +50,7 @@ static const struct route table[] = {
 
 #define NTABLE (sizeof table / sizeof table[0])
 
-/* Parses target and routes it; returns request_route's result. */
+/* Parses target and routes it; returns route_find's result. */
 static int route(const char *target, unsigned method, struct route_match *m)
 {
 	struct request rq;
@@ -56,7 +60,7 @@ static int route(const char *target, unsigned method, struct route_match *m)
 	request_init(&rq);
 	ferr_init(&err);
 	assert_int_equal(request_path_parse(&rq, target, &err), 0);
-	rc = request_route(table, NTABLE, rq.seg, rq.nseg, method,
+	rc = route_find(table, NTABLE, rq.seg, rq.nseg, method,
 		seg_check_cb, m);
 	/* values point into rq: keep only what the tests compare */
 	if (rc == 0 && m->n > 0) {
@@ -79,8 +83,8 @@ static void request_route__collection_get__matches_list(void **state)
 
 	assert_int_equal(route("/api/campaigns", RM_GET, &m), 0);
 	assert_ptr_equal(m.route, &table[1]);
-	assert_string_equal(request_route_param(&m, "c"), "campaigns");
-	assert_null(request_route_param(&m, "id"));
+	assert_string_equal(route_param(&m, "c"), "campaigns");
+	assert_null(route_param(&m, "id"));
 }
 
 static void request_route__trailing_slash__is_tolerated(void **state)
@@ -107,8 +111,8 @@ static void request_route__record__captures_collection_and_id(void **state)
 
 	assert_int_equal(route("/api/personas/1111", RM_PATCH, &m), 0);
 	assert_ptr_equal(m.route, &table[4]);
-	assert_string_equal(request_route_param(&m, "c"), "personas");
-	assert_string_equal(request_route_param(&m, "id"), "1111");
+	assert_string_equal(route_param(&m, "c"), "personas");
+	assert_string_equal(route_param(&m, "id"), "1111");
 }
 
 static void request_route__unknown_collection__is_404(void **state)
@@ -145,7 +149,7 @@ static void request_route__wrong_method__lists_allowed(void **state)
 	assert_int_equal(route("/api/campaigns/1111", RM_POST, &m), -1);
 	assert_int_equal(m.allow,
 		RM_GET | RM_HEAD | RM_PUT | RM_PATCH | RM_DELETE);
-	assert_string_equal(request_allow_format(m.allow, allow,
+	assert_string_equal(header_allow_format(m.allow, allow,
 		sizeof allow), "GET, HEAD, PUT, PATCH, DELETE");
 	assert_int_equal(route("/api/campaigns/1111/start", RM_GET, &m), -1);
 	assert_int_equal(m.allow, RM_POST);
@@ -165,7 +169,7 @@ static void request_route__action__only_known_actions(void **state)
 
 	assert_int_equal(route("/api/campaigns/1111/start", RM_POST, &m), 0);
 	assert_ptr_equal(m.route, &table[6]);
-	assert_string_equal(request_route_param(&m, "action"), "start");
+	assert_string_equal(route_param(&m, "action"), "start");
 	assert_int_equal(route("/api/campaigns/1111/explode", RM_POST, &m),
 		-1);
 	assert_int_equal(m.allow, 0);
@@ -280,27 +284,27 @@ static void request_path_parse__too_many_segments__is_flagged(void **state)
 
 static void request_method_parse__is_case_sensitive(void **state)
 {
-	assert_int_equal(request_method_parse("PATCH"), RM_PATCH);
-	assert_int_equal(request_method_parse("patch"), 0);
-	assert_int_equal(request_method_parse("TRACE"), 0);
-	assert_int_equal(request_method_parse(NULL), 0);
+	assert_int_equal(header_method_parse("PATCH"), RM_PATCH);
+	assert_int_equal(header_method_parse("patch"), 0);
+	assert_int_equal(header_method_parse("TRACE"), 0);
+	assert_int_equal(header_method_parse(NULL), 0);
 }
 
 static void request_content_type_parse__splits_type_and_charset(void **st)
 {
 	char t[64], cs[32];
 
-	assert_int_equal(request_content_type_parse(
+	assert_int_equal(header_content_type_parse(
 		"Application/JSON; charset=\"UTF-8\"", t, sizeof t, cs,
 		sizeof cs), 0);
 	assert_string_equal(t, "application/json");
 	assert_string_equal(cs, "utf-8");
-	assert_int_equal(request_content_type_parse(
+	assert_int_equal(header_content_type_parse(
 		"application/x-www-form-urlencoded", t, sizeof t, cs,
 		sizeof cs), 0);
 	assert_string_equal(t, "application/x-www-form-urlencoded");
 	assert_string_equal(cs, "");
-	assert_int_equal(request_content_type_parse(
+	assert_int_equal(header_content_type_parse(
 		"text/plain ; format=flowed;charset=latin1", t, sizeof t, cs,
 		sizeof cs), 0);
 	assert_string_equal(t, "text/plain");
@@ -311,13 +315,13 @@ static void request_content_type_parse__malformed__fails(void **state)
 {
 	char t[64], cs[32];
 
-	assert_int_equal(request_content_type_parse("json", t, sizeof t, cs,
+	assert_int_equal(header_content_type_parse("json", t, sizeof t, cs,
 		sizeof cs), -1);
-	assert_int_equal(request_content_type_parse("", t, sizeof t, cs,
+	assert_int_equal(header_content_type_parse("", t, sizeof t, cs,
 		sizeof cs), -1);
-	assert_int_equal(request_content_type_parse("a/b; charset", t,
+	assert_int_equal(header_content_type_parse("a/b; charset", t,
 		sizeof t, cs, sizeof cs), -1);
-	assert_int_equal(request_content_type_parse("a/b; c=\"x", t,
+	assert_int_equal(header_content_type_parse("a/b; c=\"x", t,
 		sizeof t, cs, sizeof cs), -1);
 }
 
@@ -325,13 +329,13 @@ static void request_if_match_parse__one_strong_tag__gives_version(void **s)
 {
 	long long v = 0;
 
-	assert_int_equal(request_if_match_parse("\"3\"", &v), 0);
+	assert_int_equal(header_if_match_parse("\"3\"", &v), 0);
 	assert_int_equal(v, 3);
-	assert_int_equal(request_if_match_parse("  \"12\" ", &v), 0);
+	assert_int_equal(header_if_match_parse("  \"12\" ", &v), 0);
 	assert_int_equal(v, 12);
-	assert_int_equal(request_if_match_parse("*", &v), 0);
+	assert_int_equal(header_if_match_parse("*", &v), 0);
 	assert_int_equal(v, -1);
-	assert_int_equal(request_if_match_parse(NULL, &v), 0);
+	assert_int_equal(header_if_match_parse(NULL, &v), 0);
 	assert_int_equal(v, -1);
 }
 
@@ -345,18 +349,18 @@ static void request_if_match_parse__malformed__fails(void **state)
 	size_t i;
 
 	for (i = 0; bad[i]; i++)
-		assert_int_equal(request_if_match_parse(bad[i], &v), -1);
+		assert_int_equal(header_if_match_parse(bad[i], &v), -1);
 }
 
 static void request_etag_matches__lists_weak_and_star(void **state)
 {
-	assert_true(request_etag_matches("\"4\"", 4));
-	assert_true(request_etag_matches("W/\"4\"", 4));
-	assert_true(request_etag_matches("\"1\", W/\"4\"", 4));
-	assert_true(request_etag_matches("*", 9));
-	assert_false(request_etag_matches("\"40\"", 4));
-	assert_false(request_etag_matches("junk, \"5\"", 4));
-	assert_false(request_etag_matches(NULL, 4));
+	assert_true(header_etag_matches("\"4\"", 4));
+	assert_true(header_etag_matches("W/\"4\"", 4));
+	assert_true(header_etag_matches("\"1\", W/\"4\"", 4));
+	assert_true(header_etag_matches("*", 9));
+	assert_false(header_etag_matches("\"40\"", 4));
+	assert_false(header_etag_matches("junk, \"5\"", 4));
+	assert_false(header_etag_matches(NULL, 4));
 }
 
 /* --- origins and redirects --- */
@@ -404,19 +408,19 @@ static void request_own_origin__host_without_port__takes_server_port(
 
 static void request_local_path__only_paths_on_this_site(void **state)
 {
-	assert_true(request_local_path("/"));
-	assert_true(request_local_path("/campaigns.html?tab=dns#x"));
-	assert_false(request_local_path("//evil.example/"));
-	assert_false(request_local_path("/\\evil.example/"));
-	assert_false(request_local_path("http://evil.example/"));
-	assert_false(request_local_path("campaigns.html"));
-	assert_false(request_local_path("/a\r\nSet-Cookie: x=1"));
-	assert_false(request_local_path("/a b"));
-	assert_false(request_local_path(""));
-	assert_false(request_local_path(NULL));
+	assert_true(redirect_local_path("/"));
+	assert_true(redirect_local_path("/campaigns.html?tab=dns#x"));
+	assert_false(redirect_local_path("//evil.example/"));
+	assert_false(redirect_local_path("/\\evil.example/"));
+	assert_false(redirect_local_path("http://evil.example/"));
+	assert_false(redirect_local_path("campaigns.html"));
+	assert_false(redirect_local_path("/a\r\nSet-Cookie: x=1"));
+	assert_false(redirect_local_path("/a b"));
+	assert_false(redirect_local_path(""));
+	assert_false(redirect_local_path(NULL));
 }
 
-/* A request with a form body, as request_body_decode leaves it. */
+/* A request with a form body, as body_decode leaves it. */
 static void form_request(struct request *rq, const char *body)
 {
 	request_init(rq);
@@ -424,7 +428,7 @@ static void form_request(struct request *rq, const char *body)
 	rq->content_type = strdup("application/x-www-form-urlencoded");
 	rq->body = strdup(body);
 	rq->body_len = strlen(body);
-	request_body_decode(rq);
+	body_decode(rq);
 }
 
 static void request_form_target__prefers_local_redirect(void **state)
@@ -435,7 +439,7 @@ static void request_form_target__prefers_local_redirect(void **state)
 	form_request(&rq, "name=x&_redirect=%2Fpersonas.html%3Ftab%3Ddns");
 	rq.host = strdup("h:8080");
 	rq.referer = strdup("http://h:8080/index.html");
-	t = request_form_target(&rq);
+	t = redirect_form_target(&rq);
 	assert_string_equal(t, "/personas.html?tab=dns");
 	free(t);
 	request_release(&rq);
@@ -449,7 +453,7 @@ static void request_form_target__foreign_redirect__uses_referer(void **s)
 	form_request(&rq, "_redirect=%2F%2Fevil.example%2F");
 	rq.host = strdup("h:8080");
 	rq.referer = strdup("http://h:8080/campaigns.html?x=1#frag");
-	t = request_form_target(&rq);
+	t = redirect_form_target(&rq);
 	assert_string_equal(t, "/campaigns.html?x=1");
 	free(t);
 	request_release(&rq);
@@ -463,12 +467,12 @@ static void request_form_target__foreign_referer__goes_home(void **state)
 	form_request(&rq, "name=x");
 	rq.host = strdup("h:8080");
 	rq.referer = strdup("http://evil.example/page");
-	t = request_form_target(&rq);
+	t = redirect_form_target(&rq);
 	assert_string_equal(t, "/");
 	free(t);
 	free(rq.referer);
 	rq.referer = strdup("http://h:8080");
-	t = request_form_target(&rq);
+	t = redirect_form_target(&rq);
 	assert_string_equal(t, "/");
 	free(t);
 	request_release(&rq);
@@ -478,11 +482,11 @@ static void request_error_target__replaces_earlier_errors(void **state)
 {
 	char *t;
 
-	t = request_error_target("/p.html", "not_found", "No such thing.");
+	t = redirect_error_target("/p.html", "not_found", "No such thing.");
 	assert_string_equal(t,
 		"/p.html?error=not_found&message=No%20such%20thing.");
 	free(t);
-	t = request_error_target("/p.html?tab=a&error=x&message=y#top",
+	t = redirect_error_target("/p.html?tab=a&error=x&message=y#top",
 		"conflict", "a&b=c");
 	assert_string_equal(t,
 		"/p.html?tab=a&error=conflict&message=a%26b%3Dc#top");
@@ -501,7 +505,7 @@ static void json_request(struct request *rq, const char *type,
 	memcpy(rq->body, body, len);
 	rq->body[len] = '\0';
 	rq->body_len = len;
-	request_body_decode(rq);
+	body_decode(rq);
 }
 
 static void request_body_decode__json_object__is_parsed(void **state)
@@ -578,12 +582,12 @@ static void request_wants_form_answer__unless_json_is_asked(void **s)
 	struct request rq;
 
 	form_request(&rq, "name=x");
-	assert_true(request_wants_form_answer(&rq));
+	assert_true(redirect_wants_form_answer(&rq));
 	rq.accept = strdup("application/json");
-	assert_false(request_wants_form_answer(&rq));
+	assert_false(redirect_wants_form_answer(&rq));
 	request_release(&rq);
 	json_request(&rq, "application/json", "{}", 2);
-	assert_false(request_wants_form_answer(&rq));
+	assert_false(redirect_wants_form_answer(&rq));
 	request_release(&rq);
 }
 
