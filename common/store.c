@@ -1,4 +1,4 @@
-/* store.c - generic CRUD over the resource table, journaled writes. */
+/* store.c - generic CRUD over the resource table: each write validated, stored and journaled. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "log.h"
 #include "util.h"
 #include "validate.h"
+#include "txn.h"
 
 #define SECRET_PREFIX "has"
 
@@ -43,10 +44,10 @@ void store_close(struct store *st)
 	st->db = NULL;
 }
 
-/* prepare hands out the kept statement for sql, or prepares one (and
- * keeps it while there is room). Give it back with done. */
-static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
-	struct ferr *err)
+/* store_prepare hands out the kept statement for sql, or prepares one (and
+ * keeps it while there is room). Give it back with store_done. */
+static int store_prepare(struct store *st, const char *sql,
+	sqlite3_stmt **stmt, struct ferr *err)
 {
 	struct store_stmt *free_slot = NULL;
 	size_t i;
@@ -77,9 +78,9 @@ static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
 	return 0;
 }
 
-/* done gives a statement back: reset for its next use when kept,
+/* store_done gives a statement back: reset for its next use when kept,
  * finalized otherwise. NULL is fine. */
-static void done(struct store *st, sqlite3_stmt *stmt)
+static void store_done(struct store *st, sqlite3_stmt *stmt)
 {
 	size_t i;
 
@@ -168,8 +169,8 @@ json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
 	return rec;
 }
 
-/* load fetches one record; 404 when missing. */
-static json_t *load(struct store *st, const struct resource *res,
+/* store_load fetches one record; 404 when missing. */
+static json_t *store_load(struct store *st, const struct resource *res,
 	const char *id, json_t **secret, struct ferr *err)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -184,7 +185,7 @@ static json_t *load(struct store *st, const struct resource *res,
 	}
 	snprintf(sql, sizeof(sql), "SELECT id, version, created_at, "
 		"updated_at, data, secret FROM %s WHERE id = ?1", res->table);
-	if (prepare(st, sql, &stmt, err))
+	if (store_prepare(st, sql, &stmt, err))
 		return NULL;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
@@ -195,14 +196,14 @@ static json_t *load(struct store *st, const struct resource *res,
 			res->name);
 	else
 		db_fail(st->db, rc, "load", err);
-	done(st, stmt);
+	store_done(st, stmt);
 	return rec;
 }
 
 json_t *store_get(struct store *st, const struct resource *res,
 	const char *id, struct ferr *err)
 {
-	return load(st, res, id, NULL, err);
+	return store_load(st, res, id, NULL, err);
 }
 
 static int exists_cb(void *arg, const char *collection, const char *id,
@@ -218,11 +219,11 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 		return 0;
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?1",
 		res->table);
-	if (prepare(st, sql, &stmt, err))
+	if (store_prepare(st, sql, &stmt, err))
 		return -1;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	done(st, stmt);
+	store_done(st, stmt);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
@@ -312,7 +313,7 @@ static int unique_check(struct store *st, const struct resource *res,
 			snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE "
 				"json_extract(data, '$.%s') = ?1 AND id != ?3",
 				res->table, f->name);
-		if (prepare(st, sql, &stmt, err))
+		if (store_prepare(st, sql, &stmt, err))
 			return -1;
 		sqlite3_bind_text(stmt, 1, json_string_value(v), -1,
 			SQLITE_STATIC);
@@ -322,7 +323,7 @@ static int unique_check(struct store *st, const struct resource *res,
 				SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
 		rc = sqlite3_step(stmt);
-		done(st, stmt);
+		store_done(st, stmt);
 		if (rc == SQLITE_ROW) {
 			ferr_set(err, 409, "conflict", "Another record of %s "
 				"already has this %s.", res->name, f->name);
@@ -366,7 +367,7 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 		ferr_set(err, 500, "internal_error", "Out of memory.");
 		goto out;
 	}
-	if (prepare(st, sql, &stmt, err))
+	if (store_prepare(st, sql, &stmt, err))
 		goto out;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, version);
@@ -391,7 +392,7 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 	}
 	result = 0;
 out:
-	done(st, stmt);
+	store_done(st, stmt);
 	free(d);
 	free(s);
 	return result;
@@ -405,126 +406,6 @@ static json_t *public_data(const struct resource *res, json_t *rec)
 
 	strip_meta(res, d);
 	return d;
-}
-
-/* What a write does to the dashboard: nothing, certainly move it (a
- * record came or went, so a total changed), or perhaps (a counted field
- * changed: compare the figures before and after). */
-enum dash_effect { DASH_NONE, DASH_ALWAYS, DASH_COMPARE };
-
-/* A write in progress: one transaction and its effect on the dashboard. */
-struct txn {
-	struct store *st;
-	enum dash_effect dash;
-	json_t *dash_before;
-	int open;
-};
-
-static int txn_begin(struct txn *t, struct store *st, struct ferr *err)
-{
-	memset(t, 0, sizeof(*t));
-	t->st = st;
-	/* Inside a batch a write is part of the batch's transaction. A
-	 * savepoint per write would let one refused record leave the others,
-	 * but it makes the search index flush at every write (a third of a
-	 * bulk load's time): a failed write fails the batch instead. */
-	if (!st->batch && db_begin(st->db, err))
-		return -1;
-	t->open = 1;
-	return 0;
-}
-
-/*
- * txn_dashboard is called before the row changes, with the stored record
- * (NULL on create) and the new one (NULL on delete). Most writes, such as
- * a worker's progress report, touch no counted field and cost the
- * dashboard nothing.
- */
-static int txn_dashboard(struct txn *t, const struct resource *res,
-	json_t *old, json_t *rec, struct ferr *err)
-{
-	const struct field *f;
-
-	if (!res->dashboard)
-		return 0;
-	if (!old || !rec) {
-		t->dash = DASH_ALWAYS;
-		return 0;
-	}
-	for (f = res->fields; f->name; f++) {
-		json_t *a = json_object_get(old, f->name);
-		json_t *b = json_object_get(rec, f->name);
-
-		if (!(f->flags & FF_DASH) || a == b || (a && b &&
-		    json_equal(a, b)))
-			continue;
-		/* The dashboard counts each value of an enum and the true
-		 * values of a boolean: such a change surely moves a figure,
-		 * and a boolean going from null to false moves none. */
-		if (f->type == FT_ENUM) {
-			t->dash = DASH_ALWAYS;
-			return 0;
-		}
-		if (f->type == FT_BOOL) {
-			if (json_is_true(a) != json_is_true(b)) {
-				t->dash = DASH_ALWAYS;
-				return 0;
-			}
-			continue;
-		}
-		t->dash_before = dashboard_compute(t->st->db, err);
-		if (!t->dash_before)
-			return -1;
-		t->dash = DASH_COMPARE;
-		return 0;
-	}
-	return 0;
-}
-
-/* txn_commit journals the dashboard when its figures moved, commits and
- * rings the doorbell. */
-static int txn_commit(struct txn *t, const struct store_write *w,
-	struct ferr *err)
-{
-	struct store *st = t->st;
-
-	if (st->batch) {
-		/* One dashboard row for the whole batch, at its commit. */
-		if (t->dash != DASH_NONE)
-			st->batch_dash = 1;
-		t->open = 0;
-		return 0;
-	}
-	if (t->dash != DASH_NONE) {
-		json_t *after = dashboard_compute(st->db, err);
-
-		if (!after)
-			return -1;
-		if ((t->dash == DASH_ALWAYS ||
-		    !json_equal(after, t->dash_before)) &&
-		    journal_append(st->db, "dashboard", "updated", NULL, -1,
-		    w->actor, after, NULL, NULL, err)) {
-			json_decref(after);
-			return -1;
-		}
-		json_decref(after);
-	}
-	if (db_commit(st->db, err))
-		return -1;
-	t->open = 0;
-	journal_doorbell(st->cfg->doorbell);
-	return 0;
-}
-
-static void txn_end(struct txn *t)
-{
-	if (t->open && t->st->batch)
-		t->st->batch_failed = 1;
-	else if (t->open)
-		db_rollback(t->st->db);
-	json_decref(t->dash_before);
-	t->dash_before = NULL;
-	t->open = 0;
 }
 
 static int check_if_match(const struct resource *res, json_t *old,
@@ -626,7 +507,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		input = json_deep_copy(body);
 	} else {
 		snprintf(id, sizeof(id), "%s", id_in);
-		old = load(st, res, id, &old_secret, err);
+		old = store_load(st, res, id, &old_secret, err);
 		if (!old || check_if_match(res, old, w, err))
 			goto out;
 		version = (long long)json_integer_value(json_object_get(old,
@@ -703,10 +584,11 @@ json_t *store_patch(struct store *st, const struct resource *res,
 	return write_record(st, res, id, patch, WRITE_PATCH, w, err);
 }
 
-/* update_stored rewrites an already-validated record (pool cleanup,
+/* store_update_stored rewrites an already-validated record (pool cleanup,
  * actions) with version + 1 and journals it; before is the stored record
  * (for the event's prev). Steals nothing. */
-static json_t *update_stored(struct store *st, const struct resource *res,
+static json_t *store_update_stored(struct store *st,
+	const struct resource *res,
 	json_t *rec, json_t *before, json_t *secret,
 	const struct store_write *w, struct ferr *err)
 {
@@ -772,7 +654,7 @@ static int unlink_in(struct store *st, const struct resource *r,
 	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS (SELECT 1 "
 		"FROM json_each(data, '$.%s') WHERE json_extract(value, "
 		"'$.%s') = ?1)", r->table, arr, key);
-	if (prepare(st, sql, &stmt, err))
+	if (store_prepare(st, sql, &stmt, err))
 		goto out;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -785,12 +667,13 @@ static int unlink_in(struct store *st, const struct resource *r,
 	json_array_foreach(ids, i, rid) {
 		json_t *secret = NULL, *rec, *done;
 
-		rec = load(st, r, json_string_value(rid), &secret, err);
+		rec = store_load(st, r, json_string_value(rid), &secret, err);
 		if (!rec)
 			goto out;
 		drop_items(rec, arr, key, id);
 		/* Such arrays are neither searched nor filtered: no prev. */
-		done = update_stored(st, r, rec, rec, secret, w, err);
+		done = store_update_stored(st, r, rec, rec, secret, w,
+			err);
 		json_decref(rec);
 		json_decref(secret);
 		if (!done)
@@ -799,7 +682,7 @@ static int unlink_in(struct store *st, const struct resource *r,
 	}
 	result = 0;
 out:
-	done(st, stmt);
+	store_done(st, stmt);
 	json_decref(ids);
 	return result;
 }
@@ -838,7 +721,7 @@ int store_delete(struct store *st, const struct resource *res,
 
 	if (txn_begin(&t, st, err))
 		goto out;
-	old = load(st, res, id, NULL, err);
+	old = store_load(st, res, id, NULL, err);
 	if (!old || check_if_match(res, old, w, err))
 		goto out;
 	if (unlink_refs(st, res, id, w, err))
@@ -846,7 +729,7 @@ int store_delete(struct store *st, const struct resource *res,
 	if (txn_dashboard(&t, res, old, NULL, err))
 		goto out;
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", res->table);
-	if (prepare(st, sql, &stmt, err))
+	if (store_prepare(st, sql, &stmt, err))
 		goto out;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
@@ -863,7 +746,7 @@ int store_delete(struct store *st, const struct resource *res,
 		goto out;
 	result = 0;
 out:
-	done(st, stmt);
+	store_done(st, stmt);
 	txn_end(&t);
 	json_decref(old);
 	json_decref(prev);
@@ -888,7 +771,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	util_ts_now(now);
 	if (txn_begin(&t, st, err))
 		goto out;
-	rec = load(st, res, id, NULL, err);
+	rec = store_load(st, res, id, NULL, err);
 	if (!rec || check_if_match(res, rec, w, err))
 		goto out;
 	before = json_copy(rec);
@@ -900,7 +783,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 		goto out;
 	if (txn_dashboard(&t, res, before, rec, err))
 		goto out;
-	out = update_stored(st, res, rec, before, NULL, w, err);
+	out = store_update_stored(st, res, rec, before, NULL, w, err);
 	if (!out)
 		goto out;
 	if (txn_commit(&t, w, err)) {
@@ -933,23 +816,15 @@ int store_batch_begin(struct store *st, struct ferr *err)
 int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err)
 {
-	json_t *after;
-
 	st->batch = 0;
 	if (st->batch_failed) {
 		db_rollback(st->db);
 		return ferr_set(err, 500, "internal_error", "A write of the "
 			"batch failed; the batch was rolled back.");
 	}
-	if (st->batch_dash) {
-		after = dashboard_compute(st->db, err);
-		if (!after || journal_append(st->db, "dashboard", "updated",
-		    NULL, -1, w->actor, after, NULL, NULL, err)) {
-			json_decref(after);
-			db_rollback(st->db);
-			return -1;
-		}
-		json_decref(after);
+	if (st->batch_dash && txn_dashboard_append(st, NULL, w->actor, err)) {
+		db_rollback(st->db);
+		return -1;
 	}
 	if (db_commit(st->db, err))
 		return -1;
