@@ -1,4 +1,4 @@
-/* header.c - HTTP header values: methods, Content-Type, If-Match and ETags. */
+/* header.c - HTTP header values: methods, Content-Type, If-Match, ETags. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

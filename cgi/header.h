@@ -1,4 +1,4 @@
-/* header.h - HTTP header values: methods, Content-Type, If-Match and ETags. */
+/* header.h - HTTP header values: methods, Content-Type, If-Match, ETags. */
 #ifndef FP_HEADER_H
 #define FP_HEADER_H
 

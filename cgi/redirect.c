@@ -1,4 +1,4 @@
-/* redirect.c - where a form answer goes: the 303 target and its error query. */
+/* redirect.c - the 303 answer to a form: its target, with any error in its query. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

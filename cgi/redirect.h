@@ -1,4 +1,4 @@
-/* redirect.h - where a form answer goes: the 303 target and its error query. */
+/* redirect.h - the 303 answer to a form: its target, with any error in its query. */
 #ifndef FP_REDIRECT_H
 #define FP_REDIRECT_H
 

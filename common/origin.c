@@ -1,4 +1,4 @@
-/* origin.c - the one same-origin rule, for API writes and push subscriptions. */
+/* origin.c - the one same-origin rule, applied by every program. */
 #include <string.h>
 #include <strings.h>
 

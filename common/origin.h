@@ -1,4 +1,4 @@
-/* origin.h - the one same-origin rule, for API writes and push subscriptions. */
+/* origin.h - the one same-origin rule, applied by every program. */
 #ifndef FP_ORIGIN_H
 #define FP_ORIGIN_H
 

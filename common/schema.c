@@ -1,4 +1,4 @@
-/* schema.c - the database's tables, made and migrated from the resource table. */
+/* schema.c - the database's tables, built from the resource table at each schema version. */
 #include <stdio.h>
 #include <string.h>
 

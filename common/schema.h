@@ -1,4 +1,4 @@
-/* schema.h - the database's tables, made and migrated from the resource table. */
+/* schema.h - the database's tables, built from the resource table at each schema version. */
 #ifndef FP_SCHEMA_H
 #define FP_SCHEMA_H
 

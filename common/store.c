@@ -1,4 +1,4 @@
-/* store.c - generic CRUD over the resource table: each write validated, stored and journaled. */
+/* store.c - generic CRUD over the resource table: validated, journaled writes. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* txn.c - one write transaction, inside a batch or alone, and what it does to the dashboard. */
+/* txn.c - one write transaction, with its effect on the dashboard. */
 #include <string.h>
 
 #include "dashboard.h"

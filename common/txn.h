@@ -1,4 +1,4 @@
-/* txn.h - one write transaction, inside a batch or alone, and what it does to the dashboard. */
+/* txn.h - one write transaction, with its effect on the dashboard. */
 #ifndef FP_TXN_H
 #define FP_TXN_H
 

@@ -1,4 +1,4 @@
-/* utf8.c - UTF-8 rules: strict validation, whole or streamed, and cutting on a character boundary. */
+/* utf8.c - the UTF-8 rules: what is valid, whole or in pieces; where a cut may fall. */
 #include <string.h>
 
 #include "utf8.h"

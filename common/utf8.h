@@ -1,4 +1,4 @@
-/* utf8.h - UTF-8 rules: validation of whole buffers and streamed pieces, cutting without splitting a character. */
+/* utf8.h - the UTF-8 rules: what is valid, whole or in pieces; where a cut may fall. */
 #ifndef FP_UTF8_H
 #define FP_UTF8_H
 
