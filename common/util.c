@@ -149,12 +149,10 @@ int util_is_uuid(const char *s)
 	return s[36] == '\0';
 }
 
-static const char b64_std[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static char *b64_encode(const void *data, size_t n, const char *abc, int pad)
+static char *b64_encode(const void *data, size_t n, const char *abc)
 {
 	const unsigned char *p = data;
 	size_t i, o = 0, cap;
@@ -180,18 +178,12 @@ static char *b64_encode(const void *data, size_t n, const char *abc, int pad)
 
 		out[o++] = abc[v >> 18 & 63];
 		out[o++] = abc[v >> 12 & 63];
-		if (pad) {
-			out[o++] = '=';
-			out[o++] = '=';
-		}
 	} else if (n - i == 2) {
 		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
 
 		out[o++] = abc[v >> 18 & 63];
 		out[o++] = abc[v >> 12 & 63];
 		out[o++] = abc[v >> 6 & 63];
-		if (pad)
-			out[o++] = '=';
 	}
 	out[o] = '\0';
 	return out;
@@ -199,7 +191,7 @@ static char *b64_encode(const void *data, size_t n, const char *abc, int pad)
 
 char *util_base64url_encode(const void *data, size_t n)
 {
-	return b64_encode(data, n, b64_url, 0);
+	return b64_encode(data, n, b64_url);
 }
 
 int util_hex_value(int c)
@@ -211,11 +203,6 @@ int util_hex_value(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-char *util_base64_encode(const void *data, size_t n)
-{
-	return b64_encode(data, n, b64_std, 1);
 }
 
 static int b64url_value(char c)

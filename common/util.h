@@ -42,9 +42,6 @@ char *util_base64url_encode(const void *data, size_t n);
  * Returns 0, or -1 on a bad character or length. Caller frees *out. */
 int util_base64url_decode(const char *s, unsigned char **out, size_t *outlen);
 
-/* util_base64_encode is standard base64 with padding (for the WebSocket
- * handshake). Same ownership as util_base64url_encode. */
-char *util_base64_encode(const void *data, size_t n);
 
 /* util_parse_long parses all of s as a base-10 integer in [min, max].
  * No leading spaces, no trailing junk, no empty string. Returns 0 or -1. */
