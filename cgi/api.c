@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "campaign.h"
+#include "formjson.h"
+#include "list.h"
 #include "log.h"
 #include "token.h"
 #include "topic.h"
@@ -138,7 +140,7 @@ static int h_list(struct api *a)
 
 	if (need_store(a) < 0)
 		return -1;
-	doc = store_list(&a->env->store, a->res, &a->rq->query, a->err);
+	doc = list_window(&a->env->store, a->res, &a->rq->query, a->err);
 	return doc ? answer(a, 200, doc, 0) : -1;
 }
 
@@ -415,7 +417,7 @@ static int take_body(struct api *a, unsigned flags)
 		a->body = json_incref(rq->json);
 		return 0;
 	case BODY_FORM:
-		a->body = resource_form_to_json(flags & R_BODY ? a->res : NULL,
+		a->body = formjson_decode(flags & R_BODY ? a->res : NULL,
 			&rq->form, a->err);
 		if (!a->body)
 			return ferr_set(a->err, 400, "bad_form",

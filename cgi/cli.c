@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "log.h"
 #include "store.h"
+#include "list.h"
 #include "util.h"
 
 /* Everything about the invocation, parsed before any command runs. */
@@ -363,7 +364,7 @@ static int cmd_list(struct cli *c, struct store *st)
 		q.pairs[q.n].name = c->argv[i];
 		q.pairs[q.n++].value = eq + 1;
 	}
-	page = store_list(st, res, &q, &c->err);
+	page = list_window(st, res, &q, &c->err);
 	if (page == NULL)
 		goto out;
 	result = print_json(page, JSON_INDENT(2));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "demo.h"
+#include "list.h"
 
 /* What one load needs along the way. */
 struct demo {
@@ -29,7 +30,7 @@ int demo_has_data(struct store *st, int *has, struct ferr *err)
 	q.n = 1;
 	q.pairs = &one;
 	for (r = resources; r->name != NULL; r++) {
-		json_t *page = store_list(st, r, &q, err);
+		json_t *page = list_window(st, r, &q, err);
 
 		if (page == NULL)
 			return -1;

@@ -5,7 +5,6 @@
 #include "apidoc.h"
 #include "campaign.h"
 #include "resource.h"
-#include "store.h"
 
 static const char *type_name(const struct field *f)
 {

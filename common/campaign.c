@@ -86,7 +86,6 @@ static int check_persona_types(const struct validate_ctx *ctx,
 	json_t *params,
 	const char *block, const char *want, struct ferr *err)
 {
-	const struct resource *personas = resource_find("personas");
 	json_t *ids = json_object_get(params, "personaIds");
 	json_t *id;
 	size_t i;
@@ -99,7 +98,7 @@ static int check_persona_types(const struct validate_ctx *ctx,
 		char path[128];
 
 		ferr_init(&e2);
-		p = ctx->get_cb(ctx->arg, personas, json_string_value(id),
+		p = ctx->get_cb(ctx->arg, "personas", json_string_value(id),
 			&e2);
 		ferr_release(&e2);
 		if (!p)

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 #include "ferr.h"
-#include "resource.h"
+#include "field.h"
 
 /* campaign_statuses lists every status, NULL-terminated. */
 extern const char *const campaign_statuses[];

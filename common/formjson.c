@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "resource.h"
+#include "formjson.h"
 #include "util.h"
 #include "validate.h"
 
@@ -346,7 +347,7 @@ static int place(const struct resource *res, json_t *out, const char *name,
 	return 0;
 }
 
-json_t *resource_form_to_json(const struct resource *res,
+json_t *formjson_decode(const struct resource *res,
 	const struct form *f, struct ferr *err)
 {
 	json_t *out = json_object();

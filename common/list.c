@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "store.h"
 #include "db.h"
 #include "journal.h"
@@ -454,7 +455,7 @@ static int page_links(struct lister *l, struct page *p, json_t *out,
 		set_cursor(l, out, "next", beyond, ek, eid, err);
 }
 
-json_t *store_list(struct store *st, const struct resource *res,
+json_t *list_window(struct store *st, const struct resource *res,
 	const struct form *query, struct ferr *err)
 {
 	struct listq lq;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "ferr.h"
 #include "form.h"
-#include "resource.h"
+#include "field.h"
 
 #define LISTQ_LIMIT_DEFAULT 100
 #define LISTQ_LIMIT_MAX 1000

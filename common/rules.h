@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 #include "ferr.h"
-#include "resource.h"
+#include "field.h"
 
 /* The validate hooks of struct resource: rec is the normalised new record
  * (may be amended, e.g. rule ids filled in), old the stored one or NULL.

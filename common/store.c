@@ -12,7 +12,6 @@
 #include "log.h"
 #include "util.h"
 #include "validate.h"
-#include "txn.h"
 
 #define SECRET_PREFIX "has"
 
@@ -232,9 +231,15 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 }
 
 /* get_cb is the validation context's view of store_get. */
-static json_t *get_cb(void *arg, const struct resource *res, const char *id,
+static json_t *get_cb(void *arg, const char *collection, const char *id,
 	struct ferr *err)
 {
+	const struct resource *res = resource_find(collection);
+
+	if (!res) {
+		ferr_set(err, 404, "not_found", "No such collection.");
+		return NULL;
+	}
 	return store_get(arg, res, id, err);
 }
 
@@ -408,6 +413,12 @@ static json_t *public_data(const struct resource *res, json_t *rec)
 	return d;
 }
 
+/* write_begin starts one write of st (part of its batch, if one is open). */
+static int write_begin(struct txn *t, struct store *st, struct ferr *err)
+{
+	return txn_begin(t, st->db, &st->batch, st->cfg->doorbell, err);
+}
+
 static int check_if_match(const struct resource *res, json_t *old,
 	const struct store_write *w, struct ferr *err)
 {
@@ -495,7 +506,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (txn_begin(&t, st, err))
+	if (write_begin(&t, st, err))
 		goto out;
 
 	if (kind == WRITE_CREATE) {
@@ -547,7 +558,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	    "created" : "updated", id, version, w->actor, out, prev, NULL,
 	    err))
 		goto fail;
-	if (txn_commit(&t, w, err))
+	if (txn_commit(&t, w->actor, err))
 		goto fail;
 	goto out;
 fail:
@@ -719,7 +730,7 @@ int store_delete(struct store *st, const struct resource *res,
 	char sql[128];
 	int rc, result = -1;
 
-	if (txn_begin(&t, st, err))
+	if (write_begin(&t, st, err))
 		goto out;
 	old = store_load(st, res, id, NULL, err);
 	if (!old || check_if_match(res, old, w, err))
@@ -742,7 +753,7 @@ int store_delete(struct store *st, const struct resource *res,
 	    (long long)json_integer_value(json_object_get(old, "version")),
 	    w->actor, NULL, prev, NULL, err))
 		goto out;
-	if (txn_commit(&t, w, err))
+	if (txn_commit(&t, w->actor, err))
 		goto out;
 	result = 0;
 out:
@@ -769,7 +780,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (txn_begin(&t, st, err))
+	if (write_begin(&t, st, err))
 		goto out;
 	rec = store_load(st, res, id, NULL, err);
 	if (!rec || check_if_match(res, rec, w, err))
@@ -786,7 +797,7 @@ json_t *store_action(struct store *st, const char *id, const char *action,
 	out = store_update_stored(st, res, rec, before, NULL, w, err);
 	if (!out)
 		goto out;
-	if (txn_commit(&t, w, err)) {
+	if (txn_commit(&t, w->actor, err)) {
 		json_decref(out);
 		out = NULL;
 	}
@@ -799,43 +810,19 @@ out:
 
 int store_batch_begin(struct store *st, struct ferr *err)
 {
-	/* A batch dirties many index pages: keep them in memory until the
-	 * commit rather than spill them to the WAL one by one, and keep each
-	 * write's savepoint journal in memory too. */
-	if (sqlite3_exec(st->db, "PRAGMA cache_size = -131072; "
-	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(st->db, sqlite3_errcode(st->db), "batch", err);
-	if (db_begin(st->db, err))
-		return -1;
-	st->batch = 1;
-	st->batch_dash = 0;
-	st->batch_failed = 0;
-	return 0;
+	return txn_batch_begin(st->db, &st->batch, err);
 }
 
 int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err)
 {
-	st->batch = 0;
-	if (st->batch_failed) {
-		db_rollback(st->db);
-		return ferr_set(err, 500, "internal_error", "A write of the "
-			"batch failed; the batch was rolled back.");
-	}
-	if (st->batch_dash && txn_dashboard_append(st, NULL, w->actor, err)) {
-		db_rollback(st->db);
-		return -1;
-	}
-	if (db_commit(st->db, err))
-		return -1;
-	journal_doorbell(st->cfg->doorbell);
-	return 0;
+	return txn_batch_commit(st->db, &st->batch, st->cfg->doorbell,
+		w->actor, err);
 }
 
 void store_batch_rollback(struct store *st)
 {
-	st->batch = 0;
-	db_rollback(st->db);
+	txn_batch_rollback(st->db, &st->batch);
 }
 
 json_t *store_dashboard(struct store *st, struct ferr *err)

@@ -10,6 +10,7 @@
 #include "form.h"
 #include "resource.h"
 #include "topic.h"
+#include "txn.h"
 
 /* A statement kept prepared: writes to the record tables compile their
  * triggers, which costs more than running them. */
@@ -26,10 +27,7 @@ struct store {
 	sqlite3 *db;
 	struct store_stmt stmts[STORE_STMTS];
 	const struct config *cfg;     /* borrowed; outlives the store */
-	int batch;                    /* inside store_batch_begin */
-	int batch_dash;               /* a write of the batch moved the
-					 dashboard */
-	int batch_failed;             /* a write of the batch failed */
+	struct txn_batch batch;       /* the batch open, if any */
 };
 
 /* What a write needs besides its body. */
@@ -44,15 +42,6 @@ struct store_write {
 int store_open(struct store *st, const struct config *cfg, struct ferr *err);
 void store_close(struct store *st);
 
-/*
- * store_list (common/list.c) answers GET /api/{c}: query holds q, sort,
- * the filters (fields marked FF_FILTER), ids, limit and after or before
- * (docs/LISTS.md). Returns a new {"items":[..],"next":..,"prev":..,
- * "seq":N,"total":T,"totalIsLowerBound":B} read in one transaction, or
- * NULL with err (400 naming a bad parameter).
- */
-json_t *store_list(struct store *st, const struct resource *res,
-	const struct form *query, struct ferr *err);
 
 /* A read that spans several statements runs in one deferred transaction,
  * so that the seq it reports and the rows it returns are one snapshot:

@@ -6,31 +6,34 @@
 #include "journal.h"
 #include "txn.h"
 
-int txn_dashboard_append(struct store *st, json_t *before,
-	const char *actor, struct ferr *err)
+int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
+	struct ferr *err)
 {
-	json_t *after = dashboard_compute(st->db, err);
+	json_t *after = dashboard_compute(db, err);
 	int result = 0;
 
 	if (!after)
 		return -1;
 	if ((!before || !json_equal(after, before)) &&
-	    journal_append(st->db, "dashboard", "updated", NULL, -1, actor,
+	    journal_append(db, "dashboard", "updated", NULL, -1, actor,
 	    after, NULL, NULL, err))
 		result = -1;
 	json_decref(after);
 	return result;
 }
 
-int txn_begin(struct txn *t, struct store *st, struct ferr *err)
+int txn_begin(struct txn *t, sqlite3 *db, struct txn_batch *b,
+	const char *doorbell, struct ferr *err)
 {
 	memset(t, 0, sizeof(*t));
-	t->st = st;
+	t->db = db;
+	t->batch = b;
+	t->doorbell = doorbell;
 	/* Inside a batch a write is part of the batch's transaction. A
 	 * savepoint per write would let one refused record leave the others,
 	 * but it makes the search index flush at every write (a third of a
 	 * bulk load's time): a failed write fails the batch instead. */
-	if (!st->batch && db_begin(st->db, err))
+	if (!b->open && db_begin(db, err))
 		return -1;
 	t->open = 1;
 	return 0;
@@ -74,7 +77,7 @@ int txn_dashboard(struct txn *t, const struct resource *res,
 			}
 			continue;
 		}
-		t->dash_before = dashboard_compute(t->st->db, err);
+		t->dash_before = dashboard_compute(t->db, err);
 		if (!t->dash_before)
 			return -1;
 		t->dash = DASH_COMPARE;
@@ -85,35 +88,72 @@ int txn_dashboard(struct txn *t, const struct resource *res,
 
 /* txn_commit journals the dashboard when its figures moved, commits and
  * rings the doorbell. */
-int txn_commit(struct txn *t, const struct store_write *w,
-	struct ferr *err)
+int txn_commit(struct txn *t, const char *actor, struct ferr *err)
 {
-	struct store *st = t->st;
-
-	if (st->batch) {
+	if (t->batch->open) {
 		/* One dashboard row for the whole batch, at its commit. */
 		if (t->dash != DASH_NONE)
-			st->batch_dash = 1;
+			t->batch->dash = 1;
 		t->open = 0;
 		return 0;
 	}
-	if (t->dash != DASH_NONE && txn_dashboard_append(st,
-	    t->dash == DASH_COMPARE ? t->dash_before : NULL, w->actor, err))
+	if (t->dash != DASH_NONE && txn_dashboard_append(t->db,
+	    t->dash == DASH_COMPARE ? t->dash_before : NULL, actor, err))
 		return -1;
-	if (db_commit(st->db, err))
+	if (db_commit(t->db, err))
 		return -1;
 	t->open = 0;
-	journal_doorbell(st->cfg->doorbell);
+	journal_doorbell(t->doorbell);
 	return 0;
 }
 
 void txn_end(struct txn *t)
 {
-	if (t->open && t->st->batch)
-		t->st->batch_failed = 1;
+	if (t->open && t->batch->open)
+		t->batch->failed = 1;
 	else if (t->open)
-		db_rollback(t->st->db);
+		db_rollback(t->db);
 	json_decref(t->dash_before);
 	t->dash_before = NULL;
 	t->open = 0;
+}
+
+int txn_batch_begin(sqlite3 *db, struct txn_batch *b, struct ferr *err)
+{
+	/* A batch dirties many index pages: keep them in memory until the
+	 * commit rather than spill them to the WAL one by one, and keep each
+	 * write's savepoint journal in memory too. */
+	if (sqlite3_exec(db, "PRAGMA cache_size = -131072; "
+	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, sqlite3_errcode(db), "batch", err);
+	if (db_begin(db, err))
+		return -1;
+	memset(b, 0, sizeof(*b));
+	b->open = 1;
+	return 0;
+}
+
+int txn_batch_commit(sqlite3 *db, struct txn_batch *b, const char *doorbell,
+	const char *actor, struct ferr *err)
+{
+	b->open = 0;
+	if (b->failed) {
+		db_rollback(db);
+		return ferr_set(err, 500, "internal_error", "A write of the "
+			"batch failed; the batch was rolled back.");
+	}
+	if (b->dash && txn_dashboard_append(db, NULL, actor, err)) {
+		db_rollback(db);
+		return -1;
+	}
+	if (db_commit(db, err))
+		return -1;
+	journal_doorbell(doorbell);
+	return 0;
+}
+
+void txn_batch_rollback(sqlite3 *db, struct txn_batch *b)
+{
+	b->open = 0;
+	db_rollback(db);
 }

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 #include "ferr.h"
-#include "resource.h"
-#include "store.h"
+#include <sqlite3.h>
+#include "field.h"
 
 /* What a write does to the dashboard: nothing, certainly move it (a
  * record came or went, so a total changed), or perhaps (a counted field
@@ -13,16 +13,29 @@
 enum dash_effect { DASH_NONE, DASH_ALWAYS, DASH_COMPARE };
 
 /* A write in progress: one transaction and its effect on the dashboard. */
+/* A connection's write state between transactions: the batch open on it,
+ * if any (store_batch_begin). Start zeroed. */
+struct txn_batch {
+	int open;
+	int dash;                     /* a write of the batch moved the
+					 dashboard */
+	int failed;                   /* a write of the batch failed */
+};
+
 struct txn {
-	struct store *st;
+	sqlite3 *db;
+	struct txn_batch *batch;
+	const char *doorbell;         /* rung after the commit */
 	enum dash_effect dash;
 	json_t *dash_before;
 	int open;
 };
 
-/* txn_begin starts a write on st: BEGIN IMMEDIATE, or nothing inside a
- * batch (the batch's transaction holds the write). 0 or -1 with err. */
-int txn_begin(struct txn *t, struct store *st, struct ferr *err);
+/* txn_begin starts a write on db: BEGIN IMMEDIATE, or nothing inside
+ * the open batch b (its transaction holds the write); doorbell is the
+ * socket to ring after the commit ("" or NULL: none). 0 or -1 with err. */
+int txn_begin(struct txn *t, sqlite3 *db, struct txn_batch *b,
+	const char *doorbell, struct ferr *err);
 
 /*
  * txn_dashboard is called before the row changes, with the stored record
@@ -34,8 +47,7 @@ int txn_dashboard(struct txn *t, const struct resource *res, json_t *old,
 
 /* txn_commit journals the dashboard when its figures moved, commits and
  * rings the doorbell (a batch does both at its own commit). */
-int txn_commit(struct txn *t, const struct store_write *w,
-	struct ferr *err);
+int txn_commit(struct txn *t, const char *actor, struct ferr *err);
 
 /* txn_end rolls back a write that did not commit (inside a batch: marks
  * the batch failed) and frees what t holds. Always call it. */
@@ -44,7 +56,19 @@ void txn_end(struct txn *t);
 /* txn_dashboard_append journals the dashboard's figures as they are now,
  * unless before (the figures before the write; NULL: always) equals them.
  * 0 or -1 with err. */
-int txn_dashboard_append(struct store *st, json_t *before,
+int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
+	struct ferr *err);
+
+/*
+ * txn_batch_begin opens one transaction for many writes on db (bulk
+ * loads); txn_batch_commit journals one dashboard row when a write moved
+ * it, commits and rings once, or rolls everything back (500) when a write
+ * of the batch failed; txn_batch_rollback drops the batch. 0 or -1 with
+ * err.
+ */
+int txn_batch_begin(sqlite3 *db, struct txn_batch *b, struct ferr *err);
+int txn_batch_commit(sqlite3 *db, struct txn_batch *b, const char *doorbell,
 	const char *actor, struct ferr *err);
+void txn_batch_rollback(sqlite3 *db, struct txn_batch *b);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 #include "ferr.h"
-#include "resource.h"
+#include "field.h"
 
 struct config;
 
@@ -16,10 +16,10 @@ struct validate_ctx {
 	 * not, -1 on a database error (err set). */
 	int (*exists_cb)(void *arg, const char *collection, const char *id,
 		struct ferr *err);
-	/* get_cb returns the stored record (a new reference), or NULL with
-	 * err set (404 when there is none). */
-	json_t *(*get_cb)(void *arg, const struct resource *res,
-		const char *id, struct ferr *err);
+	/* get_cb returns the stored record collection/id (a new
+	 * reference), or NULL with err set (404 when there is none). */
+	json_t *(*get_cb)(void *arg, const char *collection, const char *id,
+		struct ferr *err);
 	void *arg;
 	const struct config *cfg;     /* limits such as max_rules */
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "formjson.h"
 #include "listq.h"
 #include "resource.h"
 #include "validate.h"
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		listq_release(&lq);
 		ferr_release(&lerr);
-		body = resource_form_to_json(res, &f, &err);
+		body = formjson_decode(res, &f, &err);
 		if (body) {
 			rec = validate_record(res, body, NULL, NULL, &err);
 			if (!rec && !ferr_is_set(&err))

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "resource.h"
+#include "formjson.h"
 
 /* convert decodes an urlencoded body for a collection and returns the
  * compact JSON text (caller frees), or NULL with *status set. */
@@ -20,7 +21,7 @@ static char *convert(const char *coll, const char *body, int *status)
 
 	ferr_init(&err);
 	assert_int_equal(form_parse(body, strlen(body), &f, &err), 0);
-	j = resource_form_to_json(resource_find(coll), &f, &err);
+	j = formjson_decode(resource_find(coll), &f, &err);
 	*status = err.status;
 	if (j)
 		out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);

@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "store.h"
+#include "list.h"
+#include "resource.h"
 #include "journal.h"
 #include "db.h"
 #include "schema.h"
@@ -317,7 +319,7 @@ static void store_list__pages_newest_first_with_seq(void **state)
 	}
 	q.n = 1;
 	q.pairs = pairs;
-	page = store_list(&fx->st, resource_find("keyword-sets"), &q,
+	page = list_window(&fx->st, resource_find("keyword-sets"), &q,
 		&fx->err);
 	assert_non_null(page);
 	assert_int_equal(json_array_size(json_object_get(page, "items")), 2);
@@ -326,7 +328,7 @@ static void store_list__pages_newest_first_with_seq(void **state)
 	assert_true(json_integer_value(json_object_get(page, "seq")) >= 3);
 	pairs[1].value = (char *)str(page, "next");
 	q.n = 2;
-	page2 = store_list(&fx->st, resource_find("keyword-sets"), &q,
+	page2 = list_window(&fx->st, resource_find("keyword-sets"), &q,
 		&fx->err);
 	assert_int_equal(json_array_size(json_object_get(page2, "items")), 1);
 	assert_true(json_is_null(json_object_get(page2, "next")));

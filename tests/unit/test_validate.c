@@ -8,6 +8,7 @@
 
 #include "rules.h"
 #include "validate.h"
+#include "resource.h"
 
 /* check validates body as a record of coll; returns the error status (0
  * when valid) and, when path is given, asserts the error names it. */
