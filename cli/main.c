@@ -1,4 +1,4 @@
-/* cli.c - flowpush, the admin command line: init, demo, CRUD, tail, check. */
+/* main.c - flowpush, the admin command line: init, demo, CRUD, tail, check. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
