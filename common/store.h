@@ -141,10 +141,10 @@ int store_last_seq(struct store *st, int64_t *seq, struct ferr *err);
 int store_first_seq(struct store *st, int64_t *seq, struct ferr *err);
 
 /*
- * store_journal_prune deletes journal rows older than keep_days days and
- * beyond the newest keep_rows rows (0 = no such limit), in transactions
- * of batch rows, as journal_prune does. *deleted gets the count. Returns 0
- * or -1 with err set.
+ * store_journal_prune is journal_prune on the store's connection: it
+ * deletes journal rows older than keep_days (0 = no age limit) while more
+ * than keep_rows remain (0 = no count limit), in transactions of at most
+ * batch rows. *deleted gets the count. Returns 0 or -1 with err set.
  */
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,
 	long batch, long *deleted, struct ferr *err);
