@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 
 from stack import Stack  # noqa: E402
 
-# What the scale load writes (cgi/scale.c): names are "<Kind> <word>
+# What the scale load writes (cli/scale.c): names are "<Kind> <word>
 # <word> <n> <tag>", the words from this list.
 WORDS = ["harbor", "summit", "meadow", "cobalt", "falcon", "granite",
          "lantern", "marble", "nectar", "orchid", "pepper", "quartz"]

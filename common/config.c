@@ -184,30 +184,22 @@ static int config_set(struct config *cfg, const struct config_key *k,
 static char *path_from_file(const char *file, const char *prefix,
 	const char *value)
 {
-	char *dir = NULL, *abs = NULL, *out = NULL;
-	const char *slash = strrchr(file, '/');
-	size_t n;
+	char *dir, *out = NULL;
 
 	if (value[0] == '\0' || value[0] == '/') {
 		if (asprintf(&out, "%s%s", prefix, value) < 0)
 			out = NULL;
 		return out;
 	}
-	if (slash == NULL) {
-		dir = strdup(".");
-	} else {
-		n = (size_t)(slash - file);
-		dir = strndup(file, n == 0 ? 1 : n);
-	}
+	/* Absolute, so a daemon that changes folder still finds it; the
+	 * folder as written if it cannot be resolved. */
+	dir = config_path_dir(file, CONFIG_DIR_REAL);
 	if (dir == NULL)
-		goto out;
-	/* Absolute, so a daemon that changes folder still finds it. */
-	abs = realpath(dir, NULL);
-	if (asprintf(&out, "%s%s/%s", prefix, abs != NULL ? abs : dir,
-		value) < 0)
+		dir = config_path_dir(file, CONFIG_DIR_AS_WRITTEN);
+	if (dir == NULL)
+		return NULL;
+	if (asprintf(&out, "%s%s/%s", prefix, dir, value) < 0)
 		out = NULL;
-out:
-	free(abs);
 	free(dir);
 	return out;
 }
@@ -536,4 +528,20 @@ out:
 	free(tmp);
 	free(text);
 	return result;
+}
+
+char *config_path_dir(const char *path, enum config_dir_how how)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL || how == CONFIG_DIR_AS_WRITTEN)
+		return dir;
+	real = realpath(dir, NULL);
+	free(dir);
+	return real;
 }

@@ -89,4 +89,20 @@ void config_print_help(FILE *f);
 int config_write(const struct config *cfg, const char *path, int overwrite,
 	struct ferr *err);
 
+/* How config_path_dir gives the folder. */
+enum config_dir_how {
+	CONFIG_DIR_AS_WRITTEN = 0,    /* the text before the last slash */
+	CONFIG_DIR_REAL = 1           /* that folder made absolute (realpath) */
+};
+
+/*
+ * config_path_dir returns the folder of the file at path, which need not
+ * exist: "." for a bare name, "/" for a file in the root, else the text
+ * before the last slash; with CONFIG_DIR_REAL that folder made absolute
+ * with realpath, so a program that changes folder still finds it. Returns
+ * a string the caller frees, or NULL when out of memory or (with
+ * CONFIG_DIR_REAL) when the folder does not exist.
+ */
+char *config_path_dir(const char *path, enum config_dir_how how);
+
 #endif

@@ -879,3 +879,41 @@ int store_last_seq(struct store *st, int64_t *seq, struct ferr *err)
 {
 	return journal_last_seq(st->db, seq, err);
 }
+
+int store_first_seq(struct store *st, int64_t *seq, struct ferr *err)
+{
+	return journal_first_seq(st->db, seq, err);
+}
+
+int store_journal_prune(struct store *st, long keep_days, long keep_rows,
+	long batch, long *deleted, struct ferr *err)
+{
+	return journal_prune(st->db, keep_days, keep_rows, batch, deleted,
+		err);
+}
+
+int store_inspect(const struct config *cfg, struct store_health *h,
+	struct ferr *err)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *t;
+
+	h->integrity[0] = '\0';
+	h->version = -1;
+	db = schema_open(cfg, DB_READWRITE, err);
+	if (db == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt,
+		NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+		t = sqlite3_column_text(stmt, 0);
+		if (t != NULL)
+			snprintf(h->integrity, sizeof(h->integrity), "%s",
+				(const char *)t);
+	}
+	sqlite3_finalize(stmt);
+	if (db_user_version(db, &h->version, NULL) < 0)
+		h->version = -1;
+	sqlite3_close_v2(db);
+	return 0;
+}

@@ -124,4 +124,34 @@ json_t *store_changes(struct store *st, int64_t since,
 /* store_last_seq gives the newest journal seq (for long-poll waiting). */
 int store_last_seq(struct store *st, int64_t *seq, struct ferr *err);
 
+/* store_first_seq gives the oldest journal seq still kept, 0 when empty. */
+int store_first_seq(struct store *st, int64_t *seq, struct ferr *err);
+
+/*
+ * store_journal_prune is journal_prune on the store's connection: it
+ * deletes journal rows older than keep_days (0 = no age limit) while more
+ * than keep_rows remain (0 = no count limit), in transactions of at most
+ * batch rows. *deleted gets the count. Returns 0 or -1 with err set.
+ */
+int store_journal_prune(struct store *st, long keep_days, long keep_rows,
+	long batch, long *deleted, struct ferr *err);
+
+/* What store_inspect found in a database file. */
+struct store_health {
+	char integrity[1024];         /* the first answer of SQLite's
+					 integrity check ("ok"), or "" when
+					 it did not run */
+	int version;                  /* the schema version, -1 if unread */
+};
+
+/*
+ * store_inspect opens the database of cfg as store_open does (migrating
+ * it), runs SQLite's integrity check, reads the schema version and closes
+ * the file again: flowpush check. Unlike store_open it keeps db_open's
+ * message, which names the file, since only the admin reads it. Returns 0
+ * with *h filled, or -1 with err set when the file does not open.
+ */
+int store_inspect(const struct config *cfg, struct store_health *h,
+	struct ferr *err);
+
 #endif

@@ -337,6 +337,35 @@ static void config_print_help__lists_every_key(void **state)
 	free(buf);
 }
 
+static void config_path_dir__as_written__is_text_before_last_slash(
+	void **state)
+{
+	static const char *const cases[][2] = {
+		{ "a/b/c.conf", "a/b" }, { "c.conf", "." },
+		{ "/c.conf", "/" }, { "/etc/c.conf", "/etc" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = config_path_dir(cases[i][0], CONFIG_DIR_AS_WRITTEN);
+
+		assert_string_equal(d, cases[i][1]);
+		free(d);
+	}
+}
+
+static void config_path_dir__real__resolves_or_fails(void **state)
+{
+	char *d = config_path_dir("/tmp/../tmp/x.conf", CONFIG_DIR_REAL);
+	char *real = realpath("/tmp", NULL);
+
+	assert_string_equal(d, real);
+	free(d);
+	free(real);
+	assert_null(config_path_dir("/no/such/folder/x.conf",
+		CONFIG_DIR_REAL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +387,9 @@ int main(void)
 			config_write__round_trip__gives_same_values_mode_0600),
 		cmocka_unit_test(config_write__existing_file__needs_overwrite),
 		cmocka_unit_test(config_print_help__lists_every_key),
+		cmocka_unit_test(
+		config_path_dir__as_written__is_text_before_last_slash),
+		cmocka_unit_test(config_path_dir__real__resolves_or_fails),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -493,6 +493,37 @@ static void store_dashboard_rows__only_when_figures_move(void **state)
 	json_decref(c);
 }
 
+static void store_journal_prune__keep_rows__leaves_the_newest(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t first = 0, last = 0;
+	long deleted = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		char body[64];
+
+		snprintf(body, sizeof(body), "{\"name\":\"k%d\"}", i);
+		json_decref(create(fx, "keyword-sets", body));
+	}
+	assert_int_equal(store_last_seq(&fx->st, &last, &fx->err), 0);
+	assert_int_equal(store_journal_prune(&fx->st, 0, 2, 1000, &deleted,
+		&fx->err), 0);
+	assert_int_equal(deleted, last - 2);
+	assert_int_equal(store_first_seq(&fx->st, &first, &fx->err), 0);
+	assert_int_equal(first, last - 1);
+}
+
+static void store_inspect__fresh_file__is_sound_and_current(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_health h;
+
+	assert_int_equal(store_inspect(&fx->cfg, &h, &fx->err), 0);
+	assert_string_equal(h.integrity, "ok");
+	assert_int_equal(h.version, SCHEMA_VERSION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +544,8 @@ int main(void)
 		T(store_dashboard_rows__only_when_figures_move),
 		T(store_create__regex_expanding_too_far__is_422),
 		T(store_patch__reference_deleted_since__is_kept),
+		T(store_journal_prune__keep_rows__leaves_the_newest),
+		T(store_inspect__fresh_file__is_sound_and_current),
 		cmocka_unit_test(
 		store_open__unopenable_file__keeps_the_path_private),
 	};

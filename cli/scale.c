@@ -1,4 +1,4 @@
-/* scale.c - flowpush demo --scale: many generated records per collection, loaded in batches through the store. */
+/* scale.c - flowpush demo --scale: many generated records, in batches. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif

@@ -1,0 +1,103 @@
+/* check.c - flowpush check: is the installation sound and private? */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "db.h"
+#include "schema.h"
+
+/* check_line prints one verdict and counts failures. */
+static void check_line(int *failed, int ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check_line(int *failed, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-4s ", ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (!ok)
+		(*failed)++;
+}
+
+static void check_not_world_writable(int *failed, const char *what,
+	const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		check_line(failed, 0, "%s %s: %s", what, path,
+			strerror(errno));
+		return;
+	}
+	check_line(failed, !(sb.st_mode & S_IWOTH),
+		"%s %s is not world-writable (mode %04o)", what, path,
+		(unsigned)(sb.st_mode & 07777));
+}
+
+/* check_config: the secret is in the file, so only its owner reads it. */
+static void check_config(int *failed, const struct config *cfg)
+{
+	struct stat sb;
+
+	if (cfg->path == NULL) {
+		check_line(failed, 1, "config: none given, defaults and "
+			"environment only");
+		return;
+	}
+	if (stat(cfg->path, &sb) < 0)
+		check_line(failed, 0, "config %s: %s", cfg->path,
+			strerror(errno));
+	else
+		check_line(failed, (sb.st_mode & 0077) == 0,
+			"config %s is private (mode %04o, want 0600)",
+			cfg->path, (unsigned)(sb.st_mode & 07777));
+}
+
+/* check_database: it opens, SQLite finds it sound, the schema is this
+ * program's, and no other user may write it or its folder. */
+static void check_database(int *failed, const struct config *cfg)
+{
+	struct store_health h;
+	struct ferr e;
+	char *dir;
+	int opens;
+
+	ferr_init(&e);
+	opens = store_inspect(cfg, &h, &e) == 0;
+	check_line(failed, opens, "database %s opens%s%s", cfg->database,
+		opens ? "" : ": ", opens ? "" : e.message);
+	ferr_release(&e);
+	if (!opens)
+		return;
+	check_line(failed, strcmp(h.integrity, "ok") == 0,
+		"integrity_check: %s", h.integrity[0] != '\0' ?
+		h.integrity : "did not run");
+	check_line(failed, h.version == SCHEMA_VERSION,
+		"schema version %d (this program: %d)", h.version,
+		SCHEMA_VERSION);
+	check_not_world_writable(failed, "database", cfg->database);
+	dir = config_path_dir(cfg->database, CONFIG_DIR_AS_WRITTEN);
+	if (dir != NULL)
+		check_not_world_writable(failed, "folder", dir);
+	free(dir);
+}
+
+int check_run(struct cli *c, struct store *st)
+{
+	int failed = 0;
+
+	check_config(&failed, &c->cfg);
+	check_database(&failed, &c->cfg);
+	if (failed > 0)
+		return ferr_set(&c->err, 500, "check_failed",
+			"%d check%s failed.", failed, failed == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* command.c - the command table of flowpush and the help printed from it. */
+#include <limits.h>
+#include <string.h>
+
+#include "apidoc.h"
+#include "command.h"
+#include "check.h"
+#include "demo.h"
+#include "events.h"
+#include "init.h"
+#include "records.h"
+
+static int command_help(struct cli *c, struct store *st);
+static int command_doc(struct cli *c, struct store *st);
+
+#define RECORD (CMD_NEEDS_DB | CMD_NEEDS_COLL)
+
+const struct command command_table[] = {
+	{ "init", init_run, 0, 0, 0,
+		"init [--database PATH] [--force]" },
+	{ "demo", demo_run, CMD_NEEDS_DB | CMD_NEEDS_WRITER, 0, 1,
+		"demo [--force] | demo --scale N [COLLECTION]" },
+	{ "get", records_get, RECORD | CMD_NEEDS_ID, 2, 2,
+		"get COLLECTION ID" },
+	{ "list", records_list, RECORD, 1, INT_MAX,
+		"list COLLECTION [--limit N] [--after CURSOR] "
+		"[NAME=VALUE...]" },
+	{ "create", records_create, RECORD | CMD_NEEDS_WRITER |
+		CMD_READS_STDIN, 1, 1,
+		"create COLLECTION < record.json" },
+	{ "update", records_update, RECORD | CMD_NEEDS_ID | CMD_NEEDS_WRITER |
+		CMD_READS_STDIN, 2, 2,
+		"update COLLECTION ID [--if-match N] < merge-patch.json" },
+	{ "delete", records_delete, RECORD | CMD_NEEDS_ID | CMD_NEEDS_WRITER,
+		2, 2,
+		"delete COLLECTION ID [--if-match N]" },
+	{ "action", records_action, CMD_NEEDS_DB | CMD_NEEDS_WRITER, 2, 2,
+		"action CAMPAIGN-ID start|run|pause|resume|cancel|complete|"
+		"fail|archive [--message TEXT] [--if-match N]" },
+	{ "tail", events_tail, CMD_NEEDS_DB, 0, 0,
+		"tail [--since N] [--topics T,...] [--follow]" },
+	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,
+		"prune [--keep-days N] [--keep-rows N]" },
+	{ "check", check_run, CMD_NEEDS_CONFIG, 0, 0, "check" },
+	{ "doc", command_doc, 0, 0, 0, "doc > docs/API.md" },
+	{ "help", command_help, 0, 0, 0, "help" },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+const struct command *command_find(const char *name)
+{
+	const struct command *k;
+
+	for (k = command_table; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+void command_usage(FILE *f)
+{
+	const struct command *k;
+	const struct resource *r;
+
+	fprintf(f, "usage: flowpush [--config FILE] [--actor NAME] COMMAND "
+		"[ARGS]\n\ncommands:\n");
+	for (k = command_table; k->name != NULL; k++)
+		fprintf(f, "  %s\n", k->usage);
+	fprintf(f, "\ncollections:");
+	for (r = resources; r->name != NULL; r++)
+		fprintf(f, " %s", r->name);
+	fprintf(f, "\n\nJSON goes in on stdin and out on stdout; an error "
+		"is the API's JSON error\non stderr with exit status 1. "
+		"Writes are journaled with --actor NAME (or null).\n\n");
+}
+
+static int command_help(struct cli *c, struct store *st)
+{
+	command_usage(stdout);
+	config_print_help(stdout);
+	return 0;
+}
+
+/* command_doc prints the API reference that docs/API.md holds. */
+static int command_doc(struct cli *c, struct store *st)
+{
+	apidoc_write(stdout);
+	return 0;
+}
