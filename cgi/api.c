@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "body.h"
 #include "campaign.h"
 #include "formjson.h"
 #include "list.h"
@@ -523,8 +524,10 @@ void api_serve(struct api_env *env, const struct request_io *io)
 	a.err = &err;
 	a.w.if_match = -1;
 
-	if (request_read(&rq, io, env->cfg->body_limit, &err) == 0)
+	if (request_read(&rq, io, env->cfg->body_limit, &err) == 0) {
+		body_decode(&rq);
 		dispatch(&a);
+	}
 	resp.head_only = rq.raw_method == RM_HEAD;
 	if (ferr_is_set(&err)) {
 		response_error(&resp, &err);

@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "header.h"
-#include "request.h"
 
 static const struct {
 	const char *name;

@@ -4,6 +4,20 @@
 
 #include <stddef.h>
 
+/* Methods as bits, so a route can allow several and 405 can list them. */
+enum request_method {
+	RM_GET = 1 << 0,
+	RM_HEAD = 1 << 1,
+	RM_POST = 1 << 2,
+	RM_PUT = 1 << 3,
+	RM_PATCH = 1 << 4,
+	RM_DELETE = 1 << 5,
+	RM_OPTIONS = 1 << 6,
+};
+
+/* The methods that change state: origin and user checks apply to them. */
+#define RM_WRITES (RM_POST | RM_PUT | RM_PATCH | RM_DELETE)
+
 /* header_method_parse maps "GET" etc. to its bit; 0 when unknown. */
 unsigned header_method_parse(const char *name);
 

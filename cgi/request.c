@@ -16,7 +16,6 @@
 #include "origin.h"
 #include "strbuf.h"
 #include "request.h"
-#include "body.h"
 #include "header.h"
 
 /* The request headers kept, declared once: CGI variable and where it goes.
@@ -403,11 +402,9 @@ int request_read(struct request *rq, const struct request_io *io,
 	    read_target(rq, io, err) < 0 ||
 	    read_content_length(rq, io, err) < 0)
 		return -1;
-	if (rq->raw_method & RM_WRITES) {
-		if (body_read(rq, io, body_limit, err) < 0)
-			return -1;
-		body_decode(rq);
-	}
+	if ((rq->raw_method & RM_WRITES) &&
+	    body_read(rq, io, body_limit, err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -6,23 +6,10 @@
 #include <jansson.h>
 #include "ferr.h"
 #include "form.h"
+#include "header.h"
 
 /* The media type of an HTML form post. */
 #define REQUEST_FORM_TYPE "application/x-www-form-urlencoded"
-
-/* Methods as bits, so a route can allow several and 405 can list them. */
-enum request_method {
-	RM_GET = 1 << 0,
-	RM_HEAD = 1 << 1,
-	RM_POST = 1 << 2,
-	RM_PUT = 1 << 3,
-	RM_PATCH = 1 << 4,
-	RM_DELETE = 1 << 5,
-	RM_OPTIONS = 1 << 6,
-};
-
-/* The methods that change state: origin and user checks apply to them. */
-#define RM_WRITES (RM_POST | RM_PUT | RM_PATCH | RM_DELETE)
 
 enum request_body {
 	BODY_NONE,   /* no bytes */
@@ -94,12 +81,12 @@ void request_release(struct request *rq);
  * request_read fills rq from io: method, REQUEST_URI (path segments from
  * the "api" segment on, and the query), the headers the API uses, and the
  * body when the method may carry one (read fully, at most body_limit
- * bytes), decoded by its Content-Type. Every string is copied. Returns 0,
+ * bytes; body_decode in body.h decodes it). Every string is copied.
+ * Returns 0,
  * or -1 with err set: 400 for a malformed URI, query or Content-Length, or
  * a body shorter or longer than Content-Length; 413 for a body over the
  * limit. rq keeps what was parsed before the failure (so a form can still
- * be answered with a redirect). Problems with the body's content (bad
- * JSON, unsupported type) do not fail: they are left in rq->body_err.
+ * be answered with a redirect).
  */
 int request_read(struct request *rq, const struct request_io *io,
 	long body_limit, struct ferr *err);

@@ -27,6 +27,7 @@ struct cli {
 	long long keep_rows;       /* prune, -1 = not given */
 	const char *message;       /* action --message (fail) */
 	const struct command *cmd; /* the command named */
+	const char *usage;         /* its usage line, for the handler */
 	int argc;                  /* positional arguments after the command */
 	char **argv;               /* borrowed from main's argv; ours to cut */
 	/* Filled by the dispatcher as the command's flags ask. */

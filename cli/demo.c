@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command.h"
 #include "demo.h"
 #include "demo_data.h"
 #include "list.h"
@@ -234,7 +233,7 @@ int demo_run(struct cli *c, struct store *st)
 	if (c->scale >= 0)
 		return demo_scale(c, st);
 	if (c->argc > 0)
-		return cli_fail_usage(c, "usage: flowpush %s", c->cmd->usage);
+		return cli_fail_usage(c, "usage: flowpush %s", c->usage);
 	if (demo_has_data(st, &has, &c->err) < 0)
 		return -1;
 	if (has && !c->force)

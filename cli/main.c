@@ -157,6 +157,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	if (c->cmd == NULL)
 		return cli_fail_usage(c, "No command given; see flowpush "
 			"help.");
+	c->usage = c->cmd->usage;
 	if (c->argc < c->cmd->min_args || c->argc > c->cmd->max_args)
 		return cli_fail_usage(c, "usage: flowpush %s", c->cmd->usage);
 	return 0;

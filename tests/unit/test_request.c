@@ -642,7 +642,10 @@ static int fake_read(const char *const *env, const char *body,
 
 	request_init(rq);
 	ferr_init(err);
-	return request_read(rq, &io, limit, err);
+	if (request_read(rq, &io, limit, err) < 0)
+		return -1;
+	body_decode(rq);
+	return 0;
 }
 
 static void request_read__headers__are_copied(void **state)
