@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "apidoc.h"
+#include "campaign.h"
 #include "command.h"
 #include "check.h"
 #include "demo.h"
@@ -35,8 +36,7 @@ const struct command command_table[] = {
 		2, 2,
 		"delete COLLECTION ID [--if-match N]" },
 	{ "action", records_action, CMD_NEEDS_DB | CMD_NEEDS_WRITER, 2, 2,
-		"action CAMPAIGN-ID start|run|pause|resume|cancel|complete|"
-		"fail|archive [--message TEXT] [--if-match N]" },
+		"action CAMPAIGN-ID ACTION [--message TEXT] [--if-match N]" },
 	{ "tail", events_tail, CMD_NEEDS_DB, 0, 0,
 		"tail [--since N] [--topics T,...] [--follow]" },
 	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,
@@ -61,6 +61,7 @@ void command_usage(FILE *f)
 {
 	const struct command *k;
 	const struct resource *r;
+	size_t i;
 
 	fprintf(f, "usage: flowpush [--config FILE] [--actor NAME] COMMAND "
 		"[ARGS]\n\ncommands:\n");
@@ -69,6 +70,9 @@ void command_usage(FILE *f)
 	fprintf(f, "\ncollections:");
 	for (r = resources; r->name != NULL; r++)
 		fprintf(f, " %s", r->name);
+	fprintf(f, "\ncampaign actions:");
+	for (i = 0; campaign_action_name(i) != NULL; i++)
+		fprintf(f, " %s", campaign_action_name(i));
 	fprintf(f, "\n\nJSON goes in on stdin and out on stdout; an error "
 		"is the API's JSON error\non stderr with exit status 1. "
 		"Writes are journaled with --actor NAME (or null).\n\n");
