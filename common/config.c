@@ -440,21 +440,22 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int config_write(const struct config *cfg, const char *path, int overwrite,
+/* render_config writes every key, with its help and default, as the text
+ * of a config file. Returns 0 with *text (the caller frees it) and *len,
+ * or -1 with err and *text NULL. */
+static int render_config(const struct config *cfg, char **text, size_t *len,
 	struct ferr *err)
 {
-	int result = -1, fd = -1, created = 0;
-	char *tmp = NULL, *text = NULL;
-	const char *target = path;
+	int result = -1;
 	char value[4096], ts[UTIL_TS_LEN];
-	size_t len = 0, i;
-	FILE *mem = NULL;
+	FILE *mem;
+	size_t i;
 
-	mem = open_memstream(&text, &len);
-	if (mem == NULL) {
-		ferr_set(err, 500, "out_of_memory", "Out of memory.");
-		goto out;
-	}
+	*text = NULL;
+	*len = 0;
+	mem = open_memstream(text, len);
+	if (mem == NULL)
+		return ferr_set(err, 500, "out_of_memory", "Out of memory.");
 	util_ts_now(ts);
 	fprintf(mem, "# flowpush configuration, written %s.\n"
 		"# Relative paths are taken from this file's folder. Every key "
@@ -472,12 +473,27 @@ int config_write(const struct config *cfg, const char *path, int overwrite,
 		fprintf(mem, "\n# %s (default \"%s\")\n%s = %s\n", k->help,
 			k->def, k->name, value);
 	}
-	if (fclose(mem) != 0) {
-		mem = NULL;
-		ferr_set(err, 500, "out_of_memory", "Out of memory.");
-		goto out;
+	result = 0;
+out:
+	if (fclose(mem) != 0 && result == 0)
+		result = ferr_set(err, 500, "out_of_memory", "Out of memory.");
+	if (result < 0) {
+		free(*text);
+		*text = NULL;
 	}
-	mem = NULL;
+	return result;
+}
+
+/* write_private_file puts len bytes of text in a new file at path, mode
+ * 0600, or in place of the file there when overwrite is set. Returns 0, or
+ * -1 with err and nothing left behind. */
+static int write_private_file(const char *path, const char *text,
+	size_t len, int overwrite, struct ferr *err)
+{
+	int result = -1, fd = -1, created = 0;
+	char *tmp = NULL;
+	const char *target = path;
+
 	/* Overwriting goes through a new file and rename so readers never see
 	 * half a config, and the mode is 0600 from the first byte. */
 	if (overwrite) {
@@ -519,13 +535,24 @@ int config_write(const struct config *cfg, const char *path, int overwrite,
 	}
 	result = 0;
 out:
-	if (mem != NULL)
-		fclose(mem);
 	if (fd >= 0)
 		close(fd);
 	if (result < 0 && created)
 		unlink(target);
 	free(tmp);
+	return result;
+}
+
+int config_write(const struct config *cfg, const char *path, int overwrite,
+	struct ferr *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int result;
+
+	result = render_config(cfg, &text, &len, err);
+	if (result == 0)
+		result = write_private_file(path, text, len, overwrite, err);
 	free(text);
 	return result;
 }

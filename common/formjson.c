@@ -233,83 +233,132 @@ static int place_lines(const struct field *f, json_t *into, const char *name,
 	return 0;
 }
 
+/* place_in_object converts value for field f and sets it as key of obj;
+ * -1 with err when the value is bad. */
+static int place_in_object(json_t *obj, const char *key,
+	const struct field *f, const char *name, const char *value,
+	struct ferr *err)
+{
+	json_t *nv;
+	int skip;
+
+	nv = convert(f, name, value, &skip, err);
+	if (!nv)
+		return skip ? 0 : -1;
+	json_object_set_new(obj, key, nv);
+	return 0;
+}
+
+/* member_object returns the object under key in obj, made when missing
+ * or of another type; borrowed from obj. */
+static json_t *member_object(json_t *obj, const char *key)
+{
+	json_t *child = json_object_get(obj, key);
+
+	if (!json_is_object(child)) {
+		child = json_object();
+		json_object_set_new(obj, key, child);
+	}
+	return child;
+}
+
+/* member_array is member_object for a list. */
+static json_t *member_array(json_t *obj, const char *key)
+{
+	json_t *child = json_object_get(obj, key);
+
+	if (!json_is_array(child)) {
+		child = json_array();
+		json_object_set_new(obj, key, child);
+	}
+	return child;
+}
+
+/* place_unindexed places a pair that names the list f without an index;
+ * last is true when the name ends there. */
+static int place_unindexed(const struct field *f, json_t *list, int last,
+	const char *name, const char *value, struct ferr *err)
+{
+	/* The bare name with an empty value marks the list as sent, so a
+	 * form whose rows were all removed sends an empty list, not
+	 * nothing. */
+	if (last && f->sub->type == FT_OBJECT &&
+	    (value[0] == '\0' || !strcmp(value, "[]")))
+		return 0;
+	/* A repeated name: one item of a list of scalars per pair, or per
+	 * line of a text area; blank lines and boxes add nothing. */
+	if (!last || f->sub->type == FT_OBJECT)
+		return ferr_field(err, name, "needs an index such as [0]");
+	return place_lines(f, list, name, value, err);
+}
+
+/* place_in_list places a pair whose segment names the list f of *cur,
+ * with index (or -1). Returns 0 when the pair is placed or adds nothing,
+ * -1 with err, or 1 after moving *cur to the indexed item: an object the
+ * next segment goes into. */
+static int place_in_list(const struct field *f, json_t **cur, long index,
+	int last, const char *name, const char *value, struct ferr *err)
+{
+	json_t *list = member_array(*cur, f->name), *item;
+	int skip;
+
+	if (index < 0)
+		return place_unindexed(f, list, last, name, value, err);
+	while ((long)json_array_size(list) <= index)
+		json_array_append_new(list, json_null());
+	if (f->sub->type != FT_OBJECT) {
+		if (!last)
+			return ferr_field(err, name, "is not an object");
+		item = convert(f->sub, name, value, &skip, err);
+		if (!item)
+			return skip ? 0 : -1;
+		json_array_set_new(list, (size_t)index, item);
+		return 0;
+	}
+	if (last)
+		return ferr_field(err, name, "needs sub-fields such as .name");
+	item = json_array_get(list, (size_t)index);
+	if (!json_is_object(item)) {
+		item = json_object();
+		json_array_set_new(list, (size_t)index, item);
+	}
+	*cur = item;
+	return 1;
+}
+
 /* place puts one pair into out; -1 with err when it cannot. */
 static int place(const struct resource *res, json_t *out, const char *name,
 	const char *value, struct ferr *err)
 {
 	struct seg segs[SEG_MAX];
 	const struct field *fields = res->fields, *f = NULL;
-	json_t *cur = out;
+	json_t *cur = out, *child;
 	size_t n, i;
+	int rc;
 
 	if (split_name(name, segs, &n))
 		return ferr_field(err, name, "is not a valid field name");
 	for (i = 0; i < n; i++) {
 		int last = i + 1 == n;
-		json_t *child, *nv;
-		int skip;
 
 		if (f && f->type == FT_MAP) {
 			/* This segment is a key of the map: the leaf. */
 			if (!last || segs[i].index >= 0)
 				return ferr_field(err, name,
 					"is not a valid field name");
-			nv = convert(f->sub, name, value, &skip, err);
-			if (!nv)
-				return skip ? 0 : -1;
-			json_object_set_new(cur, segs[i].name, nv);
-			return 0;
+			return place_in_object(cur, segs[i].name, f->sub, name,
+				value, err);
 		}
 		f = validate_field_lookup(fields, segs[i].name, cur);
 		if (!f)
 			return ferr_field(err, name, "is not a known field");
 		if (segs[i].index >= 0 && f->type != FT_ARRAY)
 			return ferr_field(err, name, "is not a list");
-
 		if (f->type == FT_ARRAY) {
-			child = json_object_get(cur, f->name);
-			if (!json_is_array(child)) {
-				child = json_array();
-				json_object_set_new(cur, f->name, child);
-			}
-			if (segs[i].index < 0) {
-				/* The bare name with an empty value marks the
-				 * list as sent, so a form whose rows were all
-				 * removed sends an empty list, not nothing. */
-				if (last && f->sub->type == FT_OBJECT &&
-				    (value[0] == '\0' || !strcmp(value, "[]")))
-					return 0;
-				/* A repeated name: one item of a list of
-				 * scalars per pair, or per line of a text
-				 * area; blank lines and boxes add nothing. */
-				if (!last || f->sub->type == FT_OBJECT)
-					return ferr_field(err, name,
-						"needs an index such as [0]");
-				return place_lines(f, child, name, value, err);
-			}
-			while ((long)json_array_size(child) <= segs[i].index)
-				json_array_append_new(child, json_null());
-			if (f->sub->type != FT_OBJECT) {
-				if (!last)
-					return ferr_field(err, name,
-						"is not an object");
-				nv = convert(f->sub, name, value, &skip, err);
-				if (!nv)
-					return skip ? 0 : -1;
-				json_array_set_new(child, (size_t)segs[i].index,
-					nv);
-				return 0;
-			}
-			if (last)
-				return ferr_field(err, name,
-					"needs sub-fields such as .name");
-			nv = json_array_get(child, (size_t)segs[i].index);
-			if (!json_is_object(nv)) {
-				nv = json_object();
-				json_array_set_new(child,
-					(size_t)segs[i].index, nv);
-			}
-			cur = nv;
+			rc = place_in_list(f, &cur, segs[i].index, last, name,
+				value, err);
+			if (rc <= 0)
+				return rc;
 			fields = f->sub->sub;
 			f = NULL;
 			continue;
@@ -324,12 +373,7 @@ static int place(const struct resource *res, json_t *out, const char *name,
 			if (last)
 				return ferr_field(err, name,
 					"needs sub-fields such as .name");
-			child = json_object_get(cur, f->name);
-			if (!json_is_object(child)) {
-				child = json_object();
-				json_object_set_new(cur, f->name, child);
-			}
-			cur = child;
+			cur = member_object(cur, f->name);
 			if (f->type == FT_OBJECT) {
 				fields = f->sub;
 				f = NULL;
@@ -338,11 +382,8 @@ static int place(const struct resource *res, json_t *out, const char *name,
 		}
 		if (!last)
 			return ferr_field(err, name, "is not an object");
-		nv = convert(f, name, value, &skip, err);
-		if (!nv)
-			return skip ? 0 : -1;
 		/* The last value wins: a checkbox follows its hidden false. */
-		json_object_set_new(cur, f->name, nv);
+		return place_in_object(cur, f->name, f, name, value, err);
 	}
 	return 0;
 }
