@@ -487,18 +487,72 @@ static json_t *change_prev(const struct resource *res, json_t *old,
 
 enum write_kind { WRITE_CREATE, WRITE_REPLACE, WRITE_PATCH };
 
+/* What a write starts from: its id, the stored record and secrets (none
+ * on create), the input to validate, the version and creation time. */
+struct draft {
+	char id[UTIL_UUID_LEN];
+	json_t *old, *old_secret, *input;
+	long long version;
+	const char *created;          /* borrowed from old, or NULL: now */
+};
+
+/* draft_start fills d for a write of kind on res: a new id, or the stored
+ * record (checked against If-Match) with body merged in for a PATCH. */
+static int draft_start(struct store *st, const struct resource *res,
+	const char *id_in, json_t *body, enum write_kind kind,
+	const struct store_write *w, struct draft *d, struct ferr *err)
+{
+	d->version = 1;
+	if (kind == WRITE_CREATE) {
+		if (util_uuid_new(d->id))
+			return ferr_set(err, 500, "internal_error",
+				"Could not make an id.");
+		d->input = json_deep_copy(body);
+		return 0;
+	}
+	snprintf(d->id, sizeof(d->id), "%s", id_in);
+	d->old = store_load(st, res, d->id, &d->old_secret, err);
+	if (!d->old || check_if_match(res, d->old, w, err))
+		return -1;
+	d->version = (long long)json_integer_value(json_object_get(d->old,
+		"version")) + 1;
+	d->created = json_string_value(json_object_get(d->old, "createdAt"));
+	if (kind == WRITE_PATCH) {
+		d->input = public_data(res, d->old);
+		merge_patch(d->input, body);
+	} else {
+		d->input = json_deep_copy(body);
+	}
+	return 0;
+}
+
+/* validated checks input as a whole record of res (fields, then the
+ * collection's own rules) and derives its computed fields; a new
+ * reference or NULL with err. */
+static json_t *validated(struct store *st, const struct resource *res,
+	json_t *input, json_t *old, struct ferr *err)
+{
+	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg };
+	json_t *rec = validate_record(res, input, old, &ctx, err);
+
+	if (rec && res->validate && res->validate(&ctx, res, rec, old, err)) {
+		json_decref(rec);
+		return NULL;
+	}
+	if (rec && res->derive)
+		res->derive(rec);
+	return rec;
+}
+
 static json_t *write_record(struct store *st, const struct resource *res,
 	const char *id_in, json_t *body, enum write_kind kind,
 	const struct store_write *w, struct ferr *err)
 {
-	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg };
+	struct draft d = { .old = NULL };
 	struct txn t;
-	json_t *old = NULL, *old_secret = NULL, *input = NULL, *rec = NULL;
-	json_t *secret = NULL, *out = NULL, *prev = NULL;
-	char id[UTIL_UUID_LEN];
+	json_t *rec = NULL, *secret = NULL, *out = NULL, *prev = NULL;
 	char now[UTIL_TS_LEN];
-	long long version = 1;
-	const char *created = now;
+	const char *created;
 
 	if (!json_is_object(body)) {
 		ferr_set(err, 400, "bad_request",
@@ -506,69 +560,34 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (write_begin(&t, st, err))
+	if (write_begin(&t, st, err) ||
+	    draft_start(st, res, id_in, body, kind, w, &d, err))
 		goto out;
-
-	if (kind == WRITE_CREATE) {
-		if (util_uuid_new(id)) {
-			ferr_set(err, 500, "internal_error",
-				"Could not make an id.");
-			goto out;
-		}
-		input = json_deep_copy(body);
-	} else {
-		snprintf(id, sizeof(id), "%s", id_in);
-		old = store_load(st, res, id, &old_secret, err);
-		if (!old || check_if_match(res, old, w, err))
-			goto out;
-		version = (long long)json_integer_value(json_object_get(old,
-			"version")) + 1;
-		created = json_string_value(json_object_get(old,
-			"createdAt"));
-		if (kind == WRITE_PATCH) {
-			input = public_data(res, old);
-			merge_patch(input, body);
-		} else {
-			input = json_deep_copy(body);
-		}
-	}
-	strip_meta(res, input);
-	secret = secrets_apply(res, body, old_secret);
-
-	rec = validate_record(res, input, old, &ctx, err);
-	if (!rec)
-		goto out;
-	if (res->validate && res->validate(&ctx, res, rec, old, err))
-		goto out;
-	if (res->derive)
-		res->derive(rec);
-	if (unique_check(st, res, rec, id, err))
-		goto out;
-	if (txn_dashboard(&t, res, old, rec, err))
-		goto out;
-	if (row_write(st, res, kind == WRITE_CREATE, id, version, created,
+	created = d.created ? d.created : now;
+	strip_meta(res, d.input);
+	secret = secrets_apply(res, body, d.old_secret);
+	rec = validated(st, res, d.input, d.old, err);
+	if (!rec || unique_check(st, res, rec, d.id, err) ||
+	    txn_dashboard(&t, res, d.old, rec, err) ||
+	    row_write(st, res, kind == WRITE_CREATE, d.id, d.version, created,
 	    now, rec, secret, err))
 		goto out;
-	out = record_build(res, id, version, created, now, json_incref(rec),
-		secret);
+	out = record_build(res, d.id, d.version, created, now,
+		json_incref(rec), secret);
 	/* The journal carries the record as GET shows it: with the secret
 	 * flags but never the secrets. */
-	prev = change_prev(res, old, rec);
+	prev = change_prev(res, d.old, rec);
 	if (journal_append(st->db, res->name, kind == WRITE_CREATE ?
-	    "created" : "updated", id, version, w->actor, out, prev, NULL,
-	    err))
-		goto fail;
-	if (txn_commit(&t, w->actor, err))
-		goto fail;
-	goto out;
-fail:
-	json_decref(out);
-	out = NULL;
+	    "created" : "updated", d.id, d.version, w->actor, out, prev, NULL,
+	    err) || txn_commit(&t, w->actor, err)) {
+		json_decref(out);
+		out = NULL;
+	}
 out:
 	txn_end(&t);
-	json_decref(old);
-	json_decref(old_secret);
-	json_decref(input);
+	json_decref(d.old);
+	json_decref(d.old_secret);
+	json_decref(d.input);
 	json_decref(rec);
 	json_decref(secret);
 	json_decref(prev);
