@@ -244,20 +244,32 @@ long rules_regex_cost(const char *pattern)
 
 /* ---- keyword sets ---- */
 
-static int check_regex(json_t *rule, size_t i, struct ferr *err)
+/* check_regex bounds the cost of rule i's pattern, alone and added to
+ * *spent (what the set's earlier patterns cost), then compiles it unless
+ * compile is 0 (it compiled before the write lock was taken). */
+static int check_regex(json_t *rule, size_t i, long *spent, int compile,
+	struct ferr *err)
 {
 	const char *pattern = json_string_value(json_object_get(rule,
 		"pattern"));
 	int flags = REG_EXTENDED | REG_NOSUB;
 	char path[64], why[256];
+	long cost = rules_regex_cost(pattern);
 	regex_t re;
 	int rc;
 
 	snprintf(path, sizeof(path), "rules[%zu].pattern", i);
-	if (rules_regex_cost(pattern) > RULES_REGEX_COST_MAX)
+	if (cost > RULES_REGEX_COST_MAX)
 		return ferr_field(err, path, "is too complex: its repetition "
 			"counts expand it past %d elements",
 			RULES_REGEX_COST_MAX);
+	*spent += cost;
+	if (*spent > RULES_REGEX_BUDGET)
+		return ferr_field(err, path, "takes the set's regular "
+			"expressions past their budget of %d elements; "
+			"simplify or split the set", RULES_REGEX_BUDGET);
+	if (!compile)
+		return 0;
 	if (!json_is_true(json_object_get(rule, "isCaseSensitive")))
 		flags |= REG_ICASE;
 	rc = regcomp(&re, pattern, flags);
@@ -276,6 +288,7 @@ int rules_keyword_set(const struct validate_ctx *ctx,
 {
 	json_t *rules = json_object_get(rec, "rules");
 	json_t *seen = NULL, *rule;
+	long spent = 0;
 	size_t i;
 	int result = -1, bad = 0;
 
@@ -322,7 +335,7 @@ int rules_keyword_set(const struct validate_ctx *ctx,
 			}
 		}
 		if (type && strcmp(type, "regex") == 0 &&
-		    check_regex(rule, i, err))
+		    check_regex(rule, i, &spent, !ctx->costly_checked, err))
 			bad = 1;
 	}
 	result = bad ? -1 : 0;

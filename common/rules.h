@@ -24,6 +24,13 @@ int rules_proxy_pool(const struct validate_ctx *ctx,
  * alone takes gigabytes and seconds to compile. */
 #define RULES_REGEX_COST_MAX 2000
 
+/* All the regex rules of one keyword set together may expand to at most
+ * this many elements: 1,000 plain patterns (cost 10-50 each) fit, while
+ * the slowest patterns allowed one by one ("(a{0,40}){0,40}", 7 ms each)
+ * stop after about 30, bounding the compile time of one request to a few
+ * hundred milliseconds. */
+#define RULES_REGEX_BUDGET 50000
+
 /*
  * rules_regex_cost estimates how many elements regcomp builds for the
  * POSIX extended regex pattern: every atom, group and operator counts

@@ -528,11 +528,13 @@ static int draft_start(struct store *st, const struct resource *res,
 
 /* validated checks input as a whole record of res (fields, then the
  * collection's own rules) and derives its computed fields; a new
- * reference or NULL with err. */
+ * reference or NULL with err. costly_checked: the costly checks passed
+ * already (precheck). */
 static json_t *validated(struct store *st, const struct resource *res,
-	json_t *input, json_t *old, struct ferr *err)
+	json_t *input, json_t *old, int costly_checked, struct ferr *err)
 {
-	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg };
+	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg,
+		costly_checked };
 	json_t *rec = validate_record(res, input, old, &ctx, err);
 
 	if (rec && res->validate && res->validate(&ctx, res, rec, old, err)) {
@@ -542,6 +544,45 @@ static json_t *validated(struct store *st, const struct resource *res,
 	if (rec && res->derive)
 		res->derive(rec);
 	return rec;
+}
+
+static void draft_release(struct draft *d)
+{
+	json_decref(d->old);
+	json_decref(d->old_secret);
+	json_decref(d->input);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * precheck validates the write in a read transaction, before the write
+ * lock: the costly checks (compiling a keyword set's regular expressions
+ * can take a good part of a second) and every refusal then cost the other
+ * writers nothing. Under the lock the write is validated again against
+ * what is stored then, without the costly part. Inside a batch the
+ * batch's transaction holds the lock already: nothing to gain.
+ */
+static int precheck(struct store *st, const struct resource *res,
+	const char *id_in, json_t *body, enum write_kind kind,
+	const struct store_write *w, struct ferr *err)
+{
+	struct draft d = { .old = NULL };
+	json_t *rec = NULL;
+	int result = -1;
+
+	if (st->batch.open)
+		return 0;
+	if (store_read_begin(st, err))
+		return -1;
+	if (draft_start(st, res, id_in, body, kind, w, &d, err) == 0) {
+		strip_meta(res, d.input);
+		rec = validated(st, res, d.input, d.old, 0, err);
+		result = rec ? 0 : -1;
+	}
+	store_read_end(st);
+	json_decref(rec);
+	draft_release(&d);
+	return result;
 }
 
 static json_t *write_record(struct store *st, const struct resource *res,
@@ -560,13 +601,15 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		return NULL;
 	}
 	util_ts_now(now);
+	if (precheck(st, res, id_in, body, kind, w, err))
+		return NULL;
 	if (write_begin(&t, st, err) ||
 	    draft_start(st, res, id_in, body, kind, w, &d, err))
 		goto out;
 	created = d.created ? d.created : now;
 	strip_meta(res, d.input);
 	secret = secrets_apply(res, body, d.old_secret);
-	rec = validated(st, res, d.input, d.old, err);
+	rec = validated(st, res, d.input, d.old, !st->batch.open, err);
 	if (!rec || unique_check(st, res, rec, d.id, err) ||
 	    txn_dashboard(&t, res, d.old, rec, err) ||
 	    row_write(st, res, kind == WRITE_CREATE, d.id, d.version, created,
@@ -585,9 +628,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	}
 out:
 	txn_end(&t);
-	json_decref(d.old);
-	json_decref(d.old_secret);
-	json_decref(d.input);
+	draft_release(&d);
 	json_decref(rec);
 	json_decref(secret);
 	json_decref(prev);

@@ -22,6 +22,10 @@ struct validate_ctx {
 		struct ferr *err);
 	void *arg;
 	const struct config *cfg;     /* limits such as max_rules */
+	/* The costly checks of this request (compiling its regular
+	 * expressions) passed already, before the write lock was taken:
+	 * the check under the lock skips them. */
+	int costly_checked;
 };
 
 /*

@@ -400,6 +400,31 @@ class ConcurrencyTest(unittest.TestCase):
         self.assertEqual(set(made) - listed, set(), "rows lost")
 
 
+class WriteLockTest(unittest.TestCase):
+    def test_a_refused_write_answers_while_another_writer_holds_the_lock(self):
+        # Validation (compiling regular expressions included) happens
+        # before the write lock: a refusal never waits for it.
+        other = sqlite3.connect(ST.database, timeout=1, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            status, _, body = ST.json("POST", "/api/keyword-sets", {
+                "name": unique("lock"),
+                "rules": [{"pattern": "a(", "ruleType": "regex"}]})
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        self.assertEqual(status, 422, body)
+        self.assertIn("rules[0].pattern", body["error"]["fields"])
+
+    def test_a_set_past_the_regex_budget_is_422_naming_the_rule(self):
+        rules = [{"pattern": "(a{0,40}){0,40}", "ruleType": "regex"}] * 40
+        status, _, body = ST.json("POST", "/api/keyword-sets", {
+            "name": unique("budget"), "rules": rules})
+        self.assertEqual(status, 422, body)
+        self.assertIn("rules[29].pattern", body["error"]["fields"])
+        self.assertIn("budget", body["error"]["fields"]["rules[29].pattern"])
+
+
 class LongPollTest(unittest.TestCase):
     def test_a_waiting_changes_call_returns_promptly_on_a_write(self):
         since = current_seq()

@@ -228,6 +228,72 @@ static void store_proxy__address_with_userinfo__is_422(void **state)
 	json_decref(b);
 }
 
+/* another_writer holds the database's write lock on a second connection,
+ * as a slow writer in another process would. */
+static sqlite3 *another_writer(struct fixture *fx)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(fx->cfg.database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+		NULL), SQLITE_OK);
+	return db;
+}
+
+static void store_create__refused_record__waits_for_no_lock(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct store_write w = { NULL, -1 };
+	sqlite3 *other;
+	json_t *body, *rec;
+
+	sqlite3_busy_timeout(fx->st.db, 50);
+	other = another_writer(fx);
+	/* A pattern that does not compile: refused before the lock. */
+	body = json_pack("{s:s, s:[{s:s, s:s}]}", "name", "bad regex",
+		"rules", "pattern", "a(", "ruleType", "regex");
+	rec = store_create(&fx->st, resource_find("keyword-sets"), body, &w,
+		&fx->err);
+	assert_null(rec);
+	assert_int_equal(fx->err.status, 422);
+	ferr_release(&fx->err);
+	ferr_init(&fx->err);
+	/* A sound one does need the lock, which the other writer holds. */
+	json_object_set_new(json_array_get(json_object_get(body, "rules"), 0),
+		"pattern", json_string("a+"));
+	rec = store_create(&fx->st, resource_find("keyword-sets"), body, &w,
+		&fx->err);
+	assert_null(rec);
+	assert_int_equal(fx->err.status, 503);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	json_decref(body);
+}
+
+static void store_create__regex_budget__names_the_rule_past_it(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct store_write w = { NULL, -1 };
+	json_t *body = json_pack("{s:s, s:[]}", "name", "heavy", "rules");
+	json_t *rec;
+	int i;
+
+	/* The slowest pattern allowed alone; 30 of them pass the budget. */
+	for (i = 0; i < 40; i++)
+		json_array_append_new(json_object_get(body, "rules"),
+			json_pack("{s:s, s:s}", "pattern", "(a{0,40}){0,40}",
+			"ruleType", "regex"));
+	rec = store_create(&fx->st, resource_find("keyword-sets"), body, &w,
+		&fx->err);
+	assert_null(rec);
+	assert_int_equal(fx->err.status, 422);
+	assert_non_null(json_object_get(fx->err.fields, "rules[29].pattern"));
+	assert_null(json_object_get(fx->err.fields, "rules[28].pattern"));
+	json_decref(body);
+}
+
 static void store_delete__proxy__leaves_its_pools(void **state)
 {
 	struct fixture *fx = *state;
@@ -536,6 +602,8 @@ int main(void)
 		T(store_create__bad_regex__is_422_naming_the_rule),
 		T(store_proxy__password__is_never_returned),
 		T(store_proxy__address_with_userinfo__is_422),
+		T(store_create__refused_record__waits_for_no_lock),
+		T(store_create__regex_budget__names_the_rule_past_it),
 		T(store_delete__proxy__leaves_its_pools),
 		T(store_action__state_machine__moves_and_refuses),
 		T(store_patch__progress_outside_running__is_409),
