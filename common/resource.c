@@ -336,8 +336,9 @@ static const struct field keyword_set_fields[] = {
 	B("isEnabled", FF_FILTER | FF_DASH, "true"),
 	{ .name = "rules", .type = FT_ARRAY, .sub = &rule_item, .def = "[]",
 	  .help = "rules; regex rules compile at save time (POSIX ERE, "
-		  "repetition expanding to at most 2000 elements); at most "
-		  "max_rules (config, default 1000)" },
+		  "repetition expanding to at most 2000 elements, all of a "
+		  "set's together to 50000); at most max_rules (config, "
+		  "default 1000)" },
 	I("ruleCount", RO | FF_SORT, 0, 0, "0"),
 	END
 };
