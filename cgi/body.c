@@ -28,22 +28,35 @@ static int charset_ok(const char *cs)
 	return !cs || strcmp(cs, "utf-8") == 0 || strcmp(cs, "utf8") == 0;
 }
 
-/* Library messages may quote bytes of the body; only printable ASCII is
- * passed on so the error can always be rendered. */
-static void ascii_copy(char *dst, size_t size, const char *src)
+/* json_fault says in our words what is wrong, never the library's text
+ * (it quotes the body's bytes and names its own internals). */
+static const char *json_fault(enum json_error_code code)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < size && src[i]; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
+	switch (code) {
+	case json_error_premature_end_of_input:
+		return "it ends too early";
+	case json_error_end_of_input_expected:
+		return "more follows the JSON value";
+	case json_error_duplicate_key:
+		return "an object repeats a key";
+	case json_error_numeric_overflow:
+		return "a number is out of range";
+	case json_error_invalid_utf8:
+		return "a string is not valid UTF-8";
+	case json_error_null_byte_in_key:
+		return "a key holds a NUL byte";
+	case json_error_out_of_memory:
+	case json_error_stack_overflow:
+		return "it is nested too deeply or too large";
+	default:
+		return "its syntax is wrong";
+	}
 }
 
 static void decode_json(struct request *rq)
 {
 	json_error_t je;
 	json_t *j;
-	char text[JSON_ERROR_TEXT_LENGTH];
 
 	if (memchr(rq->body, '\0', rq->body_len)) {
 		ferr_set(&rq->body_err, 400, "bad_json",
@@ -65,10 +78,9 @@ static void decode_json(struct request *rq)
 		return;
 	}
 	if (!j) {
-		ascii_copy(text, sizeof text, je.text);
 		ferr_set(&rq->body_err, 400, "bad_json",
 			"The body is not valid JSON (line %d, column %d): %s.",
-			je.line, je.column, text);
+			je.line, je.column, json_fault(json_error_code(&je)));
 		return;
 	}
 	if (!json_is_object(j)) {

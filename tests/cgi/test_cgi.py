@@ -391,6 +391,20 @@ class Errors(CgiCase):
             err = self.assertError(a, 400)
             self.assertTrue(err["message"], a)
 
+    def test_bad_json_says_what_is_wrong_without_library_text(self):
+        cases = {b'{"name": 1e400}': "a number is out of range",
+                 b'{"a":1,"a":2}': "an object repeats a key",
+                 b'{"name":': "it ends too early",
+                 b'{"name":"x"} {}': "more follows the JSON value",
+                 b'{"name" "x"}': "its syntax is wrong"}
+        for body, says in cases.items():
+            a = self.req("POST", "/api/personas", body,
+                         ctype="application/json")
+            err = self.assertError(a, 400, "bad_json")
+            self.assertIn(says, err["message"], body)
+            for library in ("near", "overflow", "'"):
+                self.assertNotIn(library, err["message"], body)
+
     def test_nul_bytes_are_400(self):
         a = self.req("POST", "/api/personas", b'{"name":"a\x00b"}',
                      ctype="application/json")
