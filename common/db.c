@@ -4,10 +4,24 @@
 #endif
 
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
+
+/* fail_readonly sets the 503 of a database that cannot be written now. */
+static int fail_readonly(struct ferr *err)
+{
+	int was_set = ferr_is_set(err);
+
+	ferr_set(err, 503, "storage_readonly", "The database cannot be "
+		"written now (read-only); try again later.");
+	if (!was_set && err != NULL)
+		err->retry_after = 30;
+	return -1;
+}
 
 int db_fail(sqlite3 *db, int rc, const char *what, struct ferr *err)
 {
@@ -24,6 +38,13 @@ int db_fail(sqlite3 *db, int rc, const char *what, struct ferr *err)
 			err->retry_after = 1;
 		return -1;
 	}
+	/* Storage faults an operator can fix (and that end by themselves
+	 * once fixed: nothing is cached) get names of their own. */
+	if (prim == SQLITE_READONLY)
+		return fail_readonly(err);
+	if (prim == SQLITE_FULL)
+		return ferr_set(err, 507, "storage_full", "The database's disk "
+			"is full; nothing was written.");
 	return ferr_set(err, 500, "internal_error", "Internal error.");
 }
 
@@ -189,8 +210,17 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 		goto out;
 	ok = 1;
 out:
-	if (!ok) {
+	if (!ok && !(flags & DB_READONLY) && access(path, W_OK) != 0 &&
+	    errno == EROFS) {
+		/* A write-mode open fails on a read-only file system (WAL
+		 * cannot make its index): say so, not "cannot open". */
+		if (err != NULL)
+			ferr_release(err);
+		fail_readonly(err);
+	} else if (!ok) {
 		db_name_file(err, path);
+	}
+	if (!ok) {
 		sqlite3_close_v2(db);
 		db = NULL;
 	}

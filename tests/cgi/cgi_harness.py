@@ -85,8 +85,9 @@ class Site:
     """A state folder with a config and a database, and a way to send one
     request to the CGI."""
 
-    def __init__(self, settings=None):
-        self.dir = tempfile.mkdtemp(prefix="fp-rules-")
+    def __init__(self, settings=None, folder=None):
+        # folder: an empty folder to use (a test's own file system).
+        self.dir = folder or tempfile.mkdtemp(prefix="fp-rules-")
         self.conf = os.path.join(self.dir, "flowpush.conf")
         self.db = os.path.join(self.dir, "flowpush.db")
         # Settings travel as FLOWPUSH_<KEY> overrides, so one config file

@@ -224,6 +224,16 @@ static void db_fail__codes__map_to_statuses_without_sqlite_text(
 	assert_string_equal(e.code, "internal_error");
 	assert_null(strstr(e.message, "constraint"));
 	ferr_release(&e);
+	assert_int_equal(db_fail(NULL, SQLITE_READONLY_DBMOVED, "test", &e),
+		-1);
+	assert_int_equal(e.status, 503);
+	assert_string_equal(e.code, "storage_readonly");
+	assert_true(e.retry_after > 0);
+	ferr_release(&e);
+	assert_int_equal(db_fail(NULL, SQLITE_FULL, "test", &e), -1);
+	assert_int_equal(e.status, 507);
+	assert_string_equal(e.code, "storage_full");
+	ferr_release(&e);
 }
 
 /* What a version 2 file looked like: journal without prev, the records
