@@ -197,6 +197,9 @@ static void write_details(FILE *out)
 		"- `/api/changes?wait=` holds a FastCGI worker: at most "
 		"`threads` - 2 wait at once in one process, further ones get "
 		"503 with `Retry-After`.\n"
+		"- One `/api/changes` answer holds at most `limit` events "
+		"and `changes_max_bytes` of them (one always fits); its "
+		"`seq` is where the next call goes on.\n"
 		"- A dashboard event is written only when a counted field "
 		"(flag *dashboard*) changes or a record comes or goes.\n\n",
 		out);

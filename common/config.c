@@ -37,6 +37,9 @@ const struct config_key config_keys[] = {
 		"seconds a token from /api/token stays valid"),
 	LNG("body_limit", body_limit, "1048576", 1024, 1L << 30,
 		"largest request body in bytes"),
+	LNG("changes_max_bytes", changes_max_bytes, "4194304", 65536,
+		1073741824, "most bytes of events in one /api/changes answer "
+		"(one event always fits)"),
 	BOOL("require_user", require_user, "0",
 		"writes need REMOTE_USER (else 401)"),
 	LNG("threads", threads, "16", 2, 256,

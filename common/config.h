@@ -18,6 +18,7 @@ struct config {
 	char *secret;            /* token HMAC secret (hex); "" = tokens off */
 	long token_ttl;          /* seconds a token from /api/token lives */
 	long body_limit;         /* largest request body, bytes */
+	long changes_max_bytes;  /* most event bytes in one /api/changes */
 	int require_user;        /* writes need REMOTE_USER */
 	long threads;            /* FastCGI worker threads */
 	long busy_timeout_ms;    /* SQLite busy timeout before 503 */

@@ -160,9 +160,16 @@ json_t *journal_event_json(sqlite3_stmt *stmt)
 	return ev;
 }
 
+/* row_bytes is what one journal row's event text weighs, as stored. */
+static size_t row_bytes(sqlite3_stmt *st)
+{
+	return (size_t)sqlite3_column_bytes(st, 7) +
+		(size_t)sqlite3_column_bytes(st, 8) + 256;
+}
+
 json_t *journal_read(sqlite3 *db, int64_t since,
-	const struct topic_list *topics, int limit, int64_t *last,
-	struct ferr *err)
+	const struct topic_list *topics, int limit, size_t max_bytes,
+	int64_t *last, struct ferr *err)
 {
 	static const char sql[] = "SELECT " JOURNAL_COLUMNS
 		" FROM journal WHERE seq > ? ORDER BY seq LIMIT ?";
@@ -170,6 +177,7 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 	json_t *events = NULL;
 	int rc, ok = 0, filtered = topics != NULL && !topics->all;
 	int64_t seq = since;
+	size_t bytes = 0;
 
 	if (limit <= 0)
 		limit = 100;
@@ -197,12 +205,21 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 			db_fail(db, rc, "journal read", err);
 			goto out;
 		}
-		seq = sqlite3_column_int64(st, 0);
 		topic = (const char *)sqlite3_column_text(st, 2);
 		id = (const char *)sqlite3_column_text(st, 4);
 		if (filtered && !topic_list_match(topics, topic ? topic : "",
-			id))
+			id)) {
+			seq = sqlite3_column_int64(st, 0);
 			continue;
+		}
+		/* The answer stops before the event that would take it past
+		 * its budget, unless it is the first: one record always
+		 * fits (its size is bounded by body_limit). */
+		bytes += row_bytes(st);
+		if (max_bytes > 0 && bytes > max_bytes &&
+		    json_array_size(events) > 0)
+			break;
+		seq = sqlite3_column_int64(st, 0);
 		ev = journal_event_json(st);
 		if (ev == NULL) {
 			log_msg(LOG_ERROR, "journal row %lld is not valid JSON;"

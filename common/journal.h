@@ -53,14 +53,15 @@ int journal_reset_due(int64_t since, int64_t first, int64_t last);
 
 /*
  * journal_read returns a new JSON array of the events with seq > since that
- * topics (NULL = all) match, oldest first, at most limit; *last is set to
- * the seq the next call should pass as since (the last seq examined, so
- * filtered-out rows are not read again). Rows whose data cannot be parsed
- * are skipped with a log line.
+ * topics (NULL = all) match, oldest first, at most limit events and, past
+ * the first, at most max_bytes of stored event text (0: no byte bound);
+ * *last is set to the seq the next call should pass as since (the last
+ * seq examined, so filtered-out rows are not read again). Rows whose data
+ * cannot be parsed are skipped with a log line.
  */
 json_t *journal_read(sqlite3 *db, int64_t since,
-	const struct topic_list *topics,
-	int limit, int64_t *last, struct ferr *err);
+	const struct topic_list *topics, int limit, size_t max_bytes,
+	int64_t *last, struct ferr *err);
 
 /* journal_event_json builds the event object from one row of
  * "SELECT " JOURNAL_COLUMNS " FROM journal" (columns 0..7, and prev as

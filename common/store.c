@@ -926,7 +926,8 @@ json_t *store_changes(struct store *st, int64_t since,
 		out = json_pack("{sbsI}", "reset", 1, "seq", (json_int_t)last);
 		goto out;
 	}
-	events = journal_read(st->db, since, topics, limit, &next, err);
+	events = journal_read(st->db, since, topics, limit,
+		(size_t)st->cfg->changes_max_bytes, &next, err);
 	if (!events)
 		goto out;
 	out = json_pack("{sosI}", "events", events, "seq", (json_int_t)next);

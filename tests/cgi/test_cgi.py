@@ -641,6 +641,27 @@ class Changes(CgiCase):
         a = self.req("GET", "/api/changes?since=0&limit=99999")
         self.assertEqual(a.status, 200, a)
 
+    def test_an_answer_is_bounded_in_bytes_and_loses_nothing(self):
+        made = [self.create("keyword-sets", {
+            "name": "big %d" % i, "description": "d" * 16000})["id"]
+            for i in range(10)]
+        budget = {"FLOWPUSH_CHANGES_MAX_BYTES": "65536"}
+        since, seen, answers = 0, [], 0
+        while True:
+            a = self.req("GET", "/api/changes?since=%d&limit=1000" % since,
+                         extra=budget)
+            self.assertEqual(a.status, 200, a)
+            self.assertLess(len(a.body), 65536 + 20000)
+            doc = a.json()
+            if doc["seq"] == since:
+                break
+            answers += 1
+            seen += [e["id"] for e in doc["events"]
+                     if e["action"] == "created"]
+            since = doc["seq"]
+        self.assertEqual(seen, made)
+        self.assertGreater(answers, 2)
+
     def test_since_in_the_future_is_a_reset(self):
         self.create("personas", persona("one"))
         doc = self.req("GET", "/api/changes?since=999").json()

@@ -91,7 +91,7 @@ static json_t *read_all(sqlite3 *db, int64_t since, const char *topics,
 
 	ferr_init(&e);
 	assert_int_equal(topic_list_parse(topics, &tl, &e), 0);
-	ev = journal_read(db, since, &tl, limit, last, &e);
+	ev = journal_read(db, since, &tl, limit, 0, last, &e);
 	assert_non_null(ev);
 	topic_list_release(&tl);
 	return ev;
@@ -166,6 +166,33 @@ static void journal_read__since_and_limit__page_in_order(void **state)
 	ev = read_all(fx->db, last, NULL, 100, &last);
 	assert_int_equal(json_array_size(ev), 0);
 	assert_int_equal(last, seqs[4]);
+	json_decref(ev);
+}
+
+static void journal_read__byte_budget__stops_before_the_event_past_it(
+	void **state)
+{
+	struct fixture *fx = *state;
+	char big[3001];
+	int64_t seqs[4], last = 0;
+	struct ferr e;
+	json_t *ev;
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 4; i++)
+		seqs[i] = append(fx->db, "proxies", ID1, big);
+	ferr_init(&e);
+	/* Room for two events of about 3 KB, not three. */
+	ev = journal_read(fx->db, seqs[0] - 1, NULL, 100, 7000, &last, &e);
+	assert_int_equal(json_array_size(ev), 2);
+	assert_int_equal(last, seqs[1]);
+	json_decref(ev);
+	/* One event always fits, however small the budget. */
+	ev = journal_read(fx->db, last, NULL, 100, 10, &last, &e);
+	assert_int_equal(json_array_size(ev), 1);
+	assert_int_equal(last, seqs[2]);
 	json_decref(ev);
 }
 
@@ -356,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(journal_append__in_transaction__is_read_back),
 		T(journal_read__since_and_limit__page_in_order),
+		T(journal_read__byte_budget__stops_before_the_event_past_it),
 		T(journal_read__topics__filter_and_advance_last),
 		T(journal_append__rolled_back__leaves_no_row),
 		T(journal_prune__everything__never_rewinds_seq),

@@ -206,7 +206,7 @@ static void store_proxy__password__is_never_returned(void **state)
 	dump = json_dumps(got, 0);
 	assert_null(strstr(dump, "s3cret"));
 	free(dump);
-	ev = journal_read(fx->st.db, 0, NULL, 100, &next, &fx->err);
+	ev = journal_read(fx->st.db, 0, NULL, 100, 0, &next, &fx->err);
 	dump = json_dumps(ev, 0);
 	assert_null(strstr(dump, "s3cret"));
 	free(dump);
@@ -516,7 +516,8 @@ static int count_topic(struct fixture *fx, int64_t since, const char *topic)
 	int n;
 
 	assert_int_equal(topic_list_parse(topic, &tl, &fx->err), 0);
-	ev = journal_read(fx->st.db, since, &tl, 1000, &next, &fx->err);
+	ev = journal_read(fx->st.db, since, &tl, 1000, 0, &next,
+		&fx->err);
 	assert_non_null(ev);
 	n = (int)json_array_size(ev);
 	json_decref(ev);
