@@ -72,6 +72,16 @@ class LayerTest(unittest.TestCase):
                 bad = set(INCLUDE.findall(fh.read())) & (programs - own)
             self.assertEqual(bad, set(), f)
 
+    def test_every_source_file_is_in_the_build(self):
+        # A file the build does not name is missing from the tarball
+        # (make distcheck) even when the tree builds.
+        with open(os.path.join(SRC, "Makefile.am"), encoding="utf-8") as fh:
+            makefile = fh.read()
+        for folder in FOLDERS + ["push"]:
+            for f in glob.glob(os.path.join(SRC, folder, "*.[ch]")):
+                rel = os.path.relpath(f, SRC)
+                self.assertIn(rel, makefile, "Makefile.am lacks " + rel)
+
     def test_every_exported_function_carries_its_files_prefix(self):
         for folder in ["common", "cgi", "cli"]:
             for f in glob.glob(os.path.join(SRC, folder, "*.c")):
