@@ -291,6 +291,34 @@ static int waiter_enter(struct api *a)
 	return 1;
 }
 
+/* grant_check holds the topics asked for (tl, from ?topics=) to what
+ * REMOTE_USER may subscribe to (topic_grants): without ?topics= the user
+ * gets the grant itself; topics outside it are 403. */
+static int grant_check(struct api *a, struct topic_list *tl)
+{
+	struct topic_list g;
+	int rc = topic_grant_for(a->env->cfg->topic_grants,
+		a->rq->remote_user, &g, a->err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return ferr_set(a->err, 403, "forbidden_topics",
+			"This user may not subscribe to any topic.");
+	if (topic_list_covers(&g, tl)) {
+		topic_list_release(&g);
+		return 0;
+	}
+	if (form_get(&a->rq->query, "topics") == NULL) {
+		topic_list_release(tl);
+		*tl = g;
+		return 0;
+	}
+	topic_list_release(&g);
+	return ferr_set(a->err, 403, "forbidden_topics", "Some of these "
+		"topics are not granted to this user.");
+}
+
 /*
  * GET /api/changes: the long-poll transport. With wait=S it holds the
  * request until an event on the wanted topics exists or S seconds pass;
@@ -319,7 +347,7 @@ static int h_changes(struct api *a)
 	if (wait > a->env->cfg->changes_wait_max)
 		wait = a->env->cfg->changes_wait_max;
 	if (topic_list_parse(form_get(&a->rq->query, "topics"), &tl,
-		a->err) < 0)
+		a->err) < 0 || grant_check(a, &tl) < 0)
 		goto out;
 	if (need_store(a) < 0)
 		goto out;
@@ -376,7 +404,7 @@ static int h_token(struct api *a)
 		goto out;
 	}
 	if (topic_list_parse(form_get(&a->rq->query, "topics"), &tl,
-		a->err) < 0)
+		a->err) < 0 || grant_check(a, &tl) < 0)
 		goto out;
 	if (user && strchr(user, '|')) {
 		ferr_set(a->err, 400, "bad_user",

@@ -77,6 +77,9 @@ const struct config_key config_keys[] = {
 	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
 		100, 3600000,
 		"longest a connection's queue may stay unwritten"),
+	STR("topic_grants", topic_grants, "",
+		"who may subscribe to what: \"USER: TOPICS; ...\" by "
+		"REMOTE_USER, * for anyone else; empty: everyone, all"),
 	STR("push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),

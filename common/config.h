@@ -38,6 +38,7 @@ struct config {
 	long push_outbound_cap;  /* bytes queued per connection before drop */
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
 	/* WebSocket Origin allow-list, comma-separated; "" = same origin */
+	char *topic_grants;
 	char *push_origins;
 	char *push_trusted_proxies;
 };

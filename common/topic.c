@@ -208,3 +208,68 @@ char *topic_list_format(const struct topic_list *l)
 	*p = '\0';
 	return s;
 }
+
+/* grant_entry reads one "USER: TOPICS" entry e[0..n) into user and
+ * topics (NUL-terminated copies cut to their sizes); -1 when malformed. */
+static int grant_entry(const char *e, size_t n, char *user, size_t usize,
+	char *topics, size_t tsize)
+{
+	const char *colon = memchr(e, ':', n);
+	size_t a, b;
+
+	if (colon == NULL)
+		return -1;
+	for (a = 0; a < (size_t)(colon - e) && e[a] == ' '; a++)
+		;
+	for (b = (size_t)(colon - e); b > a && e[b - 1] == ' '; b--)
+		;
+	if (b == a || b - a >= usize)
+		return -1;
+	memcpy(user, e + a, b - a);
+	user[b - a] = '\0';
+	for (a = (size_t)(colon - e) + 1; a < n && e[a] == ' '; a++)
+		;
+	for (b = n; b > a && e[b - 1] == ' '; b--)
+		;
+	if (b == a || b - a >= tsize)
+		return -1;
+	memcpy(topics, e + a, b - a);
+	topics[b - a] = '\0';
+	return 0;
+}
+
+int topic_grant_for(const char *grants, const char *user,
+	struct topic_list *out, struct ferr *err)
+{
+	char name[256], topics[4096], fallback[4096] = "";
+	const char *p = grants;
+	size_t n;
+	int found = 0, entry = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (grants == NULL || *grants == '\0')
+		return topic_list_parse("*", out, err) < 0 ? -1 : 1;
+	for (; *p != '\0' && !found; p += n + (p[n] == ';')) {
+		n = strcspn(p, ";");
+		entry++;
+		if (strspn(p, " ") >= n)
+			continue;
+		if (grant_entry(p, n, name, sizeof(name), topics,
+		    sizeof(topics)) < 0)
+			return ferr_set(err, 500, "bad_config", "Entry %d of "
+				"topic_grants is not \"USER: TOPICS\".", entry);
+		if (user != NULL && strcmp(name, user) == 0)
+			found = 1;
+		else if (strcmp(name, "*") == 0)
+			snprintf(fallback, sizeof(fallback), "%s", topics);
+	}
+	if (!found && fallback[0] == '\0')
+		return 0;
+	if (topic_list_parse(found ? topics : fallback, out, err) < 0) {
+		ferr_release(err);
+		return ferr_set(err, 500, "bad_config", "The topics that "
+			"topic_grants gives %s are not a topic list.",
+			found ? "this user" : "\"*\"");
+	}
+	return 1;
+}

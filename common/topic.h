@@ -41,6 +41,18 @@ int topic_list_match(const struct topic_list *l, const char *topic,
 int topic_list_covers(const struct topic_list *grant,
 	const struct topic_list *req);
 
+/*
+ * topic_grant_for finds what user (REMOTE_USER, NULL when the web server
+ * authenticated nobody) may subscribe to under grants, the config's
+ * "topic_grants": entries "USER: TOPICS" separated by ';', where TOPICS is
+ * a topic list and USER "*" stands for anyone not named (anonymous
+ * included). Empty grants allow everyone everything. Returns 1 with *out
+ * set (release it), 0 when the user may subscribe to nothing, -1 with 500
+ * bad_config when grants cannot be read.
+ */
+int topic_grant_for(const char *grants, const char *user,
+	struct topic_list *out, struct ferr *err);
+
 /* topic_list_format returns the canonical comma-separated form ("*" for
  * all), malloc'd; caller frees. NULL when out of memory. */
 char *topic_list_format(const struct topic_list *l);

@@ -713,6 +713,57 @@ class Token(CgiCase):
         self.assertError(self.req("POST", "/api/token", {}), 405)
 
 
+class TopicGrants(CgiCase):
+    """topic_grants: who may subscribe to what, by REMOTE_USER."""
+
+    grants = {"FLOWPUSH_TOPIC_GRANTS":
+              "alice: campaigns,dashboard; admin: *; *: dashboard"}
+
+    def as_user(self, user, uri):
+        extra = dict(self.grants)
+        if user:
+            extra["REMOTE_USER"] = user
+        return self.req("GET", uri, extra=extra)
+
+    def test_token_topics_outside_the_grant_are_403(self):
+        a = self.as_user("alice", "/api/token?topics=campaigns")
+        self.assertEqual(a.status, 200, a)
+        self.assertEqual(a.json()["topics"], "campaigns")
+        self.assertError(self.as_user("alice", "/api/token?topics=proxies"),
+                         403, "forbidden_topics")
+        self.assertError(self.as_user(None, "/api/token?topics=*"),
+                         403, "forbidden_topics")
+        self.assertEqual(self.as_user("admin", "/api/token?topics=*").status,
+                         200)
+
+    def test_without_topics_a_user_gets_the_grant(self):
+        a = self.as_user("alice", "/api/token")
+        self.assertEqual(a.json()["topics"], "campaigns,dashboard")
+        a = self.as_user("nobody-named", "/api/token")
+        self.assertEqual(a.json()["topics"], "dashboard")
+
+    def test_changes_answer_only_granted_topics(self):
+        self.create("personas", persona("hidden"))
+        a = self.as_user("alice", "/api/changes?since=0")
+        self.assertEqual(a.status, 200, a)
+        self.assertEqual({e["topic"] for e in a.json()["events"]} -
+                         {"campaigns", "dashboard"}, set())
+        self.assertError(self.as_user("alice",
+                                      "/api/changes?since=0&topics=personas"),
+                         403, "forbidden_topics")
+        a = self.as_user("admin", "/api/changes?since=0&topics=personas")
+        self.assertEqual(len(a.json()["events"]), 1)
+
+    def test_no_grants_means_everyone_everything(self):
+        a = self.req("GET", "/api/changes?since=0&topics=personas")
+        self.assertEqual(a.status, 200, a)
+
+    def test_unreadable_grants_are_500_bad_config(self):
+        a = self.req("GET", "/api/token", extra={
+            "FLOWPUSH_TOPIC_GRANTS": "alice campaigns"})
+        self.assertError(a, 500, "bad_config")
+
+
 def fcgi_request(port, params, body=b""):
     """Sends one FastCGI responder request; returns the Answer."""
     def record(kind, content):

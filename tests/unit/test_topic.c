@@ -166,6 +166,59 @@ static void topic_list_format__is_canonical(void **state)
 	topic_list_release(&b);
 }
 
+static void topic_grant_for__users_star_and_nobody(void **state)
+{
+	static const char grants[] = "alice: campaigns,personas ; "
+		"bob: * ; *: dashboard";
+	struct topic_list g;
+	struct ferr e;
+	char *f;
+
+	(void)state;
+	ferr_init(&e);
+	assert_int_equal(topic_grant_for(grants, "alice", &g, &e), 1);
+	f = topic_list_format(&g);
+	assert_string_equal(f, "campaigns,personas");
+	free(f);
+	topic_list_release(&g);
+	assert_int_equal(topic_grant_for(grants, "bob", &g, &e), 1);
+	assert_true(g.all);
+	topic_list_release(&g);
+	/* Anyone not named, the anonymous included, gets "*"'s entry. */
+	assert_int_equal(topic_grant_for(grants, "carol", &g, &e), 1);
+	f = topic_list_format(&g);
+	assert_string_equal(f, "dashboard");
+	free(f);
+	topic_list_release(&g);
+	assert_int_equal(topic_grant_for(grants, NULL, &g, &e), 1);
+	topic_list_release(&g);
+	/* Without a "*" entry, those not named get nothing. */
+	assert_int_equal(topic_grant_for("alice: *", "carol", &g, &e), 0);
+	/* No grants: everyone, everything. */
+	assert_int_equal(topic_grant_for("", NULL, &g, &e), 1);
+	assert_true(g.all);
+	topic_list_release(&g);
+	assert_false(ferr_is_set(&e));
+}
+
+static void topic_grant_for__unreadable_grants__are_500(void **state)
+{
+	struct topic_list g;
+	struct ferr e;
+
+	(void)state;
+	ferr_init(&e);
+	assert_int_equal(topic_grant_for("alice campaigns", "alice", &g, &e),
+		-1);
+	assert_int_equal(e.status, 500);
+	ferr_release(&e);
+	assert_int_equal(topic_grant_for("alice: nonsense", "alice", &g, &e),
+		-1);
+	assert_int_equal(e.status, 500);
+	assert_string_equal(e.code, "bad_config");
+	ferr_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +232,9 @@ int main(void)
 		cmocka_unit_test(topic_list_match__events__follow_the_list),
 		cmocka_unit_test(topic_list_covers__grants__bound_requests),
 		cmocka_unit_test(topic_list_format__is_canonical),
+		cmocka_unit_test(topic_grant_for__users_star_and_nobody),
+		cmocka_unit_test(
+			topic_grant_for__unreadable_grants__are_500),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
