@@ -42,6 +42,30 @@ static void check_not_world_writable(int *failed, const char *what,
 		(unsigned)(sb.st_mode & 07777));
 }
 
+/* check_private_files: the database and its -wal and -shm files hold
+ * proxy passwords; users other than the owner and its group get nothing. */
+static void check_private_files(int *failed, const char *db)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char path[4096];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", db, suffix[i]);
+		if (stat(path, &sb) < 0) {
+			if (i == 0 || errno != ENOENT)
+				check_line(failed, 0, "database %s: %s", path,
+					strerror(errno));
+			continue;
+		}
+		check_line(failed, (sb.st_mode & 0007) == 0,
+			"database %s is closed to other users (mode %04o%s)",
+			path, (unsigned)(sb.st_mode & 07777),
+			(sb.st_mode & 0007) ? "; chmod o-rwx it" : "");
+	}
+}
+
 /* check_config: the secret is in the file, so only its owner reads it. */
 static void check_config(int *failed, const struct config *cfg)
 {
@@ -83,7 +107,7 @@ static void check_database(int *failed, const struct config *cfg)
 	check_line(failed, h.version == SCHEMA_VERSION,
 		"schema version %d (this program: %d)", h.version,
 		SCHEMA_VERSION);
-	check_not_world_writable(failed, "database", cfg->database);
+	check_private_files(failed, cfg->database);
 	dir = config_path_dir(cfg->database, CONFIG_DIR_AS_WRITTEN);
 	if (dir != NULL)
 		check_not_world_writable(failed, "folder", dir);

@@ -3,10 +3,12 @@
 #define _GNU_SOURCE 1
 #endif
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "db.h"
 #include "schema.h"
@@ -128,6 +130,29 @@ static int init_config(struct cli *c, const char *cfg_abs,
 	return config_load(cfg, cfg_abs, &c->err);
 }
 
+/* The database's files hold proxy passwords: the owner and the group the
+ * deployment shares with the web server (docs/DEPLOY.md) may read and
+ * write them; nobody else. SQLite gives its -wal and -shm files the mode
+ * of the database file, so they follow. */
+#define INIT_DB_MODE 0660
+
+/* init_private_files sets INIT_DB_MODE on the database and its -wal and
+ * -shm files where they exist. */
+static int init_private_files(const struct config *cfg, struct ferr *err)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database, suffix[i]);
+		if (chmod(path, INIT_DB_MODE) < 0 && (i == 0 || errno != ENOENT))
+			return ferr_set(err, 500, "bad_mode", "Cannot make "
+				"%.400s private.", path);
+	}
+	return 0;
+}
+
 int init_run(struct cli *c, struct store *st)
 {
 	const char *path = c->config_path;
@@ -153,8 +178,10 @@ int init_run(struct cli *c, struct store *st)
 	db = schema_open(&cfg, DB_CREATE, &c->err);
 	if (db == NULL)
 		goto out;
-	printf("database: %s (schema version %d)\n", cfg.database,
-		SCHEMA_VERSION);
+	if (init_private_files(&cfg, &c->err) < 0)
+		goto out;
+	printf("database: %s (schema version %d, mode %04o)\n", cfg.database,
+		SCHEMA_VERSION, INIT_DB_MODE);
 	printf("Use it with: flowpush --config %s ...  or  "
 		"FLOWPUSH_CONFIG=%s\n", cfg_abs, cfg_abs);
 	result = 0;

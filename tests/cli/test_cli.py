@@ -110,6 +110,27 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("FAIL", r.stdout)
 
+    def test_init__database_files__are_closed_to_other_users(self):
+        db = os.path.join(self.dir, "flowpush.db")
+        self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o660)
+        self.ok_json("create", "proxies", body={
+            "name": "p", "address": "192.0.2.1:81", "protocol": "http",
+            "password": "s3cret"})
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                self.assertEqual(
+                    stat.S_IMODE(os.stat(db + suffix).st_mode) & 0o007, 0,
+                    suffix)
+
+    def test_check__database_open_to_others__fails_naming_it(self):
+        db = os.path.join(self.dir, "flowpush.db")
+        os.chmod(db, 0o644)
+        r = self.run_cli("check")
+        self.assertEqual(r.returncode, 1)
+        line = [l for l in r.stdout.splitlines() if db in l and "mode" in l]
+        self.assertTrue(line and line[0].startswith("FAIL"), r.stdout)
+        self.assertIn("0644", line[0])
+
     def test_help__lists_commands_and_config_keys(self):
         out = self.ok("help")
         for word in ("init", "tail", "prune", "busy_timeout_ms",
