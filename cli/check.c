@@ -66,6 +66,30 @@ static void check_private_files(int *failed, const char *db)
 	}
 }
 
+/* check_sealed: every stored secret is sealed with the current data key
+ * (none left from before sealing, or from before the last rekey). */
+static void check_sealed(int *failed, const struct config *cfg)
+{
+	struct store st;
+	struct ferr e;
+	long left = 0;
+
+	ferr_init(&e);
+	if (store_open(&st, cfg, &e) < 0 || store_unsealed(&st, &left,
+	    &e) < 0) {
+		check_line(failed, 0, "secrets: %s", e.message);
+	} else if (cfg->data_key == NULL || *cfg->data_key == '\0') {
+		check_line(failed, 0, "secrets are stored unsealed: no "
+			"data_key (flowpush rekey makes one)");
+	} else {
+		check_line(failed, left == 0, "secrets sealed with data_key "
+			"%s (%ld not yet: flowpush rekey)", st.keys[0].id, left);
+	}
+	if (st.db != NULL)
+		store_close(&st);
+	ferr_release(&e);
+}
+
 /* check_config: the secret is in the file, so only its owner reads it. */
 static void check_config(int *failed, const struct config *cfg)
 {
@@ -108,6 +132,7 @@ static void check_database(int *failed, const struct config *cfg)
 		"schema version %d (this program: %d)", h.version,
 		SCHEMA_VERSION);
 	check_private_files(failed, cfg->database);
+	check_sealed(failed, cfg);
 	dir = config_path_dir(cfg->database, CONFIG_DIR_AS_WRITTEN);
 	if (dir != NULL)
 		check_not_world_writable(failed, "folder", dir);

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "init.h"
 #include "records.h"
+#include "rekey.h"
 
 static int command_help(struct cli *c, struct store *st);
 static int command_doc(struct cli *c, struct store *st);
@@ -37,6 +38,7 @@ const struct command command_table[] = {
 		"delete COLLECTION ID [--if-match N]" },
 	{ "action", records_action, CMD_NEEDS_DB | CMD_NEEDS_WRITER, 2, 2,
 		"action CAMPAIGN-ID ACTION [--message TEXT] [--if-match N]" },
+	{ "rekey", rekey_run, CMD_NEEDS_DB, 0, 0, "rekey" },
 	{ "tail", events_tail, CMD_NEEDS_DB, 0, 0,
 		"tail [--since N] [--topics T,...] [--follow]" },
 	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,

@@ -85,6 +85,14 @@ static int init_fresh(struct cli *c, const char *cfg_abs,
 	util_hex_encode(key, sizeof(key), hex);
 	free(cfg->secret);
 	cfg->secret = strdup(hex);
+	/* Another key seals the secrets at rest: the token secret and it
+	 * can then be changed apart (flowpush rekey). */
+	if (util_random(key, sizeof(key)) < 0)
+		return ferr_set(&c->err, 500, "internal_error",
+			"No random bytes for the data key.");
+	util_hex_encode(key, sizeof(key), hex);
+	free(cfg->data_key);
+	cfg->data_key = strdup(hex);
 	free(cfg->database);
 	cfg->database = NULL;
 	free(cfg->doorbell);
@@ -97,7 +105,7 @@ static int init_fresh(struct cli *c, const char *cfg_abs,
 		cfg->database = strdup("flowpush.db");
 	}
 	if (cfg->secret == NULL || cfg->database == NULL ||
-	    cfg->doorbell == NULL)
+	    cfg->doorbell == NULL || cfg->data_key == NULL)
 		return ferr_set(&c->err, 500, "internal_error",
 			"Out of memory.");
 	return 0;

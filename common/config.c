@@ -77,6 +77,11 @@ const struct config_key config_keys[] = {
 	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
 		100, 3600000,
 		"longest a connection's queue may stay unwritten"),
+	STR("data_key", data_key, "",
+		"64 hex digits that seal secrets (proxy passwords) at rest; "
+		"flowpush init makes one; empty: stored unsealed"),
+	STR("data_key_previous", data_key_previous, "",
+		"the key before the last flowpush rekey, kept while it runs"),
 	STR("topic_grants", topic_grants, "",
 		"who may subscribe to what: \"USER: TOPICS; ...\" by "
 		"REMOTE_USER, * for anyone else; empty: everyone, all"),
@@ -577,4 +582,68 @@ char *config_path_dir(const char *path, enum config_dir_how how)
 	real = realpath(dir, NULL);
 	free(dir);
 	return real;
+}
+
+/* names_key is non-zero when line sets key ("  key = ..."). */
+static int names_key(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0)
+		return 0;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '=';
+}
+
+int config_file_set(const char *path, const char *key, const char *value,
+	struct ferr *err)
+{
+	char tmp[4096], *line = NULL;
+	size_t cap = 0;
+	long n = 0, last = -1, i = 0;
+	FILE *in, *out = NULL;
+	int fd, result = -1;
+
+	in = fopen(path, "r");
+	if (in == NULL)
+		return ferr_set(err, 500, "bad_config", "Cannot read %.400s.",
+			path);
+	while (getline(&line, &cap, in) > 0) {
+		if (names_key(line, key))
+			last = n;
+		n++;
+	}
+	rewind(in);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		out = fdopen(fd, "w");
+	if (out == NULL) {
+		ferr_set(err, 500, "bad_config", "Cannot write %.400s.", tmp);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	for (i = 0; getline(&line, &cap, in) > 0; i++) {
+		if (i != last)
+			fputs(line, out);
+		else if (*value)
+			fprintf(out, "%s = %s\n", key, value);
+	}
+	if (last < 0 && *value)
+		fprintf(out, "%s = %s\n", key, value);
+	if (fclose(out) != 0 || rename(tmp, path) != 0) {
+		ferr_set(err, 500, "bad_config", "Cannot write %.400s.", path);
+		unlink(tmp);
+		goto out;
+	}
+	result = 0;
+out:
+	free(line);
+	fclose(in);
+	return result;
 }

@@ -39,6 +39,8 @@ struct config {
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
 	/* WebSocket Origin allow-list, comma-separated; "" = same origin */
 	char *topic_grants;
+	char *data_key;          /* seals secrets at rest (64 hex) */
+	char *data_key_previous; /* still opens secrets during a rekey */
 	char *push_origins;
 	char *push_trusted_proxies;
 };
@@ -89,6 +91,15 @@ void config_print_help(FILE *f);
  * Returns 0 or -1 with err set.
  */
 int config_write(const struct config *cfg, const char *path, int overwrite,
+	struct ferr *err);
+
+/*
+ * config_file_set sets key to value in the config file at path, keeping
+ * every other line: the last line naming key is replaced (value "" drops
+ * it), or one is appended. The file is replaced whole (mode 0600, renamed
+ * into place), so readers see the old or the new one. 0 or -1 with err.
+ */
+int config_file_set(const char *path, const char *key, const char *value,
 	struct ferr *err);
 
 /* How config_path_dir gives the folder. */

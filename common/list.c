@@ -265,7 +265,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 			goto nomem;
 		snprintf(p->last_id, sizeof(p->last_id), "%s",
 			(const char *)sqlite3_column_text(stmt, 1));
-		rec = store_row_record(res, stmt, 1, NULL);
+		rec = store_row_record(res, stmt, 1);
 		if (res->derive)
 			res->derive(rec);
 		json_array_append_new(p->items, rec);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "store.h"
 #include "campaign.h"
@@ -15,10 +16,62 @@
 
 #define SECRET_PREFIX "has"
 
+/* config_mtime_ns is the config file's modification time (0: none). */
+static long long config_mtime_ns(const struct config *cfg)
+{
+	struct stat sb;
+
+	if (cfg->path == NULL || stat(cfg->path, &sb) < 0)
+		return 0;
+	return (long long)sb.st_mtim.tv_sec * 1000000000LL +
+		sb.st_mtim.tv_nsec;
+}
+
+/* keys_fresh reads the data keys again when the config file changed since
+ * they were read: flowpush rekey writes new ones while the API runs, and
+ * every process must seal with the new key and still open the old. */
+static int keys_fresh(struct store *st, struct ferr *err)
+{
+	long long m = config_mtime_ns(st->cfg);
+	struct config now;
+	struct seal_key k[2];
+	int rc;
+
+	if (m == 0 || m == st->keys_mtime_ns)
+		return 0;
+	if (config_load(&now, st->cfg->path, err) < 0)
+		return -1;
+	rc = seal_key_parse(now.data_key, &k[0], err) < 0 ||
+		seal_key_parse(now.data_key_previous, &k[1], err) < 0;
+	config_release(&now);
+	if (rc)
+		return -1;
+	memcpy(st->keys, k, sizeof(k));
+	st->keys_mtime_ns = m;
+	return 0;
+}
+
+/* has_secrets is non-zero when res declares a secret field. */
+static int has_secrets(const struct resource *res)
+{
+	const struct field *f;
+
+	for (f = res->fields; f->name; f++)
+		if (f->flags & FF_SECRET)
+			return 1;
+	return 0;
+}
+
 int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg = cfg;
+	/* The keys below are cfg's, which may be older than the file (a
+	 * long-lived process): the first secret read or written checks. */
+	st->keys_mtime_ns = -1;
+	if (seal_key_parse(cfg->data_key, &st->keys[0], err) < 0 ||
+	    seal_key_parse(cfg->data_key_previous, &st->keys[1], err) < 0)
+		return -1;
 	st->db = schema_open(cfg, DB_READWRITE, err);
 	if (!st->db && err && err->status == 500) {
 		/* db_open names the file, and has logged it: a client of the
@@ -143,29 +196,63 @@ static json_t *record_build(const struct resource *res, const char *id,
 	return rec;
 }
 
+/* secret_flags gives an object naming the secrets stored holds (sealed
+ * or not) with "" for each: enough for record_build's flags. */
+static json_t *secret_flags(const struct resource *res, const char *stored)
+{
+	const struct field *f;
+	json_t *s;
+
+	if (stored == NULL)
+		return NULL;
+	s = json_object();
+	for (f = res->fields; f->name; f++)
+		if ((f->flags & FF_SECRET) && seal_has_field(stored, f->name))
+			json_object_set_new(s, f->name, json_string(""));
+	return s;
+}
+
 json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
-	int first, json_t **secret_out)
+	int first)
 {
 	const char *data = (const char *)sqlite3_column_text(stmt, first + 4);
-	const char *secret = (const char *)sqlite3_column_text(stmt,
-		first + 5);
-	json_t *d, *s = NULL, *rec;
+	json_t *d, *s, *rec;
 
 	d = json_loads(data ? data : "{}", 0, NULL);
 	if (!d)
 		d = json_object();
-	if (secret)
-		s = json_loads(secret, 0, NULL);
+	s = secret_flags(res, (const char *)sqlite3_column_text(stmt,
+		first + 5));
 	rec = record_build(res,
 		(const char *)sqlite3_column_text(stmt, first),
 		sqlite3_column_int64(stmt, first + 1),
 		(const char *)sqlite3_column_text(stmt, first + 2),
 		(const char *)sqlite3_column_text(stmt, first + 3), d, s);
-	if (secret_out)
-		*secret_out = s;
-	else
-		json_decref(s);
+	json_decref(s);
 	return rec;
+}
+
+/* secret_aad names the row a sealed secret belongs to. */
+static void secret_aad(const struct resource *res, const char *id,
+	char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", res->table, id);
+}
+
+/* secret_open opens the stored secret of row id (NULL: none), with the
+ * current or the previous data key. 0, or -1 with err. */
+static int secret_open(struct store *st, const struct resource *res,
+	const char *id, const char *stored, json_t **out, struct ferr *err)
+{
+	const struct seal_key *keys[] = { &st->keys[0], &st->keys[1] };
+	char aad[128];
+
+	*out = NULL;
+	if (stored == NULL)
+		return 0;
+	secret_aad(res, id, aad, sizeof(aad));
+	*out = seal_open(keys, 2, aad, stored, err);
+	return *out ? 0 : -1;
 }
 
 /* store_load fetches one record; 404 when missing. */
@@ -188,9 +275,14 @@ static json_t *store_load(struct store *st, const struct resource *res,
 		return NULL;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		rec = store_row_record(res, stmt, 0, secret);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW) {
+		rec = store_row_record(res, stmt, 0);
+		if (secret && secret_open(st, res, id, (const char *)
+		    sqlite3_column_text(stmt, 5), secret, err) < 0) {
+			json_decref(rec);
+			rec = NULL;
+		}
+	} else if (rc == SQLITE_DONE)
 		ferr_set(err, 404, "not_found", "No such record in %s.",
 			res->name);
 	else
@@ -366,8 +458,14 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 			"updated_at = ?4, data = ?5, secret = ?6 "
 			"WHERE id = ?1", res->table);
 	d = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (secret)
+	if (secret && st->keys[0].set) {
+		char aad[128];
+
+		secret_aad(res, id, aad, sizeof(aad));
+		s = seal_close(&st->keys[0], aad, secret);
+	} else if (secret) {
 		s = json_dumps(secret, JSON_COMPACT);
+	}
 	if (!d || (secret && !s)) {
 		ferr_set(err, 500, "internal_error", "Out of memory.");
 		goto out;
@@ -601,7 +699,8 @@ static json_t *write_record(struct store *st, const struct resource *res,
 		return NULL;
 	}
 	util_ts_now(now);
-	if (precheck(st, res, id_in, body, kind, w, err))
+	if ((has_secrets(res) && keys_fresh(st, err) < 0) ||
+	    precheck(st, res, id_in, body, kind, w, err))
 		return NULL;
 	if (write_begin(&t, st, err) ||
 	    draft_start(st, res, id_in, body, kind, w, &d, err))
@@ -976,5 +1075,137 @@ int store_inspect(const struct config *cfg, struct store_health *h,
 	if (db_user_version(db, &h->version, NULL) < 0)
 		h->version = -1;
 	sqlite3_close_v2(db);
+	return 0;
+}
+
+int store_reload_keys(struct store *st, struct ferr *err)
+{
+	st->keys_mtime_ns = -1;
+	return keys_fresh(st, err);
+}
+
+/* unsealed_where is the condition of the rows whose secret is not sealed
+ * with the current key. */
+static void unsealed_where(const struct store *st, char *out, size_t size)
+{
+	snprintf(out, size, "secret IS NOT NULL AND substr(secret, 1, 13) "
+		"IS NOT 'fp1:%s:'", st->keys[0].set ? st->keys[0].id : "");
+}
+
+int store_unsealed(struct store *st, long *count, struct ferr *err)
+{
+	const struct resource *r;
+	sqlite3_stmt *stmt = NULL;
+	char sql[256], where[128];
+	int rc;
+
+	*count = 0;
+	unsealed_where(st, where, sizeof(where));
+	for (r = resources; r->name; r++) {
+		if (!has_secrets(r))
+			continue;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE %s",
+			r->table, where);
+		if (store_prepare(st, sql, &stmt, err))
+			return -1;
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW)
+			*count += (long)sqlite3_column_int64(stmt, 0);
+		store_done(st, stmt);
+		if (rc != SQLITE_ROW)
+			return db_fail(st->db, rc, "count secrets", err);
+	}
+	return 0;
+}
+
+/* rekey_batch seals again up to batch secrets of r in one transaction;
+ * *n gets how many. */
+static int rekey_batch(struct store *st, const struct resource *r,
+	long batch, long *n, struct ferr *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	char sql[256], where[128];
+	json_t *secret = NULL;
+	char *sealed = NULL;
+	int rc, result = -1;
+
+	*n = 0;
+	unsealed_where(st, where, sizeof(where));
+	if (db_begin(st->db, err))
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT id, secret FROM %s WHERE %s "
+		"LIMIT %ld", r->table, where, batch);
+	if (store_prepare(st, sql, &sel, err))
+		goto out;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET secret = ?2 WHERE id = ?1",
+		r->table);
+	if (store_prepare(st, sql, &upd, err))
+		goto out;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(sel, 0);
+		char aad[128];
+
+		if (secret_open(st, r, id, (const char *)
+		    sqlite3_column_text(sel, 1), &secret, err) < 0)
+			goto out;
+		secret_aad(r, id, aad, sizeof(aad));
+		sealed = seal_close(&st->keys[0], aad, secret);
+		if (sealed == NULL) {
+			ferr_set(err, 500, "internal_error", "Cannot seal.");
+			goto out;
+		}
+		sqlite3_bind_text(upd, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_STATIC);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			db_fail(st->db, sqlite3_errcode(st->db), "rekey", err);
+			goto out;
+		}
+		sqlite3_reset(upd);
+		json_decref(secret);
+		secret = NULL;
+		free(sealed);
+		sealed = NULL;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "rekey", err);
+		goto out;
+	}
+	store_done(st, sel);
+	store_done(st, upd);
+	sel = upd = NULL;
+	result = db_commit(st->db, err);
+out:
+	store_done(st, sel);
+	store_done(st, upd);
+	json_decref(secret);
+	free(sealed);
+	if (result < 0)
+		db_rollback(st->db);
+	return result;
+}
+
+int store_rekey(struct store *st, long batch,
+	void (*progress_cb)(long done, void *arg), void *arg, long *done,
+	struct ferr *err)
+{
+	const struct resource *r;
+	long n;
+
+	*done = 0;
+	if (!st->keys[0].set)
+		return ferr_set(err, 400, "no_data_key", "There is no "
+			"data_key to seal with.");
+	for (r = resources; r->name; r++) {
+		if (!has_secrets(r))
+			continue;
+		do {
+			if (rekey_batch(st, r, batch, &n, err) < 0)
+				return -1;
+			*done += n;
+			if (progress_cb != NULL && n > 0)
+				progress_cb(*done, arg);
+		} while (n == batch);
+	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "form.h"
 #include "resource.h"
 #include "topic.h"
+#include "seal.h"
 #include "txn.h"
 
 /* A statement kept prepared: writes to the record tables compile their
@@ -28,6 +29,11 @@ struct store {
 	struct store_stmt stmts[STORE_STMTS];
 	const struct config *cfg;     /* borrowed; outlives the store */
 	struct txn_batch batch;       /* the batch open, if any */
+	/* data_key (seals new secrets) and data_key_previous (still opens
+	 * those sealed before a rekey) */
+	struct seal_key keys[2];
+	long long keys_mtime_ns;      /* the config file's, when they were
+					 read: a rekey changes it */
 };
 
 /* What a write needs besides its body. */
@@ -52,10 +58,10 @@ void store_read_end(struct store *st);
 
 /* store_row_record turns the columns "id, version, created_at, updated_at,
  * data, secret" (from column first of stmt) into the record as the API
- * shows it; *secret_out (may be NULL) gets the secret object. New
- * reference. */
+ * shows it: the secrets' flags (hasPassword), never the secrets, which it
+ * does not open. New reference. */
 json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
-	int first, json_t **secret_out);
+	int first);
 
 /*
  * store_batch_begin opens one write transaction for many writes (bulk
@@ -153,5 +159,26 @@ struct store_health {
  */
 int store_inspect(const struct config *cfg, struct store_health *h,
 	struct ferr *err);
+
+/*
+ * store_rekey seals again, with the current data key, every stored secret
+ * that is not sealed with it (sealed with data_key_previous, or stored
+ * before sealing), batch rows per transaction; progress_cb (may be NULL)
+ * hears the running count after each batch. *done gets the count. The
+ * records' versions do not change and nothing is journaled: a record's
+ * content stays the same. 0, or -1 with err (400 no_data_key without a
+ * current key).
+ */
+int store_rekey(struct store *st, long batch,
+	void (*progress_cb)(long done, void *arg), void *arg, long *done,
+	struct ferr *err);
+
+/* store_unsealed counts the stored secrets not sealed with the current
+ * data key (all of them without one). 0 or -1 with err. */
+int store_unsealed(struct store *st, long *count, struct ferr *err);
+
+/* store_reload_keys reads the data keys from the config file again
+ * (flowpush rekey, after writing new ones). 0 or -1 with err. */
+int store_reload_keys(struct store *st, struct ferr *err);
 
 #endif

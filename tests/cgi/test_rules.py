@@ -631,8 +631,11 @@ class Proxies(CgiTestCase):
         a = self.put("proxies", p["id"], proxy(description="new"))
         self.assertEqual(a.status, 200, a)
         self.assertIs(a.json()["hasPassword"], True)
+        # Kept, and sealed at rest: the PUT had to open it to keep it.
         rows = self.site.sql("SELECT secret FROM proxies")
-        self.assertIn(self.SECRET, rows[0][0])
+        self.assertTrue(rows[0][0].startswith("fp1:"), rows[0][0])
+        self.assertIn(":password:", rows[0][0])
+        self.assertNotIn(self.SECRET, rows[0][0])
 
     def test_patch_without_password_keeps_it(self):
         p = self.create("proxies", proxy(password=self.SECRET))

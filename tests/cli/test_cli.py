@@ -4,6 +4,7 @@
 import json
 import os
 import shutil
+import sqlite3
 import signal
 import stat
 import subprocess
@@ -130,6 +131,62 @@ class Cli(unittest.TestCase):
         line = [l for l in r.stdout.splitlines() if db in l and "mode" in l]
         self.assertTrue(line and line[0].startswith("FAIL"), r.stdout)
         self.assertIn("0644", line[0])
+
+    # ---- secrets at rest ----
+
+    def stored_secrets(self):
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            self.dir, "flowpush.db"), uri=True)
+        try:
+            return [r[0] for r in db.execute(
+                "SELECT secret FROM proxies WHERE secret IS NOT NULL")]
+        finally:
+            db.close()
+
+    def make_proxy(self, n):
+        return self.ok_json("create", "proxies", body={
+            "name": "sealed %d" % n, "address": "192.0.2.%d:82" % n,
+            "protocol": "http", "password": "pw-%d-do-not-show" % n})
+
+    def test_secrets__are_sealed_at_rest(self):
+        self.make_proxy(1)
+        stored = self.stored_secrets()
+        self.assertEqual(len(stored), 1)
+        self.assertTrue(stored[0].startswith("fp1:"), stored[0])
+        self.assertNotIn("do-not-show", stored[0])
+        self.assertIn("ok   secrets sealed", self.ok("check"))
+
+    def test_rekey__seals_every_secret_again_and_keeps_them(self):
+        made = [self.make_proxy(n) for n in (1, 2, 3)]
+        before = {s[:13] for s in self.stored_secrets()}
+        out = json.loads(self.ok("rekey"))
+        self.assertEqual(out["sealed"], 3)
+        after = {s[:13] for s in self.stored_secrets()}
+        self.assertEqual(after, {"fp1:%s:" % out["key"]})
+        self.assertNotEqual(before, after)
+        with open(self.conf) as f:
+            self.assertNotIn("data_key_previous = ", f.read().replace(
+                "data_key_previous = \n", ""))
+        # The secret survives: an update must open it to keep it.
+        rec = self.ok_json("update", "proxies", made[0]["id"],
+                           body={"description": "after rekey"})
+        self.assertIs(rec["hasPassword"], True)
+        self.assertNotIn("FAIL", self.ok("check"))
+
+    def test_rekey__seals_secrets_stored_before_sealing(self):
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write("\n".join(l for l in text.splitlines()
+                               if not l.startswith("data_key")) + "\n")
+        self.make_proxy(1)
+        self.assertTrue(self.stored_secrets()[0].startswith("{"))
+        r = self.run_cli("check")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("FAIL secrets are stored unsealed", r.stdout)
+        self.assertEqual(json.loads(self.ok("rekey"))["sealed"], 1)
+        self.assertTrue(self.stored_secrets()[0].startswith("fp1:"))
+        self.assertNotIn("FAIL", self.ok("check"))
 
     def test_help__lists_commands_and_config_keys(self):
         out = self.ok("help")

@@ -249,10 +249,46 @@ class SecretTest(unittest.TestCase):
         finally:
             db.close()
         self.assertEqual(rows, 0, "the password was written into the journal")
+        db = sqlite3.connect("file:%s?mode=ro" % ST.database, uri=True)
+        try:
+            stored = db.execute("SELECT secret FROM proxies WHERE id = ?",
+                                (rec["id"],)).fetchone()[0]
+        finally:
+            db.close()
+        self.assertNotIn(secret, stored, "the password is not sealed at rest")
 
         status, _, got = ST.json("PATCH", path, {"password": None})
         self.assertEqual(status, 200, got)
         self.assertIs(got["hasPassword"], False)
+
+
+class RekeyTest(unittest.TestCase):
+    def test_the_running_api_follows_a_rekey(self):
+        status, _, rec = ST.json("POST", "/api/proxies", {
+            "name": unique("rk"), "address": unique("rk") + ".example.net:3128",
+            "protocol": "http", "password": "pw-" + uuid.uuid4().hex})
+        self.assertEqual(status, 201, rec)
+        r = ST.cli("rekey")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key = json.loads(r.stdout)["key"]
+        # The FastCGI process started with the old key: it reads the new
+        # one from the changed config to open and keep the secret ...
+        path = "/api/proxies/" + rec["id"]
+        status, _, got = ST.json("PATCH", path, {"description": "after"})
+        self.assertEqual(status, 200, got)
+        self.assertIs(got["hasPassword"], True)
+        # ... and seals what it writes with it.
+        status, _, made = ST.json("POST", "/api/proxies", {
+            "name": unique("rk2"), "address": unique("rk2") + ".example.net:1",
+            "protocol": "http", "password": "x"})
+        self.assertEqual(status, 201, made)
+        db = sqlite3.connect("file:%s?mode=ro" % ST.database, uri=True)
+        try:
+            stored = db.execute("SELECT secret FROM proxies WHERE id = ?",
+                                (made["id"],)).fetchone()[0]
+        finally:
+            db.close()
+        self.assertTrue(stored.startswith("fp1:%s:" % key), stored)
 
 
 class ErrorTest(JsonErrorMixin, unittest.TestCase):
