@@ -58,6 +58,44 @@ def free_port():
         return s.getsockname()[1]
 
 
+def raw_request(port, data, timeout=10):
+    """Sends data (bytes, any shape, even malformed) to 127.0.0.1:port and
+    returns (status, lower-case headers, parsed JSON body or the raw
+    bytes) of the answer; the connection is closed after it."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(data)
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            head, sep, body = out.partition(b"\r\n\r\n")
+            if sep:
+                lengths = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n")
+                           if l.lower().startswith(b"content-length:")]
+                if lengths and len(body) >= int(lengths[0]):
+                    break
+    finally:
+        s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    try:
+        body = json.loads(body.decode("utf-8"))
+    except ValueError:
+        pass
+    return status, headers, body
+
+
 def _tcp_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -15,7 +15,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack, run_unittest_main  # noqa: E402
+from stack import Stack, raw_request, run_unittest_main  # noqa: E402
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -345,6 +345,27 @@ class ErrorTest(JsonErrorMixin, unittest.TestCase):
         status, headers, body = ST.json("POST", "/api/keyword-sets", big,
                                         {"Content-Type": "application/json"})
         self.assertJsonError(status, headers, body, 413)
+
+
+class ServerErrorTest(JsonErrorMixin, unittest.TestCase):
+    """Errors nginx answers itself, before the API sees the request."""
+
+    def PORT(self):
+        return ST.port
+
+    def test_a_uri_too_long_is_a_414_json_error(self):
+        status, headers, body = raw_request(self.PORT(), (
+            "GET /api/keyword-sets?q=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Connection: close\r\n\r\n" % ("x" * 20000)).encode())
+        # lighttpd counts the request line with the headers: 431.
+        self.assertJsonError(status, headers, body,
+                             431 if status == 431 else 414)
+
+    def test_a_malformed_request_is_a_400_json_error(self):
+        status, headers, body = raw_request(self.PORT(), (
+            b"GET /api/keyword-sets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"this line is no header\r\nConnection: close\r\n\r\n"))
+        self.assertJsonError(status, headers, body, 400)
 
 
 class GatewayTest(JsonErrorMixin, unittest.TestCase):

@@ -25,7 +25,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import (SRC, Stack, StackError, _live_stacks, _tcp_open, _unix_open,  # noqa: E402
+from stack import (SRC, Stack, StackError, _live_stacks, _tcp_open, _unix_open, raw_request,  # noqa: E402
                    free_port, run_unittest_main)
 
 try:
@@ -214,6 +214,23 @@ class ServerChecks:
         status, headers, body = self.st.json("POST", "/api/keyword-sets", {"name": name + "x"},
                                              {"Origin": "http://evil.example"})
         self.assertJsonError(status, headers, body, 403)
+
+    def PORT(self):
+        return self.st.port
+
+    def test_a_uri_too_long_is_a_414_json_error(self):
+        status, headers, body = raw_request(self.PORT(), (
+            "GET /api/keyword-sets?q=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Connection: close\r\n\r\n" % ("x" * 20000)).encode())
+        # lighttpd counts the request line with the headers: 431.
+        self.assertJsonError(status, headers, body,
+                             431 if status == 431 else 414)
+
+    def test_a_malformed_request_is_a_400_json_error(self):
+        status, headers, body = raw_request(self.PORT(), (
+            b"GET /api/keyword-sets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"this line is no header\r\nConnection: close\r\n\r\n"))
+        self.assertJsonError(status, headers, body, 400)
 
     def test_a_body_just_over_the_limit_is_the_apis_413(self):
         big = json.dumps({"name": "x", "description": "d" * (self.st.body_limit() + 10)})
