@@ -39,8 +39,10 @@ static int keys_fresh(struct store *st, struct ferr *err)
 
 	if (m == 0 || m == st->keys_mtime_ns)
 		return 0;
-	if (config_load(&now, st->cfg->path, err) < 0)
+	if (config_load(&now, st->cfg->path, err) < 0) {
+		config_release(&now);
 		return -1;
+	}
 	rc = seal_key_parse(now.data_key, &k[0], err) < 0 ||
 		seal_key_parse(now.data_key_previous, &k[1], err) < 0;
 	config_release(&now);

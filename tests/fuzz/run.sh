@@ -27,9 +27,10 @@ $cc $flags -o "$work/fuzz_ws" "$src/tests/fuzz/fuzz_ws.c" $src/push/ws.c \
 $cc $flags -o "$work/fuzz_req" "$src/tests/fuzz/fuzz_req.c" $pure \
 	$common $libs
 $cc $flags -o "$work/fuzz_form" "$src/tests/fuzz/fuzz_form.c" $common $libs
+$cc $flags -o "$work/fuzz_config" "$src/tests/fuzz/fuzz_config.c" $common $libs
 
 status=0
-for t in fuzz_ws fuzz_req fuzz_form; do
+for t in fuzz_ws fuzz_req fuzz_form fuzz_config; do
 	mkdir -p "$work/corpus-$t"
 	cp "$src/tests/fuzz/corpus/$t"/* "$work/corpus-$t/" 2>/dev/null || true
 	echo "fuzz: $t for ${secs}s"
