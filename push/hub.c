@@ -6,11 +6,11 @@
 #include "ws.h"
 
 #define HUB_DB_BATCH 256
-#define HUB_DB_BATCHES 1	/* catch-up reads per hub_refill call */
+#define HUB_DB_BATCHES 1	/* catch-up reads per refill call */
 #define HUB_SWEEP_MS 250
 
 /* A catch-up read in progress: the subscriber and its hub. */
-struct refill {
+struct db_read {
 	struct hub *h;
 	struct conn *c;
 };
@@ -53,7 +53,7 @@ static void send_reset(struct hub *h, struct conn *c, int64_t seq)
 
 static void refill_row_cb(void *data, int64_t seq, struct pevent *ev)
 {
-	struct refill *rf = data;
+	struct db_read *rf = data;
 	struct hub *h = rf->h;
 	struct conn *c = rf->c;
 
@@ -93,10 +93,13 @@ static int refill_ring(struct hub *h, struct conn *c)
 	return 0;
 }
 
-void hub_refill(struct hub *h, struct conn *c)
+/* refill queues more backlog for a subscriber that is catching up: up
+ * to half the outbound cap, and at most one database batch per call
+ * (h->catching_up is then set so the loop calls hub_catch_up soon). */
+static void refill(struct hub *h, struct conn *c)
 {
 	struct ring *r = &h->tail->ring;
-	struct refill rf = { h, c };
+	struct db_read rf = { h, c };
 	int n, reads = 0;
 
 	while (!c->sub.live && !c->sub.pending && c->state == CONN_OPEN &&
@@ -133,7 +136,7 @@ void hub_refill(struct hub *h, struct conn *c)
 static void drained_cb(void *data, struct conn *c)
 {
 	if (!c->sub.live)
-		hub_refill(data, c);
+		refill(data, c);
 }
 
 void hub_catch_up(struct hub *h)
@@ -148,7 +151,7 @@ void hub_catch_up(struct hub *h)
 		next = c->next;
 		if (c->state == CONN_OPEN && !c->sub.live && !c->sub.pending &&
 			c->qbytes < budget(h))
-			hub_refill(h, c);
+			refill(h, c);
 	}
 }
 
@@ -187,7 +190,7 @@ static void start(struct hub *h, struct conn *c, int has_since,
 		return;
 	}
 	c->sub.cursor = since;
-	hub_refill(h, c);
+	refill(h, c);
 }
 
 void hub_subscribe(struct hub *h, struct conn *c, struct push_req *r)
@@ -250,7 +253,7 @@ static void sweep(struct hub *h, struct conn *c, int64_t now)
 		return;
 	}
 	if (!c->sub.live && !c->sub.pending)
-		hub_refill(h, c);
+		refill(h, c);
 	else if (c->sub.pending && h->tail->ready)
 		start(h, c, c->sub.has_since, c->sub.cursor);
 }

@@ -58,11 +58,6 @@ void hub_journal_ready(struct hub *h);
  * followed is gone (a database recreated under the daemon). */
 void hub_reset_all(struct hub *h);
 
-/* hub_refill queues more backlog for a subscriber that is catching up:
- * up to half the outbound cap, and at most one database batch per call
- * (h->catching_up is then set so the loop calls hub_catch_up soon). */
-void hub_refill(struct hub *h, struct conn *c);
-
 /* hub_catch_up refills, once more each, the subscribers whose catch-up
  * stopped at the batch bound; nothing when h->catching_up is clear. */
 void hub_catch_up(struct hub *h);

@@ -71,7 +71,10 @@ static int answered(int rc, int e)
 	return rc == 0 || e == EAGAIN || e == EPROTOTYPE;
 }
 
-int listen_clear_stale(const char *path, int type, const char *what)
+/* clear_stale applies the one rule for a socket file in the way (see
+ * listen_unix_open), probing with a socket of the type we mean to bind.
+ * Returns 0 when path may be bound, -1 (logged) when not. */
+static int clear_stale(const char *path, int type, const char *what)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -131,7 +134,7 @@ int listen_unix_open(struct listen_unix *lu, const char *path, int type,
 
 	lu->fd = -1;
 	lu->path = NULL;
-	if (unix_addr(&sa, path, what) || listen_clear_stale(path, type, what))
+	if (unix_addr(&sa, path, what) || clear_stale(path, type, what))
 		return -1;
 	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -28,21 +28,15 @@ socklen_t listen_tcp_addr(const char *host, long port,
 	struct sockaddr_storage *sa, int *v6);
 
 /*
- * listen_clear_stale is the one rule for a socket file in the way: a
- * socket nothing answers on (left by a daemon that was killed) is
- * removed; a socket someone listens on, or a file of another kind, is
- * left alone. type is the kind of socket we mean to bind there
- * (SOCK_STREAM, SOCK_DGRAM); what names the setting in log lines.
- * Returns 0 when path may be bound, -1 (logged) when not.
- */
-int listen_clear_stale(const char *path, int type, const char *what);
-
-/*
- * listen_unix_open clears a stale socket at path (listen_clear_stale),
- * binds a non-blocking socket of type there with the file mode that
- * mask leaves of 0777, and for SOCK_STREAM listens with backlog. On
- * success lu holds the descriptor and the file (path is borrowed) and 0
- * is returned; -1 (logged) otherwise, with lu->fd -1.
+ * listen_unix_open makes way at path with the one rule for a socket file
+ * in the way: a socket nothing answers on (left by a daemon that was
+ * killed) is removed; a socket someone listens on, or a file of another
+ * kind, is left alone and the call fails. It then binds a non-blocking
+ * socket of type (SOCK_STREAM, SOCK_DGRAM) there, with the file mode
+ * that mask leaves of 0777, and for SOCK_STREAM listens with backlog; what
+ * names the setting in log lines. On success lu holds the descriptor and
+ * the file (path is borrowed) and 0 is returned; -1 (logged) otherwise,
+ * with lu->fd -1.
  */
 int listen_unix_open(struct listen_unix *lu, const char *path, int type,
 	mode_t mask, int backlog, const char *what);

@@ -89,7 +89,7 @@ static void conn_enqueue__past_the_cap__drops_the_connection_once(
 	assert_int_equal(fake_counts.frees, 1);
 }
 
-static void conn_enqueue__one_event_larger_than_the_cap__goes_to_an_idle_queue(
+static void conn_enqueue__event_over_the_cap__goes_to_an_idle_queue(
 	void **state)
 {
 	struct conn_set *set = *state;
@@ -278,7 +278,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(conn_enqueue__within_the_cap__queues_and_marks_dirty_once),
 		T(conn_enqueue__past_the_cap__drops_the_connection_once),
-		T(conn_enqueue__one_event_larger_than_the_cap__goes_to_an_idle_queue),
+		T(conn_enqueue__event_over_the_cap__goes_to_an_idle_queue),
 		T(conn_send__over_a_socket__writes_the_queue_in_order),
 		T(conn_send__queue_drained__asks_the_layer_above_for_more),
 		T(conn_send__peer_gone__reports_a_failure),

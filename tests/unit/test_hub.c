@@ -132,7 +132,7 @@ static void hub_subscribe__without_since__starts_live_from_the_newest(
 	assert_int_equal(fx->hub.stats.resumes, 0);
 }
 
-static void hub_subscribe__since_within_the_ring__gets_the_backlog_then_goes_live(
+static void hub_subscribe__since_in_ring__gets_backlog_then_goes_live(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -175,7 +175,7 @@ static void hub_subscribe__since_before_pruned_rows__gets_a_reset(
 	assert_int_equal(fx->hub.stats.resets, 1);
 }
 
-static void hub_subscribe__since_just_before_the_oldest_kept__needs_no_reset(
+static void hub_subscribe__since_just_before_oldest_kept__gets_no_reset(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -241,7 +241,7 @@ static void hub_subscribe__journal_not_readable__waits_until_it_is(
 	assert_int_equal(fake_count(f, event_line(s2)), 1);
 }
 
-static void hub_refill__older_than_the_ring__reads_the_database_in_batches(
+static void hub_refill__older_than_the_ring__reads_database_in_batches(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -275,7 +275,7 @@ static void hub_refill__older_than_the_ring__reads_the_database_in_batches(
 	assert_true(turns >= 2);
 }
 
-static void hub_reset_all__database_recreated__resets_every_started_subscriber(
+static void hub_reset_all__database_recreated__resets_every_subscriber(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -312,7 +312,7 @@ static void hub_tick__heartbeat_due__beats_every_open_subscriber_once(
 	assert_int_equal(a->heartbeats, 1);
 }
 
-static void hub_tick__queue_stalled_past_the_timeout__drops_the_subscriber(
+static void hub_tick__queue_stalled_past_timeout__drops_the_subscriber(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -354,15 +354,15 @@ int main(void)
 		T(hub_publish__two_subscribers__each_get_the_event_once),
 		T(hub_publish__topic_not_asked_for__is_not_queued),
 		T(hub_subscribe__without_since__starts_live_from_the_newest),
-		T(hub_subscribe__since_within_the_ring__gets_the_backlog_then_goes_live),
+		T(hub_subscribe__since_in_ring__gets_backlog_then_goes_live),
 		T(hub_subscribe__since_before_pruned_rows__gets_a_reset),
-		T(hub_subscribe__since_just_before_the_oldest_kept__needs_no_reset),
+		T(hub_subscribe__since_just_before_oldest_kept__gets_no_reset),
 		T(hub_subscribe__since_in_the_future__polls_then_resets),
 		T(hub_subscribe__journal_not_readable__waits_until_it_is),
-		T(hub_refill__older_than_the_ring__reads_the_database_in_batches),
-		T(hub_reset_all__database_recreated__resets_every_started_subscriber),
+		T(hub_refill__older_than_the_ring__reads_database_in_batches),
+		T(hub_reset_all__database_recreated__resets_every_subscriber),
 		T(hub_tick__heartbeat_due__beats_every_open_subscriber_once),
-		T(hub_tick__queue_stalled_past_the_timeout__drops_the_subscriber),
+		T(hub_tick__queue_stalled_past_timeout__drops_the_subscriber),
 		T(hub_shutdown__open_subscribers__are_each_ended_once),
 #undef T
 	};

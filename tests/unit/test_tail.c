@@ -84,7 +84,7 @@ static int start(struct fixture *fx)
 	return tail_init(&fx->tail, &fx->db.cfg, fx->loop, &sink);
 }
 
-static void tail_init__journal_with_rows__fills_the_ring_quietly_and_is_ready(
+static void tail_init__journal_with_rows__fills_the_ring_and_is_ready(
 	void **state)
 {
 	struct fixture *fx = *state;
@@ -299,7 +299,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(tail_init__journal_with_rows__fills_the_ring_quietly_and_is_ready),
+		T(tail_init__journal_with_rows__fills_the_ring_and_is_ready),
 		T(tail_poll__new_rows__are_published_in_order),
 		T(tail_poll__unparseable_row__is_skipped_counted_and_passed),
 		T(tail_poll__many_rows__stops_at_its_bound_and_says_more),
