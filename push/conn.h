@@ -82,8 +82,9 @@ struct conn_set {
 	uint64_t slow_drops;       /* connections closed as slow consumers */
 };
 
-/* The state the subscriber layer (hub.c) keeps per connection; the
- * transports and conn.c never read it. */
+/* The state the subscriber layer (hub.c) keeps per connection. It lives
+ * here to save an allocation per subscriber; the transports never touch
+ * it and conn.c only frees the topics. */
 struct conn_sub {
 	struct topic_list topics;
 	int live;                  /* gets each new event directly */
