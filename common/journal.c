@@ -326,3 +326,25 @@ int journal_reset_due(int64_t since, int64_t first, int64_t last)
 	/* An empty table with a past: everything after since was pruned. */
 	return since < last && (first == 0 || since < first - 1);
 }
+
+int journal_range_prepare(sqlite3 *db, sqlite3_stmt **st)
+{
+	static const char sql[] = "SELECT " JOURNAL_COLUMNS " FROM journal"
+		" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
+
+	*st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void journal_range_bind(sqlite3_stmt *st, int64_t after, int64_t upto,
+	int limit)
+{
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	sqlite3_bind_int(st, 3, limit);
+}

@@ -81,4 +81,17 @@ int journal_prune(sqlite3 *db, long keep_days, long keep_rows, long batch,
  * path, non-blocking; every error is ignored (the daemon also polls). */
 void journal_doorbell(const char *path);
 
+/*
+ * journal_range_prepare prepares the one range read of the journal: the
+ * rows with after < seq <= upto, oldest first, at most limit, columns as
+ * JOURNAL_COLUMNS; bind them with journal_range_bind. The statement is
+ * the caller's to finalize. Returns 0, or -1 with *st NULL.
+ */
+int journal_range_prepare(sqlite3 *db, sqlite3_stmt **st);
+
+/* journal_range_bind sets the range of a journal_range_prepare statement
+ * (reset between reads). */
+void journal_range_bind(sqlite3_stmt *st, int64_t after, int64_t upto,
+	int limit);
+
 #endif

@@ -1,106 +1,71 @@
-/* hub.h - subscribers: starting and resuming them, fan-out of shared event buffers, outbound queues and their writing, slow consumers. */
+/* hub.h - subscribers: where each starts or resumes, fan-out of shared event buffers, catch-up reads, heartbeats; no transport known. */
 #ifndef FP_HUB_H
 #define FP_HUB_H
 
-#include "push.h"
+#include <stdint.h>
+#include "conn.h"
+#include "db.h"
 #include "req.h"
+#include "tail.h"
 
-/* hub_init prepares the subscriber set and the shared heartbeat buffers.
- * Returns 0 or -1 when out of memory. */
-int hub_init(struct push *px);
+/* Counters for /push/metrics; monotonic. */
+struct hub_stats {
+	uint64_t deliveries;       /* events queued to a subscriber */
+	uint64_t resumes;          /* subscriptions with a since */
+	uint64_t resets;           /* reset messages sent */
+	uint64_t db_catchup_reads; /* resume batches read from the database */
+};
 
-/* hub_release frees every connection still known (at exit). */
-void hub_release(struct push *px);
+struct hub {
+	struct conn_set *set;      /* borrowed: the subscribers */
+	struct tail *tail;         /* borrowed: the journal and its ring */
+	const struct config *cfg;  /* borrowed */
+	int catching_up;           /* a catch-up read stopped at its bound */
+	int stopping;
+	int64_t next_heartbeat_ms;
+	int64_t next_sweep_ms;
+	struct hub_stats stats;
+};
 
 /*
- * hub_conn_new makes a connection of kind for the checked request r,
- * taking over its topics (r needs no release afterwards). It is not yet
- * known to the hub. NULL when out of memory.
+ * hub_init makes h the subscriber layer over set, reading backlogs from
+ * tail, with the heartbeat and dispatch timeout of cfg. It takes set's
+ * drained callback (refills as queues empty). All three are borrowed.
  */
-struct conn *hub_conn_new(struct push *px, enum conn_kind kind,
-	struct push_req *r);
+void hub_init(struct hub *h, struct conn_set *set, struct tail *tail,
+	const struct config *cfg);
 
-/* hub_conn_free frees a connection that hub_add never took. */
-void hub_conn_free(struct conn *c);
+/* hub_tail_sink fills sink with the callbacks tail reports to h
+ * through. */
+void hub_tail_sink(struct hub *h, struct tail_sink *sink);
 
 /*
- * hub_add makes c a subscriber and queues what it must get first: the
- * backlog after r's since (from the ring or the database), a reset when
- * since is out of range, or nothing when it starts from now.
+ * hub_subscribe makes c (of no list yet) a subscriber to what r asked
+ * for, taking over r's topics (r needs no release afterwards), and
+ * queues what it must get first: the backlog after r's since (from the
+ * ring or the database), a reset when since is out of range, or nothing
+ * when it starts from now.
  */
-void hub_add(struct push *px, struct conn *c, int has_since, int64_t since);
-
-/* hub_unlink takes c out of every list and count (it stays allocated). */
-void hub_unlink(struct push *px, struct conn *c);
-
-/* hub_remove forgets c (its transport is done with it) and frees it. */
-void hub_remove(struct push *px, struct conn *c);
+void hub_subscribe(struct hub *h, struct conn *c, struct push_req *r);
 
 /* hub_publish queues ev on every live subscriber whose topics match. */
-void hub_publish(struct push *px, struct pevent *ev);
+void hub_publish(struct hub *h, struct pevent *ev);
 
 /* hub_journal_ready starts the subscribers that waited for the journal. */
-void hub_journal_ready(struct push *px);
+void hub_journal_ready(struct hub *h);
 
 /* hub_reset_all tells every subscriber to refetch: the journal they
  * followed is gone (a database recreated under the daemon). */
-void hub_reset_all(struct push *px);
-
-/* hub_enqueue appends buffer b (a reference is taken) to c's queue. When
- * the queue would pass the outbound cap the connection is dropped as a
- * slow consumer instead. Returns 0, or -1 when c was dropped. */
-int hub_enqueue(struct push *px, struct conn *c, struct pbuf *b);
-
-/* hub_enqueue_force queues b whatever the cap (close frames, resets).
- * Returns 0 or -1 when out of memory. */
-int hub_enqueue_force(struct push *px, struct conn *c, struct pbuf *b);
-
-/* hub_consumed records that n bytes from the head of c's queue left. */
-void hub_consumed(struct push *px, struct conn *c, size_t n);
-
-/*
- * hub_send writes as much of c's queue to c->fd as the kernel takes, the
- * queued buffers as one iovec per sendmsg (the shared bytes are never
- * copied), refilling a subscriber that is catching up as its queue
- * empties. Returns 0 when the queue is empty, 1 when bytes remain (the
- * socket is full: wait for EPOLLOUT), -1 when the socket failed.
- */
-int hub_send(struct push *px, struct conn *c);
-
-/* hub_discard empties c's queue; with keep_partial a buffer already
- * partly sent stays, so a frame is never cut in the middle. */
-void hub_discard(struct push *px, struct conn *c, int keep_partial);
-
-/* hub_refill queues more backlog for a subscriber that is catching up:
- * up to half the outbound cap, and at most one database batch per call
- * (px->catching_up is then set so the loop calls hub_catch_up soon). */
-void hub_refill(struct push *px, struct conn *c);
+void hub_reset_all(struct hub *h);
 
 /* hub_catch_up refills, once more each, the subscribers whose catch-up
- * stopped at the batch bound; nothing when px->catching_up is clear. */
-void hub_catch_up(struct push *px);
-
-/* hub_mark_dirty asks for c's transport to be kicked after this turn. */
-void hub_mark_dirty(struct push *px, struct conn *c);
-
-/* hub_flush kicks the transport of every dirty connection. */
-void hub_flush(struct push *px);
-
-/* hub_free_later frees c after this turn (deferred so no callback of the
- * same turn sees freed memory). */
-void hub_free_later(struct push *px, struct conn *c);
-
-/* hub_free_deferred frees what hub_free_later collected. */
-void hub_free_deferred(struct push *px);
+ * stopped at the batch bound; nothing when h->catching_up is clear. */
+void hub_catch_up(struct hub *h);
 
 /* hub_tick sends heartbeats and drops stalled connections when due. */
-void hub_tick(struct push *px, int64_t now);
+void hub_tick(struct hub *h, int64_t now);
 
-/* hub_drop closes c as a slow consumer (WebSocket code and reason). */
-void hub_drop(struct push *px, struct conn *c, uint16_t code,
-	const char *reason);
-
-/* hub_shutdown closes every WebSocket with 1001 and ends every stream. */
-void hub_shutdown(struct push *px);
+/* hub_shutdown ends every subscriber politely (WebSockets get 1001). */
+void hub_shutdown(struct hub *h);
 
 #endif

@@ -11,16 +11,34 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include "conn.h"
 #include "http.h"
 #include "hub.h"
+#include "listen.h"
 #include "log.h"
-#include "push.h"
 #include "tail.h"
 #include "util.h"
 
 #define TICK_MS 100          /* timers: heartbeats, polls, stalls */
 #define STOP_GRACE_MS 800    /* SIGTERM to exit, within the second */
 #define FD_RESERVE 128       /* descriptors besides subscribers */
+
+/* The daemon: its parts, bottom to top, and what only the loop needs. */
+struct push {
+	struct config *cfg;
+	struct loop *loop;
+	struct conn_set set;
+	struct tail tail;
+	struct hub hub;
+	struct http http;
+	int timer_fd;
+	struct loop_watch timer_w;
+	int signal_fd;
+	struct loop_watch signal_w;
+	int stopping;
+	int64_t stop_deadline;
+	int reopen_logs;
+};
 
 static void usage(FILE *f)
 {
@@ -61,11 +79,11 @@ static void begin_stop(struct push *px)
 	if (px->stopping)
 		return;
 	log_msg(LOG_INFO, "stopping: closing %zu WebSocket and %zu SSE "
-		"subscribers", px->n_ws, px->n_sse);
+		"subscribers", px->set.n[CONN_WS], px->set.n[CONN_SSE]);
 	px->stopping = 1;
 	px->stop_deadline = util_mono_ms() + STOP_GRACE_MS;
-	http_quiesce(px);
-	hub_shutdown(px);
+	http_quiesce(&px->http);
+	hub_shutdown(&px->hub);
 }
 
 static void signal_cb(struct loop *loop, int fd, void *data, unsigned events)
@@ -89,8 +107,8 @@ static void timer_cb(struct loop *loop, int fd, void *data, unsigned events)
 
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
-	tail_tick(px, now);
-	hub_tick(px, now);
+	tail_tick(&px->tail, now);
+	hub_tick(&px->hub, now);
 }
 
 static int setup_signals(struct push *px)
@@ -139,12 +157,12 @@ static void after_events(struct push *px)
 	 * (a resumed stream with bytes to write) raises no new event, only a
 	 * zero timeout. So its timeout is asked for as well as the kick. */
 	for (i = 0; i < 8; i++) {
-		hub_flush(px);
-		if (!px->mhd_kick && http_timeout(px) != 0)
+		conn_flush_dirty(&px->set);
+		if (!px->set.kick && http_timeout(&px->http) != 0)
 			break;
-		http_run(px);
+		http_run(&px->http);
 	}
-	hub_free_deferred(px);
+	conn_free_deferred(&px->set);
 	if (px->reopen_logs) {
 		px->reopen_logs = 0;
 		log_setup("flowpushd", px->cfg->log_level, px->cfg->log_file);
@@ -156,23 +174,56 @@ static int run(struct push *px)
 {
 	int timeout;
 
-	while (!px->stopping || (px->n_ws + px->n_sse > 0 &&
+	while (!px->stopping || (conn_set_count(&px->set) > 0 &&
 		util_mono_ms() < px->stop_deadline)) {
-		timeout = http_timeout(px);
+		timeout = http_timeout(&px->http);
 		/* A subscriber still reading its backlog from the database
 		 * gets one batch per turn: come back without sleeping. */
-		if (px->tail.more || px->dirty != NULL || px->mhd_kick ||
-			px->catching_up)
+		if (px->tail.more || px->set.dirty != NULL || px->set.kick ||
+			px->hub.catching_up)
 			timeout = 0;
 		if (loop_run_once(px->loop, timeout) < 0) {
 			log_msg(LOG_ERROR, "epoll_wait: %s", strerror(errno));
 			return -1;
 		}
 		if (px->tail.more)
-			tail_poll(px);
-		hub_catch_up(px);
+			tail_poll(&px->tail);
+		hub_catch_up(&px->hub);
 		after_events(px);
 	}
+	return 0;
+}
+
+/* setup makes the parts, bottom to top, and wires the callbacks that
+ * come up: tail reports to the hub, queues that drain refill from it.
+ * Returns 0 or -1 (logged). */
+static int setup(struct push *px, struct config *cfg)
+{
+	struct tail_sink sink;
+
+	px->loop = loop_new();
+	if (px->loop == NULL || setup_signals(px) || setup_timer(px)) {
+		log_msg(LOG_ERROR, "cannot set up: %s", strerror(errno));
+		return -1;
+	}
+	conn_set_init(&px->set, px->loop, (size_t)cfg->push_outbound_cap);
+	hub_init(&px->hub, &px->set, &px->tail, cfg);
+	hub_tail_sink(&px->hub, &sink);
+	if (http_init(&px->http, cfg, px->loop, &px->set, &px->hub,
+		&px->tail)) {
+		log_msg(LOG_ERROR, "cannot set up: %s", strerror(errno));
+		return -1;
+	}
+	px->http.max_conns = raise_nofile(cfg->push_max_connections);
+	if (tail_init(&px->tail, cfg, px->loop, &sink) ||
+		http_start(&px->http))
+		return -1;
+	if (listen_unix_path(cfg->push_listen) != NULL)
+		log_msg(LOG_INFO, "listening on %s (%ld connections)",
+			cfg->push_listen, px->http.max_conns);
+	else
+		log_msg(LOG_INFO, "listening on %s:%ld (%ld connections)",
+			cfg->push_listen, cfg->push_port, px->http.max_conns);
 	return 0;
 }
 
@@ -210,31 +261,15 @@ int main(int argc, char **argv)
 	px.cfg = &cfg;
 	px.signal_fd = -1;
 	px.timer_fd = -1;
-	px.started_ms = util_mono_ms();
-	px.max_conns = raise_nofile(cfg.push_max_connections);
-	px.loop = loop_new();
-	if (px.loop == NULL || setup_signals(&px) || setup_timer(&px) ||
-		ring_init(&px.ring, (size_t)cfg.push_ring_size, 0) ||
-		hub_init(&px)) {
-		log_msg(LOG_ERROR, "cannot set up: %s", strerror(errno));
-		goto out;
+	px.tail.doorbell.fd = -1;
+	if (setup(&px, &cfg) == 0) {
+		if (run(&px) == 0)
+			result = 0;
+		log_msg(LOG_INFO, "stopped");
 	}
-	if (tail_init(&px) || http_start(&px))
-		goto out;
-	if (http_unix_path(&cfg) != NULL)
-		log_msg(LOG_INFO, "listening on %s (%ld connections)",
-			cfg.push_listen, px.max_conns);
-	else
-		log_msg(LOG_INFO, "listening on %s:%ld (%ld connections)",
-			cfg.push_listen, cfg.push_port, px.max_conns);
-	if (run(&px) == 0)
-		result = 0;
-	log_msg(LOG_INFO, "stopped");
-out:
-	http_stop(&px);
-	hub_release(&px);
-	tail_release(&px);
-	ring_release(&px.ring);
+	http_stop(&px.http);
+	conn_set_release(&px.set);
+	tail_release(&px.tail);
 	if (px.timer_fd >= 0)
 		close(px.timer_fd);
 	if (px.signal_fd >= 0)

@@ -1,4 +1,4 @@
-/* tail.c - following the journal: doorbell datagrams, the data_version safety net, bounded batch reads. */
+/* tail.c - following the journal: doorbell datagrams, the data_version safety net, bounded batch reads into the ring. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -10,10 +10,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <jansson.h>
 #include "db.h"
-#include "hub.h"
 #include "journal.h"
 #include "log.h"
 #include "tail.h"
@@ -24,9 +22,6 @@
 #define TAIL_BUSY_MS 50           /* a reader must never stall the loop */
 #define TAIL_RETRY_MS 1000
 
-static const char SQL_READ[] =
-	"SELECT " JOURNAL_COLUMNS " FROM journal"
-	" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
 static const char SQL_VERSION[] = "PRAGMA data_version";
 
 /* ts_parse_ms reads "YYYY-MM-DDTHH:MM:SS.mmmZ" into ms since the epoch;
@@ -49,10 +44,8 @@ static int64_t ts_parse_ms(const char *s)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-static void close_db(struct push *px, const char *why)
+static void close_db(struct tail *t, const char *why)
 {
-	struct tail *t = &px->tail;
-
 	if (t->db == NULL)
 		return;
 	log_msg(LOG_WARN, "closing the database (%s); retrying", why);
@@ -66,10 +59,8 @@ static void close_db(struct push *px, const char *why)
 	t->next_open_ms = util_mono_ms() + TAIL_RETRY_MS;
 }
 
-static int read_version(struct push *px, int64_t *v)
-{
-	struct tail *t = &px->tail;
-	int rc = sqlite3_step(t->st_version);
+static int read_version(struct tail *t, int64_t *v)
+{	int rc = sqlite3_step(t->st_version);
 
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(t->st_version, 0);
@@ -102,52 +93,50 @@ static struct pevent *make_event(sqlite3_stmt *st)
 	return ev;
 }
 
-static void skip_row(struct push *px, int64_t seq)
+static void skip_row(struct tail *t, int64_t seq)
 {
-	px->m.skipped_rows++;
+	t->stats.skipped_rows++;
 	log_msg(LOG_WARN, "skipping journal row %" PRId64
 		": it cannot be parsed", seq);
 }
 
 /* handle_row publishes one new row and keeps it in the ring. */
-static void handle_row(struct push *px, sqlite3_stmt *st)
+static void handle_row(struct tail *t, sqlite3_stmt *st)
 {
 	int64_t seq = sqlite3_column_int64(st, 0);
 	struct pevent *ev = make_event(st);
 	int64_t ts;
 
 	if (ev == NULL) {
-		skip_row(px, seq);
-		ring_advance(&px->ring, seq);
+		skip_row(t, seq);
+		ring_advance(&t->ring, seq);
 		return;
 	}
-	px->m.events_in++;
+	t->stats.events_in++;
 	ts = ts_parse_ms((const char *)sqlite3_column_text(st, 1));
-	if (ts > 0 && !px->tail.preloading)
-		px->m.lag_ms = util_now_ms() - ts;
-	ring_push(&px->ring, ev);
-	hub_publish(px, ev);
+	if (ts > 0 && !t->preloading)
+		t->stats.lag_ms = util_now_ms() - ts;
+	ring_push(&t->ring, ev);
+	t->sink.publish_cb(t->sink.data, ev);
 	pevent_unref(ev);
 }
 
 /* step_error decides what a failed read means: a lock is retried soon,
  * anything else reopens the database. */
-static void step_error(struct push *px, int rc)
+static void step_error(struct tail *t, int rc)
 {
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-		px->tail.busy = 1;
+		t->busy = 1;
 		log_msg(LOG_DEBUG, "journal is locked; retrying");
 		return;
 	}
 	log_msg(LOG_ERROR, "reading the journal failed: %s",
 		sqlite3_errstr(rc));
-	close_db(px, "read error");
+	close_db(t, "read error");
 }
 
-void tail_poll(struct push *px)
-{
-	struct tail *t = &px->tail;
-	int batch, rows, rc = SQLITE_DONE;
+void tail_poll(struct tail *t)
+{	int batch, rows, rc = SQLITE_DONE;
 
 	if (!t->ready || t->polling)
 		return;
@@ -155,19 +144,18 @@ void tail_poll(struct push *px)
 	t->more = 0;
 	t->busy = 0;
 	for (batch = 0; batch < TAIL_BATCHES_PER_POLL; batch++) {
-		sqlite3_bind_int64(t->st_read, 1, px->ring.last);
-		sqlite3_bind_int64(t->st_read, 2, INT64_MAX);
-		sqlite3_bind_int(t->st_read, 3, TAIL_BATCH);
+		journal_range_bind(t->st_read, t->ring.last, INT64_MAX,
+			TAIL_BATCH);
 		rows = 0;
 		while ((rc = sqlite3_step(t->st_read)) == SQLITE_ROW) {
-			handle_row(px, t->st_read);
+			handle_row(t, t->st_read);
 			rows++;
 		}
 		/* Reset at once: an open read would keep its snapshot and
 		 * starve checkpoints. */
 		sqlite3_reset(t->st_read);
 		if (rc != SQLITE_DONE) {
-			step_error(px, rc);
+			step_error(t, rc);
 			break;
 		}
 		if (rows < TAIL_BATCH)
@@ -178,29 +166,25 @@ void tail_poll(struct push *px)
 	t->polling = 0;
 }
 
-int tail_read_range(struct push *px, int64_t after, int64_t upto, int limit,
+int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 	tail_row_cb cb, void *data)
-{
-	struct tail *t = &px->tail;
-	sqlite3_stmt *st = NULL;
+{	sqlite3_stmt *st = NULL;
 	int rc, rows = 0;
 
 	if (!t->ready)
 		return -1;
 	/* A statement of its own: a catch-up read may happen while the
 	 * follower's statement is between steps. */
-	if (sqlite3_prepare_v2(t->db, SQL_READ, -1, &st, NULL) != SQLITE_OK)
+	if (journal_range_prepare(t->db, &st))
 		return -1;
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, upto);
-	sqlite3_bind_int(st, 3, limit);
+	journal_range_bind(st, after, upto, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
 		struct pevent *ev = make_event(st);
 
 		if (ev == NULL)
-			skip_row(px, seq);
-		cb(px, seq, ev, data);
+			skip_row(t, seq);
+		cb(data, seq, ev);
 		pevent_unref(ev);
 		rows++;
 	}
@@ -213,38 +197,40 @@ int tail_read_range(struct push *px, int64_t after, int64_t upto, int limit,
 	return rows;
 }
 
-int tail_first_seq(struct push *px, int64_t *first)
+int tail_first_seq(struct tail *t, int64_t *first)
 {
 	struct ferr err;
 	int rc;
 
-	if (!px->tail.ready)
+	if (!t->ready)
 		return -1;
 	ferr_init(&err);
-	rc = journal_first_seq(px->tail.db, first, &err);
+	rc = journal_first_seq(t->db, first, &err);
 	ferr_release(&err);
 	return rc;
 }
 
-int tail_db_last(struct push *px, int64_t *last)
+int64_t tail_lag_seq(struct tail *t)
 {
 	struct ferr err;
+	int64_t last = 0;
 	int rc;
 
-	if (!px->tail.ready)
-		return -1;
+	if (!t->ready)
+		return 0;
 	ferr_init(&err);
-	rc = journal_last_seq(px->tail.db, last, &err);
+	rc = journal_last_seq(t->db, &last, &err);
 	ferr_release(&err);
-	return rc;
+	if (rc != 0 || last < t->ring.last)
+		return 0;
+	return last - t->ring.last;
 }
 
 /* open_db opens the database read-only and starts following it where the
  * ring stands. Returns 0 or -1 (try again later). */
-static int open_db(struct push *px)
+static int open_db(struct tail *t)
 {
-	struct tail *t = &px->tail;
-	struct config *cfg = px->cfg;
+	const struct config *cfg = t->cfg;
 	struct ferr err;
 	struct stat st;
 	int64_t last = 0, floor;
@@ -267,7 +253,7 @@ static int open_db(struct push *px)
 		return -1;
 	}
 	sqlite3_busy_timeout(t->db, TAIL_BUSY_MS);
-	if (sqlite3_prepare_v2(t->db, SQL_READ, -1, &t->st_read, NULL) ||
+	if (journal_range_prepare(t->db, &t->st_read) ||
 		sqlite3_prepare_v2(t->db, SQL_VERSION, -1, &t->st_version,
 			NULL) ||
 		journal_last_seq(t->db, &last, &err)) {
@@ -275,112 +261,94 @@ static int open_db(struct push *px)
 			log_msg(LOG_WARN, "the database has no journal yet");
 		ferr_release(&err);
 		t->ready = 1;
-		close_db(px, "no journal");
+		close_db(t, "no journal");
 		return -1;
 	}
 	ferr_release(&err);
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
-	read_version(px, &t->data_version);
-	floor = last > px->cfg->push_ring_size ?
-		last - px->cfg->push_ring_size : 0;
+	read_version(t, &t->data_version);
+	floor = last > cfg->push_ring_size ? last - cfg->push_ring_size : 0;
 	if (!t->opened) {
-		ring_reset(&px->ring, floor);
-	} else if (last < px->ring.last) {
+		ring_reset(&t->ring, floor);
+	} else if (last < t->ring.last) {
 		log_msg(LOG_WARN, "the journal went back from %" PRId64
 			" to %" PRId64 ": the database was recreated",
-			px->ring.last, last);
-		ring_reset(&px->ring, floor);
+			t->ring.last, last);
+		ring_reset(&t->ring, floor);
 		recreated = 1;
 	}
 	t->opened = 1;
 	t->ready = 1;
 	t->open_failures = 0;
 	log_msg(LOG_INFO, "following the journal of %s from seq %" PRId64,
-		cfg->database, px->ring.last);
+		cfg->database, t->ring.last);
 	/* Fill the ring before anyone resumes from it. */
 	t->preloading = 1;
 	do {
-		tail_poll(px);
+		tail_poll(t);
 	} while (t->more && t->ready);
 	t->preloading = 0;
 	if (!t->ready)
 		return -1;
 	if (recreated)
-		hub_reset_all(px);
-	hub_journal_ready(px);
+		t->sink.reset_cb(t->sink.data);
+	t->sink.ready_cb(t->sink.data);
 	return 0;
 }
 
 static void doorbell_cb(struct loop *loop, int fd, void *data,
 	unsigned events)
 {
-	struct push *px = data;
 	char buf[64];
 
 	/* Many rings coalesce into one read. */
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		;
-	tail_poll(px);
+	tail_poll(data);
 }
 
-static int bind_doorbell(struct push *px)
+/* bind_doorbell binds the doorbell socket. A ring only makes the daemon
+ * read the journal, so any local writer (the API may run as another
+ * user) may ring: mode 0666. */
+static int bind_doorbell(struct tail *t)
 {
-	struct sockaddr_un sa;
-	const char *path = px->cfg->doorbell;
-	struct stat st;
-	int fd;
+	const char *path = t->cfg->doorbell;
 
 	if (path == NULL || path[0] == '\0')
 		return 0;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_msg(LOG_ERROR, "doorbell path is too long: %s", path);
+	if (listen_unix_open(&t->doorbell, path, SOCK_DGRAM, 0111, 0,
+		"doorbell"))
+		return -1;
+	if (loop_add(t->loop, &t->w, t->doorbell.fd, EPOLLIN, doorbell_cb,
+		t)) {
+		listen_unix_unlink(&t->doorbell);
+		close(t->doorbell.fd);
+		t->doorbell.fd = -1;
 		return -1;
 	}
-	/* Only a stale socket is removed, never some other file. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		log_msg(LOG_ERROR, "cannot bind the doorbell %s: %s", path,
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	/* A ring only makes the daemon read the journal, so any local
-	 * writer (the API may run as another user) may ring. */
-	chmod(path, 0666);
-	if (loop_add(px->loop, &px->tail.w, fd, EPOLLIN, doorbell_cb, px)) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	px->tail.doorbell_fd = fd;
 	return 0;
 }
 
-int tail_init(struct push *px)
+int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
+	const struct tail_sink *sink)
 {
-	struct tail *t = &px->tail;
-
 	memset(t, 0, sizeof(*t));
-	t->doorbell_fd = -1;
+	t->cfg = cfg;
+	t->loop = loop;
+	t->sink = *sink;
+	t->doorbell.fd = -1;
 	t->w.fd = -1;
-	if (bind_doorbell(px))
+	if (ring_init(&t->ring, (size_t)cfg->push_ring_size, 0))
 		return -1;
-	open_db(px);
+	if (bind_doorbell(t))
+		return -1;
+	open_db(t);
 	return 0;
 }
 
-void tail_release(struct push *px)
+void tail_release(struct tail *t)
 {
-	struct tail *t = &px->tail;
-
 	if (t->db != NULL) {
 		sqlite3_finalize(t->st_read);
 		sqlite3_finalize(t->st_version);
@@ -388,50 +356,50 @@ void tail_release(struct push *px)
 		t->db = NULL;
 	}
 	t->ready = 0;
-	if (t->doorbell_fd >= 0) {
-		loop_del(px->loop, &t->w);
-		close(t->doorbell_fd);
-		unlink(px->cfg->doorbell);
-		t->doorbell_fd = -1;
+	if (t->doorbell.fd >= 0) {
+		loop_del(t->loop, &t->w);
+		close(t->doorbell.fd);
+		listen_unix_unlink(&t->doorbell);
+		t->doorbell.fd = -1;
 	}
+	ring_release(&t->ring);
 }
 
 /* replaced is non-zero when the path now names another file than the one
  * open (a database restored or recreated by renaming). */
-static int replaced(struct push *px)
+static int replaced(struct tail *t)
 {
 	struct stat st;
 
-	if (stat(px->cfg->database, &st) != 0)
+	if (stat(t->cfg->database, &st) != 0)
 		return 0;
-	return st.st_dev != px->tail.dev || st.st_ino != px->tail.ino;
+	return st.st_dev != t->dev || st.st_ino != t->ino;
 }
 
-void tail_tick(struct push *px, int64_t now)
+void tail_tick(struct tail *t, int64_t now)
 {
-	struct tail *t = &px->tail;
 	int64_t v;
 
 	if (!t->ready) {
 		if (now >= t->next_open_ms)
-			open_db(px);
+			open_db(t);
 		return;
 	}
 	if (t->busy || t->more)
-		tail_poll(px);
+		tail_poll(t);
 	if (now < t->next_poll_ms)
 		return;
-	t->next_poll_ms = now + px->cfg->push_poll_ms;
-	if (replaced(px)) {
-		close_db(px, "the file was replaced");
-		open_db(px);
+	t->next_poll_ms = now + t->cfg->push_poll_ms;
+	if (replaced(t)) {
+		close_db(t, "the file was replaced");
+		open_db(t);
 		return;
 	}
-	if (read_version(px, &v) != 0)
+	if (read_version(t, &v) != 0)
 		return;
 	/* The safety net for writers that could not ring the doorbell. */
 	if (v != t->data_version) {
 		t->data_version = v;
-		tail_poll(px);
+		tail_poll(t);
 	}
 }

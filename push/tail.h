@@ -1,44 +1,104 @@
-/* tail.h - following the journal: the doorbell socket, the data_version safety net, bounded batch reads. */
+/* tail.h - following the journal: the doorbell socket, the data_version safety net, bounded batch reads into the ring. */
 #ifndef FP_TAIL_H
 #define FP_TAIL_H
 
-#include "push.h"
+#include <stdint.h>
+#include <sys/types.h>
+#include <sqlite3.h>
+/* db.h brings common/config.h; a bare "config.h" from push/ could find
+ * the build's autoconf header instead. */
+#include "db.h"
+#include "event.h"
+#include "listen.h"
+#include "loop.h"
+#include "ring.h"
 
-/* tail_init binds the doorbell (when configured) and tries to open the
- * database; a missing database is retried later, not an error. Returns 0,
- * or -1 when the doorbell cannot be bound. */
-int tail_init(struct push *px);
+/* Where the follower reports; tail never calls the layers above
+ * directly. Every callback gets data. */
+struct tail_sink {
+	/* publish_cb: ev (borrowed) was read and is in the ring. */
+	void (*publish_cb)(void *data, struct pevent *ev);
+	/* ready_cb: the journal has become readable. */
+	void (*ready_cb)(void *data);
+	/* reset_cb: the journal went back (a database recreated under the
+	 * daemon); called before ready_cb. */
+	void (*reset_cb)(void *data);
+	void *data;
+};
 
-/* tail_release closes the database and the doorbell. */
-void tail_release(struct push *px);
+/* Counters for /push/metrics; monotonic unless said otherwise. */
+struct tail_stats {
+	uint64_t events_in;        /* journal rows turned into events */
+	uint64_t skipped_rows;     /* rows that could not be parsed */
+	int64_t lag_ms;            /* commit to read, last event (gauge) */
+};
+
+/* The journal follower. */
+struct tail {
+	const struct config *cfg;  /* borrowed */
+	struct loop *loop;
+	struct tail_sink sink;
+	struct ring ring;          /* the newest events, for resumes */
+	struct tail_stats stats;
+	sqlite3 *db;
+	sqlite3_stmt *st_read;
+	sqlite3_stmt *st_version;
+	int64_t data_version;
+	dev_t dev;
+	ino_t ino;
+	struct listen_unix doorbell;
+	struct loop_watch w;
+	int ready;                 /* the database is open and read */
+	int more;                  /* rows remain: read again at once */
+	int64_t next_open_ms;      /* when to try opening again */
+	int64_t next_poll_ms;
+	int open_failures;
+	int opened;                /* the database was open at least once */
+	int polling;               /* guards tail_poll against re-entry */
+	int busy;                  /* the last read met a lock: retry */
+	int preloading;            /* filling the ring: no lag figures */
+};
+
+/*
+ * tail_init prepares the ring (cfg push_ring_size), binds the doorbell
+ * (cfg doorbell, when set) on loop and tries to open the database; a
+ * missing database is retried later, not an error. sink is copied.
+ * Returns 0, or -1 when the doorbell cannot be bound or memory ran out.
+ * tail_release is due either way.
+ */
+int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
+	const struct tail_sink *sink);
+
+/* tail_release closes the database and the doorbell and frees the ring. */
+void tail_release(struct tail *t);
 
 /* tail_poll reads the rows committed since the last read (a bounded
- * amount per call; tail.more says whether to call again soon) and
- * publishes them. */
-void tail_poll(struct push *px);
+ * amount per call; t->more says whether to call again soon), keeps them
+ * in the ring and publishes them to the sink. */
+void tail_poll(struct tail *t);
 
 /* tail_tick retries opening the database and runs the data_version
  * check when due. */
-void tail_tick(struct push *px, int64_t now);
+void tail_tick(struct tail *t, int64_t now);
 
-/* A catch-up row: its seq and the event, or NULL when it was skipped. */
-typedef void (*tail_row_cb)(struct push *px, int64_t seq,
-	struct pevent *ev, void *data);
+/* A catch-up row: its seq and the event (borrowed), or NULL when it was
+ * skipped. */
+typedef void (*tail_row_cb)(void *data, int64_t seq, struct pevent *ev);
 
 /*
  * tail_read_range reads at most limit rows with after < seq <= upto from
- * the database, oldest first, calling cb for each (ev is borrowed).
- * Returns how many rows were read, or -1 when the database cannot be read
- * now.
+ * the database, oldest first, calling cb for each. Returns how many rows
+ * were read, or -1 when the database cannot be read now.
  */
-int tail_read_range(struct push *px, int64_t after, int64_t upto, int limit,
+int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 	tail_row_cb cb, void *data);
 
 /* tail_first_seq gives the oldest seq kept in the database (0: none).
  * Returns 0 or -1. */
-int tail_first_seq(struct push *px, int64_t *first);
+int tail_first_seq(struct tail *t, int64_t *first);
 
-/* tail_db_last gives the newest seq ever written. Returns 0 or -1. */
-int tail_db_last(struct push *px, int64_t *last);
+/* tail_lag_seq gives how many journal rows were written but not yet
+ * read (0 when the database cannot tell). */
+int64_t tail_lag_seq(struct tail *t);
 
 #endif

@@ -1,66 +1,126 @@
-/* wsconn.c - WebSocket connections after the upgrade: client frames in, queued frames out, the close handshake. */
+/* wsconn.c - the WebSocket transport after the upgrade: client frames in, queued frames out, the close handshake. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
-#include "hub.h"
 #include "log.h"
 #include "util.h"
+#include "ws.h"
 #include "wsconn.h"
 
 #define WS_READ_CHUNK 16384
 #define WS_READS_PER_TURN 4  /* so one chatty client cannot hog the loop */
+/* The longest a close handshake may take. */
+#define WS_CLOSE_WAIT_MS 1000
 
 static const unsigned WS_MASK_IN = EPOLLIN | EPOLLRDHUP;
 
-static void send_pong(struct push *px, struct conn *c, const uint8_t *p,
-	size_t n)
+/* An upgraded WebSocket. Its socket is the server's: we never close()
+ * it, the server does when urh is handed back. */
+struct wsconn {
+	struct conn c;             /* first: the core */
+	struct wsconn_kind *kind;
+	struct MHD_UpgradeResponseHandle *urh;
+	struct ws_parser parser;
+	int close_after_flush;     /* close TCP once the queue is empty */
+	int64_t close_deadline;    /* mono ms to give up on a close */
+	int64_t ping_sent;         /* mono ms of the unanswered ping, or 0 */
+	int64_t last_rx;
+};
+
+static struct wsconn *ws_of(struct conn *c)
+{
+	return (struct wsconn *)c;
+}
+
+/* kill_now closes the TCP connection now. */
+static void kill_now(struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	c->state = CONN_DEAD;
+	if (c->w.fd >= 0)
+		loop_del(c->set->loop, &c->w);
+	conn_unlink(c);
+	conn_free_later(c);
+}
+
+/* close_with starts the close handshake with code and reason; with
+ * discard the unsent events are dropped first (slow consumers). */
+static void close_with(struct conn *c, uint16_t code, const char *reason,
+	int discard)
+{
+	uint8_t frame[WS_CLOSE_FRAME_MAX];
+	struct pbuf *b;
+	size_t n;
+
+	if (c->state != CONN_OPEN)
+		return;
+	if (discard)
+		conn_discard(c, 1);
+	n = ws_close_frame(frame, code, reason);
+	b = pbuf_new(frame, n);
+	if (b == NULL || conn_enqueue_force(c, b)) {
+		pbuf_unref(b);
+		kill_now(c);
+		return;
+	}
+	pbuf_unref(b);
+	c->state = CONN_CLOSING;
+	ws_of(c)->close_deadline = util_mono_ms() + WS_CLOSE_WAIT_MS;
+}
+
+static void send_pong(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint8_t hdr[WS_HEADER_MAX];
 	size_t h = ws_frame_header(hdr, WS_OP_PONG, 1, n);
 	struct pbuf *b = pbuf_new(NULL, h + n);
 
 	if (b == NULL) {
-		wsconn_kill(px, c);
+		kill_now(c);
 		return;
 	}
 	memcpy(b->data, hdr, h);
 	memcpy(b->data + h, p, n);
 	/* A client that pings without reading counts against its cap. */
-	hub_enqueue(px, c, b);
+	conn_enqueue(c, b);
 	pbuf_unref(b);
 }
 
-static void peer_closed(struct push *px, struct conn *c, uint16_t code)
+static void peer_closed(struct conn *c, uint16_t code)
 {
+	struct wsconn *w = ws_of(c);
+
 	if (c->state == CONN_OPEN) {
 		/* Echo the peer's code (none when it sent none). */
-		wsconn_close(px, c, code == WS_CLOSE_NO_STATUS ? 0 : code,
-			NULL, 1);
-		c->close_after_flush = 1;
+		close_with(c, code == WS_CLOSE_NO_STATUS ? 0 : code, NULL, 1);
+		w->close_after_flush = 1;
 		return;
 	}
 	/* Our close was first: the handshake is complete once it left. */
-	c->close_after_flush = 1;
+	w->close_after_flush = 1;
 	if (c->qn == 0)
-		wsconn_kill(px, c);
+		kill_now(c);
 }
 
-static void handle_input(struct push *px, struct conn *c, uint8_t *buf,
-	size_t n)
+static void handle_input(struct conn *c, uint8_t *buf, size_t n)
 {
+	struct wsconn *w = ws_of(c);
 	struct ws_event ev;
 	size_t off = 0;
 
-	c->last_rx = util_mono_ms();
+	w->last_rx = util_mono_ms();
 	while (c->state != CONN_DEAD) {
-		off += ws_parser_feed(&c->parser, buf + off, n - off, &ev);
+		off += ws_parser_feed(&w->parser, buf + off, n - off, &ev);
 		switch (ev.type) {
 		case WS_EV_NONE:
 			return;
@@ -71,25 +131,46 @@ static void handle_input(struct push *px, struct conn *c, uint8_t *buf,
 			break;
 		case WS_EV_PING:
 			if (c->state == CONN_OPEN)
-				send_pong(px, c, ev.data, ev.len);
+				send_pong(c, ev.data, ev.len);
 			break;
 		case WS_EV_CLOSE:
-			peer_closed(px, c, ev.code);
+			peer_closed(c, ev.code);
 			return;
 		case WS_EV_ERROR:
 			log_msg(LOG_INFO, "WebSocket protocol error: %s",
 				ev.reason);
-			wsconn_close(px, c, ev.code, ev.reason, 1);
+			close_with(c, ev.code, ev.reason, 1);
 			return;
 		}
 	}
 }
 
-static void ws_io_cb(struct loop *loop, int fd, void *data, unsigned events)
+static void flush(struct conn *c)
+{
+	int rc;
+
+	if (c->state == CONN_DEAD || c->fd < 0)
+		return;
+	rc = conn_send(c);
+	if (rc < 0) {
+		kill_now(c);
+		return;
+	}
+	if (c->state == CONN_DEAD)
+		return;
+	if (rc > 0) {
+		loop_mod(c->set->loop, &c->w, WS_MASK_IN | EPOLLOUT);
+		return;
+	}
+	loop_mod(c->set->loop, &c->w, WS_MASK_IN);
+	if (ws_of(c)->close_after_flush)
+		kill_now(c);
+}
+
+static void io_cb(struct loop *loop, int fd, void *data, unsigned events)
 {
 	struct conn *c = data;
 	uint8_t buf[WS_READ_CHUNK];
-	struct push *px = c->px;
 	ssize_t n;
 	int i;
 
@@ -99,7 +180,7 @@ static void ws_io_cb(struct loop *loop, int fd, void *data, unsigned events)
 		for (i = 0; i < WS_READS_PER_TURN; i++) {
 			n = recv(fd, buf, sizeof(buf), 0);
 			if (n == 0) {
-				wsconn_kill(px, c);
+				kill_now(c);
 				return;
 			}
 			if (n < 0) {
@@ -107,114 +188,180 @@ static void ws_io_cb(struct loop *loop, int fd, void *data, unsigned events)
 					break;
 				if (errno == EINTR)
 					continue;
-				wsconn_kill(px, c);
+				kill_now(c);
 				return;
 			}
 			/* After a close or an error the parser takes nothing:
 			 * the bytes are read only to see the peer go. */
-			handle_input(px, c, buf, (size_t)n);
+			handle_input(c, buf, (size_t)n);
 			if (c->state == CONN_DEAD || (size_t)n < sizeof(buf))
 				break;
 		}
 	}
 	if ((events & EPOLLOUT) && c->state != CONN_DEAD)
-		wsconn_flush(px, c);
+		flush(c);
 }
 
-int wsconn_start(struct push *px, struct conn *c, int fd,
+static struct pbuf *event_buf(struct pevent *ev)
+{
+	return ev->ws;
+}
+
+static int reset(struct conn *c, int64_t seq)
+{
+	char json[64];
+	uint8_t hdr[WS_HEADER_MAX];
+	struct pbuf *b;
+	size_t h;
+	int n;
+
+	n = snprintf(json, sizeof(json),
+		"{\"action\":\"reset\",\"seq\":%" PRId64 "}", seq);
+	h = ws_frame_header(hdr, WS_OP_TEXT, 1, (uint64_t)n);
+	b = pbuf_new(NULL, h + (size_t)n);
+	if (b != NULL) {
+		memcpy(b->data, hdr, h);
+		memcpy(b->data + h, json, (size_t)n);
+	}
+	conn_discard(c, 1);
+	if (b == NULL || conn_enqueue_force(c, b)) {
+		pbuf_unref(b);
+		return -1;
+	}
+	pbuf_unref(b);
+	return 0;
+}
+
+static void drop(struct conn *c, uint16_t code, const char *reason)
+{
+	close_with(c, code, reason, 1);
+}
+
+/* heartbeat pings; a WebSocket that did not answer the last ping is
+ * closed as a dead peer. */
+static void heartbeat(struct conn *c, int64_t now)
+{
+	struct wsconn *w = ws_of(c);
+
+	if (w->ping_sent != 0 && w->last_rx < w->ping_sent) {
+		log_msg(LOG_INFO, "closing a WebSocket that missed a pong");
+		kill_now(c);
+		return;
+	}
+	if (conn_enqueue(c, w->kind->ping) == 0)
+		w->ping_sent = now;
+}
+
+static void expire(struct conn *c, int64_t now)
+{
+	if (now >= ws_of(c)->close_deadline)
+		kill_now(c);
+}
+
+static void shut(struct conn *c)
+{
+	close_with(c, WS_CLOSE_GOING_AWAY, "server shutting down", 0);
+}
+
+/* release hands the socket back to the server for closing; once. */
+static void release(struct wsconn *w)
+{
+	if (w->urh == NULL)
+		return;
+	/* Never close() an upgraded socket ourselves: the server owns it
+	 * and closes it here, after it left our epoll set. */
+	MHD_upgrade_action(w->urh, MHD_UPGRADE_ACTION_CLOSE);
+	w->urh = NULL;
+	w->c.fd = -1;
+	w->c.set->kick = 1;
+}
+
+static void ws_free(struct conn *c)
+{
+	release(ws_of(c));
+	conn_release(c);
+	free(ws_of(c));
+}
+
+/* abandon: the server cannot stop with an upgraded socket outstanding. */
+static void abandon(struct conn *c)
+{
+	c->state = CONN_DEAD;
+	if (c->w.fd >= 0)
+		loop_del(c->set->loop, &c->w);
+	conn_unlink(c);
+	conn_free(c);
+}
+
+static const struct conn_ops ws_ops = {
+	.kind = CONN_WS,
+	.name = "WebSocket",
+	.event_buf = event_buf,
+	.reset = reset,
+	.flush = flush,
+	.drop = drop,
+	.heartbeat = heartbeat,
+	.expire = expire,
+	.shutdown = shut,
+	.abandon = abandon,
+	.free = ws_free,
+};
+
+int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set)
+{
+	uint8_t ping[WS_HEADER_MAX];
+	size_t n = ws_frame_header(ping, WS_OP_PING, 1, 0);
+
+	k->set = set;
+	k->ping = pbuf_new(ping, n);
+	return k->ping == NULL ? -1 : 0;
+}
+
+void wsconn_kind_release(struct wsconn_kind *k)
+{
+	pbuf_unref(k->ping);
+	k->ping = NULL;
+}
+
+struct conn *wsconn_new(struct wsconn_kind *k)
+{
+	struct wsconn *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	conn_init(&w->c, k->set, &ws_ops);
+	w->kind = k;
+	w->last_rx = util_mono_ms();
+	ws_parser_init(&w->parser);
+	return &w->c;
+}
+
+int wsconn_start(struct conn *c, int fd,
 	struct MHD_UpgradeResponseHandle *urh, const char *extra, size_t n)
 {
 	uint8_t buf[WS_READ_CHUNK];
-	int flags, one = 1, sndbuf = PUSH_SNDBUF;
+	int flags, one = 1, sndbuf = CONN_SNDBUF;
 
 	c->fd = fd;
-	c->urh = urh;
+	ws_of(c)->urh = urh;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		goto fail;
 	/* Events are small and latency matters more than packet count. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (loop_add(px->loop, &c->w, fd, WS_MASK_IN, ws_io_cb, c))
+	if (loop_add(c->set->loop, &c->w, fd, WS_MASK_IN, io_cb, c))
 		goto fail;
 	while (n > 0 && c->state != CONN_DEAD) {
 		size_t k = n < sizeof(buf) ? n : sizeof(buf);
 
 		memcpy(buf, extra, k);
-		handle_input(px, c, buf, k);
+		handle_input(c, buf, k);
 		extra += k;
 		n -= k;
 	}
 	return 0;
 fail:
-	wsconn_kill(px, c);
+	kill_now(c);
 	return -1;
-}
-
-void wsconn_flush(struct push *px, struct conn *c)
-{
-	int rc;
-
-	if (c->state == CONN_DEAD || c->fd < 0)
-		return;
-	rc = hub_send(px, c);
-	if (rc < 0) {
-		wsconn_kill(px, c);
-		return;
-	}
-	if (c->state == CONN_DEAD)
-		return;
-	if (rc > 0) {
-		loop_mod(px->loop, &c->w, WS_MASK_IN | EPOLLOUT);
-		return;
-	}
-	loop_mod(px->loop, &c->w, WS_MASK_IN);
-	if (c->close_after_flush)
-		wsconn_kill(px, c);
-}
-
-void wsconn_close(struct push *px, struct conn *c, uint16_t code,
-	const char *reason, int discard)
-{
-	uint8_t frame[WS_CLOSE_FRAME_MAX];
-	struct pbuf *b;
-	size_t n;
-
-	if (c->state != CONN_OPEN)
-		return;
-	if (discard)
-		hub_discard(px, c, 1);
-	n = ws_close_frame(frame, code, reason);
-	b = pbuf_new(frame, n);
-	if (b == NULL || hub_enqueue_force(px, c, b)) {
-		pbuf_unref(b);
-		wsconn_kill(px, c);
-		return;
-	}
-	pbuf_unref(b);
-	c->state = CONN_CLOSING;
-	c->close_deadline = util_mono_ms() + PUSH_CLOSE_WAIT_MS;
-}
-
-void wsconn_kill(struct push *px, struct conn *c)
-{
-	if (c->state == CONN_DEAD)
-		return;
-	c->state = CONN_DEAD;
-	if (c->w.fd >= 0)
-		loop_del(px->loop, &c->w);
-	hub_unlink(px, c);
-	hub_free_later(px, c);
-}
-
-void wsconn_release(struct push *px, struct conn *c)
-{
-	if (c->urh == NULL)
-		return;
-	/* Never close() an upgraded socket ourselves: the server owns it
-	 * and closes it here, after it left our epoll set. */
-	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-	c->urh = NULL;
-	c->fd = -1;
-	px->mhd_kick = 1;
 }

@@ -1,29 +1,35 @@
-/* wsconn.h - WebSocket connections after the upgrade: reading client frames, writing queued frames, the close handshake. */
+/* wsconn.h - the WebSocket transport after the upgrade: client frames in, queued frames out, the close handshake. */
 #ifndef FP_WSCONN_H
 #define FP_WSCONN_H
 
 #include <stddef.h>
-#include "push.h"
+#include "conn.h"
+
+struct MHD_UpgradeResponseHandle;
+
+/* What every WebSocket shares: its set and the ping frame. */
+struct wsconn_kind {
+	struct conn_set *set;
+	struct pbuf *ping;
+};
+
+/* wsconn_kind_init makes the shared frames for WebSockets of set.
+ * Returns 0 or -1 when out of memory. */
+int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set);
+
+/* wsconn_kind_release drops the shared frames. */
+void wsconn_kind_release(struct wsconn_kind *k);
+
+/* wsconn_new makes a WebSocket connection that has no socket yet (the
+ * handshake is under way); the caller links or frees it. NULL when out
+ * of memory. */
+struct conn *wsconn_new(struct wsconn_kind *k);
 
 /* wsconn_start takes over an upgraded socket for c and handles the bytes
- * the client sent after its handshake. Returns 0, or -1 (c is then
- * already scheduled for closing). */
-int wsconn_start(struct push *px, struct conn *c, int fd,
+ * the client sent after its handshake. From then on the server gets the
+ * socket back only through urh, when c is freed. Returns 0, or -1 (c is
+ * then already scheduled for closing). */
+int wsconn_start(struct conn *c, int fd,
 	struct MHD_UpgradeResponseHandle *urh, const char *extra, size_t n);
-
-/* wsconn_flush writes as much of the queue as the socket takes. */
-void wsconn_flush(struct push *px, struct conn *c);
-
-/* wsconn_close starts the close handshake with code and reason; with
- * discard the unsent events are dropped first (slow consumers). */
-void wsconn_close(struct push *px, struct conn *c, uint16_t code,
-	const char *reason, int discard);
-
-/* wsconn_kill closes the TCP connection now. */
-void wsconn_kill(struct push *px, struct conn *c);
-
-/* wsconn_release hands the socket back to the HTTP server for closing;
- * called once, when c is freed. */
-void wsconn_release(struct push *px, struct conn *c);
 
 #endif

@@ -1,0 +1,123 @@
+/* metrics.c - the /push/metrics page: every module's counters as Prometheus text. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "metrics.h"
+#include "util.h"
+
+/* A growing text buffer for the page. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void sbuf_add(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sbuf_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap * 2 + (size_t)n + 256;
+		b->p = realloc(b->p, b->cap);
+		if (b->p == NULL) {
+			b->failed = 1;
+			return;
+		}
+	}
+}
+
+static void metric(struct sbuf *b, const char *name, const char *type,
+	const char *help, uint64_t v)
+{
+	sbuf_add(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help,
+		name, type, name, v);
+}
+
+/* counters writes what the modules counted since the start. */
+static void counters(struct sbuf *b, const struct metrics_src *src)
+{
+	const struct hub_stats *h = &src->hub->stats;
+	const struct tail_stats *t = &src->tail->stats;
+
+	metric(b, "flowpush_events_in_total", "counter",
+		"Journal rows read and published.", t->events_in);
+	metric(b, "flowpush_events_out_total", "counter",
+		"Events queued to subscribers.", h->deliveries);
+	metric(b, "flowpush_bytes_out_total", "counter",
+		"Bytes handed to subscriber sockets.", src->set->bytes_out);
+	metric(b, "flowpush_resumes_total", "counter",
+		"Subscriptions that resumed from a seq.", h->resumes);
+	metric(b, "flowpush_resets_total", "counter",
+		"Reset messages sent.", h->resets);
+	metric(b, "flowpush_slow_consumer_drops_total", "counter",
+		"Connections closed as slow consumers.", src->set->slow_drops);
+	metric(b, "flowpush_refused_total", "counter",
+		"Subscriptions refused at the connection limit.",
+		src->refused_limit);
+	metric(b, "flowpush_skipped_rows_total", "counter",
+		"Journal rows skipped because they could not be parsed.",
+		t->skipped_rows);
+	metric(b, "flowpush_catchup_reads_total", "counter",
+		"Resume batches read from the database.", h->db_catchup_reads);
+}
+
+/* gauges writes how things stand now. */
+static void gauges(struct sbuf *b, const struct metrics_src *src)
+{
+	const struct ring *r = &src->tail->ring;
+	int64_t lag_ms = src->tail->stats.lag_ms;
+
+	metric(b, "flowpush_last_seq", "gauge",
+		"Newest journal seq read.", (uint64_t)r->last);
+	metric(b, "flowpush_journal_lag_seq", "gauge",
+		"Journal rows written but not yet read.",
+		(uint64_t)tail_lag_seq(src->tail));
+	metric(b, "flowpush_journal_lag_ms", "gauge",
+		"Commit to read delay of the newest event, ms.",
+		(uint64_t)(lag_ms > 0 ? lag_ms : 0));
+	metric(b, "flowpush_ring_events", "gauge",
+		"Events kept in memory for resumes.", (uint64_t)r->n);
+	metric(b, "flowpush_uptime_seconds", "gauge",
+		"Seconds since the daemon started.",
+		(uint64_t)((util_mono_ms() - src->started_ms) / 1000));
+}
+
+char *metrics_render(const struct metrics_src *src, size_t *len)
+{
+	struct sbuf b = { NULL, 0, 0, 0 };
+
+	b.p = malloc(4096);
+	b.cap = b.p != NULL ? 4096 : 0;
+	b.failed = b.p == NULL;
+	sbuf_add(&b, "# HELP flowpush_connections Open subscriber "
+		"connections.\n# TYPE flowpush_connections gauge\n"
+		"flowpush_connections{transport=\"websocket\"} %zu\n"
+		"flowpush_connections{transport=\"sse\"} %zu\n",
+		src->set->n[CONN_WS], src->set->n[CONN_SSE]);
+	counters(&b, src);
+	gauges(&b, src);
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
