@@ -4,6 +4,7 @@
 #endif
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -171,8 +172,6 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 	const struct topic_list *topics, int limit, size_t max_bytes,
 	int64_t *last, struct ferr *err)
 {
-	static const char sql[] = "SELECT " JOURNAL_COLUMNS
-		" FROM journal WHERE seq > ? ORDER BY seq LIMIT ?";
 	sqlite3_stmt *st = NULL;
 	json_t *events = NULL;
 	int rc, ok = 0, filtered = topics != NULL && !topics->all;
@@ -186,14 +185,12 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 		ferr_set(err, 500, "internal_error", "Internal error.");
 		goto out;
 	}
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, "journal read", err);
+	if (journal_range_prepare(db, &st) < 0) {
+		db_fail(db, sqlite3_errcode(db), "journal read", err);
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int(st, 2, filtered && limit < JOURNAL_SCAN_MAX ?
-		JOURNAL_SCAN_MAX : limit);
+	journal_range_bind(st, since, INT64_MAX,
+		filtered && limit < JOURNAL_SCAN_MAX ? JOURNAL_SCAN_MAX : limit);
 	while ((int)json_array_size(events) < limit) {
 		const char *topic, *id;
 		json_t *ev;

@@ -57,7 +57,7 @@ void conn_release(struct conn *c)
 	size_t i;
 
 	for (i = 0; i < c->qn; i++)
-		pbuf_unref(c->q[(c->qhead + i) % c->qcap]);
+		event_buf_unref(c->q[(c->qhead + i) % c->qcap]);
 	free(c->q);
 	c->q = NULL;
 	c->qn = 0;
@@ -138,7 +138,7 @@ static int queue_push(struct conn *c, struct pbuf *b)
 		c->qcap = cap;
 		c->qhead = 0;
 	}
-	c->q[(c->qhead + c->qn) % c->qcap] = pbuf_ref(b);
+	c->q[(c->qhead + c->qn) % c->qcap] = event_buf_ref(b);
 	if (c->qn == 0) {
 		c->stall_since = util_mono_ms();
 		c->set->n_backlogged++;
@@ -193,7 +193,7 @@ static void consumed(struct conn *c, size_t n)
 	c->qoff += n;
 	while (c->qn > 0 && c->qoff >= c->q[c->qhead]->len) {
 		c->qoff -= c->q[c->qhead]->len;
-		pbuf_unref(c->q[c->qhead]);
+		event_buf_unref(c->q[c->qhead]);
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qn--;
 	}
@@ -281,7 +281,7 @@ void conn_discard(struct conn *c, int keep_partial)
 		size_t last = (c->qhead + c->qn - 1) % c->qcap;
 
 		c->qbytes -= c->q[last]->len;
-		pbuf_unref(c->q[last]);
+		event_buf_unref(c->q[last]);
 		c->qn--;
 	}
 	if (c->qn == 0) {

@@ -8,7 +8,7 @@
 #include "sse.h"
 #include "ws.h"
 
-struct pbuf *pbuf_new(const void *data, size_t len)
+struct pbuf *event_buf_new(const void *data, size_t len)
 {
 	struct pbuf *b = malloc(sizeof(*b) + len);
 
@@ -23,13 +23,13 @@ struct pbuf *pbuf_new(const void *data, size_t len)
 	return b;
 }
 
-struct pbuf *pbuf_ref(struct pbuf *b)
+struct pbuf *event_buf_ref(struct pbuf *b)
 {
 	b->refs++;
 	return b;
 }
 
-void pbuf_unref(struct pbuf *b)
+void event_buf_unref(struct pbuf *b)
 {
 	if (b != NULL && --b->refs == 0)
 		free(b);
@@ -40,7 +40,7 @@ static char *dup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-struct pevent *pevent_new(int64_t seq, const char *topic, const char *id,
+struct pevent *event_new(int64_t seq, const char *topic, const char *id,
 	const char *json, size_t len)
 {
 	struct pevent *ev = calloc(1, sizeof(*ev));
@@ -54,10 +54,10 @@ struct pevent *pevent_new(int64_t seq, const char *topic, const char *id,
 	ev->topic = strdup(topic != NULL ? topic : "");
 	ev->id = dup_or_null(id);
 	hlen = ws_frame_header(hdr, WS_OP_TEXT, 1, len);
-	ev->ws = pbuf_new(NULL, hlen + len);
+	ev->ws = event_buf_new(NULL, hlen + len);
 	if (ev->topic == NULL || (id != NULL && ev->id == NULL) ||
 		ev->ws == NULL) {
-		pevent_unref(ev);
+		event_unref(ev);
 		return NULL;
 	}
 	memcpy(ev->ws->data, hdr, hlen);
@@ -66,39 +66,39 @@ struct pevent *pevent_new(int64_t seq, const char *topic, const char *id,
 	return ev;
 }
 
-struct pevent *pevent_ref(struct pevent *ev)
+struct pevent *event_ref(struct pevent *ev)
 {
 	ev->refs++;
 	return ev;
 }
 
-void pevent_unref(struct pevent *ev)
+void event_unref(struct pevent *ev)
 {
 	if (ev == NULL || --ev->refs > 0)
 		return;
 	free(ev->topic);
 	free(ev->id);
-	pbuf_unref(ev->ws);
-	pbuf_unref(ev->sse);
+	event_buf_unref(ev->ws);
+	event_buf_unref(ev->sse);
 	free(ev);
 }
 
-const char *pevent_json(const struct pevent *ev, size_t *len)
+const char *event_json(const struct pevent *ev, size_t *len)
 {
 	*len = ev->ws->len - ev->json_off;
 	return (const char *)ev->ws->data + ev->json_off;
 }
 
-struct pbuf *pevent_sse(struct pevent *ev)
+struct pbuf *event_sse(struct pevent *ev)
 {
 	const char *json;
 	size_t len, need;
 
 	if (ev->sse != NULL)
 		return ev->sse;
-	json = pevent_json(ev, &len);
+	json = event_json(ev, &len);
 	need = sse_format_event(NULL, 0, NULL, ev->seq, json, len);
-	ev->sse = pbuf_new(NULL, need);
+	ev->sse = event_buf_new(NULL, need);
 	if (ev->sse == NULL)
 		return NULL;
 	sse_format_event((char *)ev->sse->data, need, NULL, ev->seq, json, len);

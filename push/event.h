@@ -13,14 +13,14 @@ struct pbuf {
 	uint8_t data[];
 };
 
-/* pbuf_new copies data[0..len) (data may be NULL: zero-filled) into a new
+/* event_buf_new copies data[0..len) (data may be NULL: zero-filled) into a new
  * buffer holding one reference. NULL when out of memory. */
-struct pbuf *pbuf_new(const void *data, size_t len);
+struct pbuf *event_buf_new(const void *data, size_t len);
 
-/* pbuf_ref adds a reference and returns b; pbuf_unref drops one and frees
- * the buffer with the last (NULL is ignored). */
-struct pbuf *pbuf_ref(struct pbuf *b);
-void pbuf_unref(struct pbuf *b);
+/* event_buf_ref adds a reference and returns b; event_buf_unref drops one
+ * and frees the buffer with the last (NULL is ignored). */
+struct pbuf *event_buf_ref(struct pbuf *b);
+void event_buf_unref(struct pbuf *b);
 
 /*
  * One journal event as sent: its seq, what it is about (for topic
@@ -39,21 +39,21 @@ struct pevent {
 };
 
 /*
- * pevent_new makes an event from its JSON text (json[0..len), copied),
+ * event_new makes an event from its JSON text (json[0..len), copied),
  * topic and id (copied; id may be NULL). Returns it with one reference,
  * or NULL when out of memory.
  */
-struct pevent *pevent_new(int64_t seq, const char *topic, const char *id,
+struct pevent *event_new(int64_t seq, const char *topic, const char *id,
 	const char *json, size_t len);
 
-struct pevent *pevent_ref(struct pevent *ev);
-void pevent_unref(struct pevent *ev);
+struct pevent *event_ref(struct pevent *ev);
+void event_unref(struct pevent *ev);
 
-/* pevent_sse returns the SSE form (borrowed; take a reference to keep it),
+/* event_sse returns the SSE form (borrowed; take a reference to keep it),
  * making it on first use. NULL when out of memory. */
-struct pbuf *pevent_sse(struct pevent *ev);
+struct pbuf *event_sse(struct pevent *ev);
 
-/* pevent_json gives the JSON text (borrowed) and its length. */
-const char *pevent_json(const struct pevent *ev, size_t *len);
+/* event_json gives the JSON text (borrowed) and its length. */
+const char *event_json(const struct pevent *ev, size_t *len);
 
 #endif

@@ -181,8 +181,8 @@ static const char *scheme_of(struct http *h, struct MHD_Connection *mc)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
 			sa)->sin_addr, peer, sizeof(peer));
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
-			sa)->sin6_addr, peer, sizeof(peer));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+			(const void *)sa)->sin6_addr, peer, sizeof(peer));
 	if (!origin_list_has(h->cfg->push_trusted_proxies, peer))
 		return "http";
 	return strcasecmp(proto, "https") == 0 ? "https" : "http";

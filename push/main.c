@@ -45,7 +45,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: flowpushd [--config FILE]\n"
 		"Streams the flowpush journal over WebSocket and SSE.\n"
 		"The config file defaults to $FLOWPUSH_CONFIG; every key may\n"
-		"be overridden by FLOWPUSH_<KEY> in the environment. Keys:\n\n");
+		"be overridden by FLOWPUSH_<KEY> in the environment. "
+		"Keys:\n\n");
 	config_print_help(f);
 }
 

@@ -1,58 +1,20 @@
 /* metrics.c - the /push/metrics page: every module's counters as Prometheus text. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "metrics.h"
+#include "strbuf.h"
 #include "util.h"
 
-/* A growing text buffer for the page. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void sbuf_add(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sbuf_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap * 2 + (size_t)n + 256;
-		b->p = realloc(b->p, b->cap);
-		if (b->p == NULL) {
-			b->failed = 1;
-			return;
-		}
-	}
-}
-
-static void metric(struct sbuf *b, const char *name, const char *type,
+static void metric(struct strbuf *b, const char *name, const char *type,
 	const char *help, uint64_t v)
 {
-	sbuf_add(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help,
+	strbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help,
 		name, type, name, v);
 }
 
 /* counters writes what the modules counted since the start. */
-static void counters(struct sbuf *b, const struct metrics_src *src)
+static void counters(struct strbuf *b, const struct metrics_src *src)
 {
 	const struct hub_stats *h = &src->hub->stats;
 	const struct tail_stats *t = &src->tail->stats;
@@ -80,7 +42,7 @@ static void counters(struct sbuf *b, const struct metrics_src *src)
 }
 
 /* gauges writes how things stand now. */
-static void gauges(struct sbuf *b, const struct metrics_src *src)
+static void gauges(struct strbuf *b, const struct metrics_src *src)
 {
 	const struct ring *r = &src->tail->ring;
 	int64_t lag_ms = src->tail->stats.lag_ms;
@@ -102,22 +64,17 @@ static void gauges(struct sbuf *b, const struct metrics_src *src)
 
 char *metrics_render(const struct metrics_src *src, size_t *len)
 {
-	struct sbuf b = { NULL, 0, 0, 0 };
+	struct strbuf b = { NULL, 0, 0, 0 };
+	char *text;
 
-	b.p = malloc(4096);
-	b.cap = b.p != NULL ? 4096 : 0;
-	b.failed = b.p == NULL;
-	sbuf_add(&b, "# HELP flowpush_connections Open subscriber "
+	strbuf_addf(&b, "# HELP flowpush_connections Open subscriber "
 		"connections.\n# TYPE flowpush_connections gauge\n"
 		"flowpush_connections{transport=\"websocket\"} %zu\n"
 		"flowpush_connections{transport=\"sse\"} %zu\n",
 		src->set->n[CONN_WS], src->set->n[CONN_SSE]);
 	counters(&b, src);
 	gauges(&b, src);
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
 	*len = b.len;
-	return b.p;
+	text = strbuf_take(&b);
+	return text;
 }

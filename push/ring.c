@@ -21,7 +21,7 @@ void ring_reset(struct ring *r, int64_t floor)
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		pevent_unref(ring_at(r, i));
+		event_unref(ring_at(r, i));
 	r->head = 0;
 	r->n = 0;
 	r->floor = floor;
@@ -41,11 +41,11 @@ void ring_push(struct ring *r, struct pevent *ev)
 		struct pevent *old = r->slots[r->head];
 
 		r->floor = old->seq;
-		pevent_unref(old);
+		event_unref(old);
 		r->head = (r->head + 1) % r->cap;
 		r->n--;
 	}
-	r->slots[(r->head + r->n) % r->cap] = pevent_ref(ev);
+	r->slots[(r->head + r->n) % r->cap] = event_ref(ev);
 	r->n++;
 	r->last = ev->seq;
 }

@@ -198,7 +198,7 @@ static void free_cb(void *cls)
 
 static struct pbuf *event_buf(struct pevent *ev)
 {
-	return pevent_sse(ev);
+	return event_sse(ev);
 }
 
 static int reset(struct conn *c, int64_t seq)
@@ -214,20 +214,20 @@ static int reset(struct conn *c, int64_t seq)
 	 * next reconnect does not ask for the same reset. */
 	len = sse_format_event(text, sizeof(text), "reset", seq, json,
 		(size_t)n);
-	b = pbuf_new(text, len);
+	b = event_buf_new(text, len);
 	conn_discard(c, 1);
 	/* The discard also took the retry line sseconn_new queued first; a
 	 * stream whose headers are not out yet must still start with it. */
 	if (b != NULL && !s->took_over &&
 		conn_enqueue_force(c, s->kind->retry)) {
-		pbuf_unref(b);
+		event_buf_unref(b);
 		b = NULL;
 	}
 	if (b == NULL || conn_enqueue_force(c, b)) {
-		pbuf_unref(b);
+		event_buf_unref(b);
 		return -1;
 	}
-	pbuf_unref(b);
+	event_buf_unref(b);
 	return 0;
 }
 
@@ -283,9 +283,9 @@ int sseconn_kind_init(struct sseconn_kind *k, struct conn_set *set,
 
 	k->set = set;
 	n = sse_format_retry(text, sizeof(text), retry_ms);
-	k->retry = pbuf_new(text, n);
+	k->retry = event_buf_new(text, n);
 	n = sse_format_comment(text, sizeof(text), "heartbeat");
-	k->heartbeat = pbuf_new(text, n);
+	k->heartbeat = event_buf_new(text, n);
 	if (k->retry == NULL || k->heartbeat == NULL)
 		return -1;
 	return 0;
@@ -293,8 +293,8 @@ int sseconn_kind_init(struct sseconn_kind *k, struct conn_set *set,
 
 void sseconn_kind_release(struct sseconn_kind *k)
 {
-	pbuf_unref(k->retry);
-	pbuf_unref(k->heartbeat);
+	event_buf_unref(k->retry);
+	event_buf_unref(k->heartbeat);
 	k->retry = NULL;
 	k->heartbeat = NULL;
 }

@@ -87,7 +87,7 @@ static struct pevent *make_event(sqlite3_stmt *st)
 	json_decref(obj);
 	if (text == NULL)
 		return NULL;
-	ev = pevent_new(sqlite3_column_int64(st, 0), topic, id, text,
+	ev = event_new(sqlite3_column_int64(st, 0), topic, id, text,
 		strlen(text));
 	free(text);
 	return ev;
@@ -118,7 +118,7 @@ static void handle_row(struct tail *t, sqlite3_stmt *st)
 		t->stats.lag_ms = util_now_ms() - ts;
 	ring_push(&t->ring, ev);
 	t->sink.publish_cb(t->sink.data, ev);
-	pevent_unref(ev);
+	event_unref(ev);
 }
 
 /* step_error decides what a failed read means: a lock is retried soon,
@@ -185,7 +185,7 @@ int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 		if (ev == NULL)
 			skip_row(t, seq);
 		cb(data, seq, ev);
-		pevent_unref(ev);
+		event_unref(ev);
 		rows++;
 	}
 	sqlite3_finalize(st);

@@ -68,13 +68,13 @@ static void close_with(struct conn *c, uint16_t code, const char *reason,
 	if (discard)
 		conn_discard(c, 1);
 	n = ws_close_frame(frame, code, reason);
-	b = pbuf_new(frame, n);
+	b = event_buf_new(frame, n);
 	if (b == NULL || conn_enqueue_force(c, b)) {
-		pbuf_unref(b);
+		event_buf_unref(b);
 		kill_now(c);
 		return;
 	}
-	pbuf_unref(b);
+	event_buf_unref(b);
 	c->state = CONN_CLOSING;
 	ws_of(c)->close_deadline = util_mono_ms() + WS_CLOSE_WAIT_MS;
 }
@@ -83,7 +83,7 @@ static void send_pong(struct conn *c, const uint8_t *p, size_t n)
 {
 	uint8_t hdr[WS_HEADER_MAX];
 	size_t h = ws_frame_header(hdr, WS_OP_PONG, 1, n);
-	struct pbuf *b = pbuf_new(NULL, h + n);
+	struct pbuf *b = event_buf_new(NULL, h + n);
 
 	if (b == NULL) {
 		kill_now(c);
@@ -93,7 +93,7 @@ static void send_pong(struct conn *c, const uint8_t *p, size_t n)
 	memcpy(b->data + h, p, n);
 	/* A client that pings without reading counts against its cap. */
 	conn_enqueue(c, b);
-	pbuf_unref(b);
+	event_buf_unref(b);
 }
 
 static void peer_closed(struct conn *c, uint16_t code)
@@ -218,17 +218,17 @@ static int reset(struct conn *c, int64_t seq)
 	n = snprintf(json, sizeof(json),
 		"{\"action\":\"reset\",\"seq\":%" PRId64 "}", seq);
 	h = ws_frame_header(hdr, WS_OP_TEXT, 1, (uint64_t)n);
-	b = pbuf_new(NULL, h + (size_t)n);
+	b = event_buf_new(NULL, h + (size_t)n);
 	if (b != NULL) {
 		memcpy(b->data, hdr, h);
 		memcpy(b->data + h, json, (size_t)n);
 	}
 	conn_discard(c, 1);
 	if (b == NULL || conn_enqueue_force(c, b)) {
-		pbuf_unref(b);
+		event_buf_unref(b);
 		return -1;
 	}
-	pbuf_unref(b);
+	event_buf_unref(b);
 	return 0;
 }
 
@@ -313,13 +313,13 @@ int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set)
 	size_t n = ws_frame_header(ping, WS_OP_PING, 1, 0);
 
 	k->set = set;
-	k->ping = pbuf_new(ping, n);
+	k->ping = event_buf_new(ping, n);
 	return k->ping == NULL ? -1 : 0;
 }
 
 void wsconn_kind_release(struct wsconn_kind *k)
 {
-	pbuf_unref(k->ping);
+	event_buf_unref(k->ping);
 	k->ping = NULL;
 }
 

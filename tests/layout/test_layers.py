@@ -10,7 +10,7 @@ import sys
 import unittest
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FOLDERS = ["common", "cgi", "cli"]
+FOLDERS = ["common", "cgi", "cli", "push"]
 INCLUDE = re.compile(r'^#include "([A-Za-z0-9_]+)\.h"', re.M)
 # A function definition at the start of a line: type, name, "(".
 DEFINITION = re.compile(r"^(?!static)[a-z][a-z0-9_ \t*]*?\b([a-z][a-z0-9_]*)\(", re.M)
@@ -83,7 +83,7 @@ class LayerTest(unittest.TestCase):
                 self.assertIn(rel, makefile, "Makefile.am lacks " + rel)
 
     def test_every_exported_function_carries_its_files_prefix(self):
-        for folder in ["common", "cgi", "cli"]:
+        for folder in ["common", "cgi", "cli", "push"]:
             for f in glob.glob(os.path.join(SRC, folder, "*.c")):
                 prefix = os.path.splitext(os.path.basename(f))[0]
                 if prefix == "main":

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "journal.h"
+#include "schema.h"
 #include "log.h"
 #include "pushfake.h"
 
@@ -24,21 +25,21 @@ static struct fake_conn *fake_of(struct conn *c)
 static struct pbuf *event_buf(struct pevent *ev)
 {
 	/* The SSE form reads well in assertions: "id: N\ndata: ...". */
-	return pevent_sse(ev);
+	return event_sse(ev);
 }
 
 static int reset(struct conn *c, int64_t seq)
 {
 	char text[64];
 	int n = snprintf(text, sizeof(text), "reset %lld\n", (long long)seq);
-	struct pbuf *b = pbuf_new(text, (size_t)n);
+	struct pbuf *b = event_buf_new(text, (size_t)n);
 	int rc;
 
 	fake_of(c)->resets++;
 	fake_of(c)->reset_seq = seq;
 	conn_discard(c, 1);
 	rc = conn_enqueue_force(c, b);
-	pbuf_unref(b);
+	event_buf_unref(b);
 	return rc;
 }
 
@@ -167,7 +168,7 @@ void fake_db_create(struct fake_db *fx)
 	struct ferr e;
 
 	ferr_init(&e);
-	fx->db = db_open(&fx->cfg, DB_CREATE, &e);
+	fx->db = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(fx->db);
 	ferr_release(&e);
 }

@@ -17,7 +17,7 @@
 
 static struct pbuf *text(const char *s)
 {
-	struct pbuf *b = pbuf_new(s, strlen(s));
+	struct pbuf *b = event_buf_new(s, strlen(s));
 
 	assert_non_null(b);
 	return b;
@@ -29,7 +29,7 @@ static int queue(struct conn *c, const char *s)
 	struct pbuf *b = text(s);
 	int rc = conn_enqueue(c, b);
 
-	pbuf_unref(b);
+	event_buf_unref(b);
 	return rc;
 }
 

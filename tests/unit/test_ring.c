@@ -10,7 +10,7 @@
 
 static struct pevent *ev_new(int64_t seq)
 {
-	struct pevent *ev = pevent_new(seq, "personas", NULL, "{}", 2);
+	struct pevent *ev = event_new(seq, "personas", NULL, "{}", 2);
 
 	assert_non_null(ev);
 	return ev;
@@ -22,7 +22,7 @@ static void push_seq(struct ring *r, int64_t seq)
 	struct pevent *ev = ev_new(seq);
 
 	ring_push(r, ev);
-	pevent_unref(ev);
+	event_unref(ev);
 }
 
 static void ring_init__empty__covers_only_its_floor(void **state)
@@ -138,46 +138,46 @@ static void ring_push__holds_a_reference__until_evicted(void **state)
 	assert_int_equal(ev->refs, 2);
 	push_seq(&r, 2);
 	assert_int_equal(ev->refs, 1);
-	pevent_unref(ev);
+	event_unref(ev);
 	ring_release(&r);
 }
 
 static void pevent_new__ws_frame__wraps_the_json(void **state)
 {
-	struct pevent *ev = pevent_new(7, "campaigns", "abc", "{\"a\":1}", 7);
+	struct pevent *ev = event_new(7, "campaigns", "abc", "{\"a\":1}", 7);
 	size_t len;
-	const char *json = pevent_json(ev, &len);
+	const char *json = event_json(ev, &len);
 
 	assert_int_equal(ev->ws->data[0], 0x81);
 	assert_int_equal(ev->ws->data[1], 7);
 	assert_int_equal(len, 7);
 	assert_memory_equal(json, "{\"a\":1}", 7);
 	assert_string_equal(ev->id, "abc");
-	pevent_unref(ev);
+	event_unref(ev);
 }
 
 static void pevent_sse__made_once__and_shared(void **state)
 {
-	struct pevent *ev = pevent_new(7, "campaigns", NULL, "{}", 2);
-	struct pbuf *a = pevent_sse(ev);
-	struct pbuf *b = pevent_sse(ev);
+	struct pevent *ev = event_new(7, "campaigns", NULL, "{}", 2);
+	struct pbuf *a = event_sse(ev);
+	struct pbuf *b = event_sse(ev);
 
 	assert_ptr_equal(a, b);
 	assert_int_equal(a->len, strlen("id: 7\ndata: {}\n\n"));
 	assert_memory_equal(a->data, "id: 7\ndata: {}\n\n", a->len);
-	pevent_unref(ev);
+	event_unref(ev);
 }
 
 static void pbuf_unref__last_reference__frees(void **state)
 {
-	struct pbuf *b = pbuf_new("abc", 3);
+	struct pbuf *b = event_buf_new("abc", 3);
 
-	pbuf_ref(b);
+	event_buf_ref(b);
 	assert_int_equal(b->refs, 2);
-	pbuf_unref(b);
+	event_buf_unref(b);
 	assert_int_equal(b->refs, 1);
-	pbuf_unref(b);
-	pbuf_unref(NULL);
+	event_buf_unref(b);
+	event_buf_unref(NULL);
 }
 
 int main(void)
@@ -185,7 +185,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ring_init__empty__covers_only_its_floor),
 		cmocka_unit_test(ring_push__under_capacity__keeps_everything),
-		cmocka_unit_test(ring_push__when_full__drops_oldest_and_raises_floor),
+		cmocka_unit_test(
+		ring_push__when_full__drops_oldest_and_raises_floor),
 		cmocka_unit_test(ring_find__with_gaps__gives_first_later_event),
 		cmocka_unit_test(ring_find__after_wrap__stays_ordered),
 		cmocka_unit_test(ring_advance__gap__moves_last_without_event),
