@@ -334,3 +334,19 @@ void conn_free_deferred(struct conn_set *set)
 		conn_free(c);
 	}
 }
+
+int conn_flush_queue(struct conn *c, unsigned idle_mask)
+{
+	int rc;
+
+	if (c->state == CONN_DEAD || c->fd < 0)
+		return 1;
+	rc = conn_send(c);
+	if (rc < 0)
+		return -1;
+	if (c->state == CONN_DEAD)
+		return 1;
+	loop_mod(c->set->loop, &c->w, rc > 0 ? idle_mask | EPOLLOUT :
+		idle_mask);
+	return rc > 0;
+}

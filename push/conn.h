@@ -175,6 +175,14 @@ size_t conn_take(struct conn *c, void *buf, size_t max);
  */
 int conn_send(struct conn *c);
 
+/*
+ * conn_flush_queue is a transport's flush: conn_send, then c's watch set
+ * to idle_mask, with EPOLLOUT added while bytes remain. Returns -1 when
+ * the socket failed (the transport ends c), 1 while bytes remain or when
+ * c is gone, 0 when the queue is empty.
+ */
+int conn_flush_queue(struct conn *c, unsigned idle_mask);
+
 /* conn_drop closes c as a slow consumer (WebSocket code and reason),
  * counted and logged; nothing when c is not open. */
 void conn_drop(struct conn *c, uint16_t code, const char *reason);

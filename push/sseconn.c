@@ -85,23 +85,11 @@ static void end_now(struct sseconn *s)
 static void flush(struct conn *c)
 {
 	struct sseconn *s = sse_of(c);
-	int rc;
+	int rc = conn_flush_queue(c, SSE_MASK);
 
-	if (c->state == CONN_DEAD || c->fd < 0)
-		return;
-	rc = conn_send(c);
-	if (rc < 0) {
+	if (rc < 0)
 		end_now(s);
-		return;
-	}
-	if (c->state == CONN_DEAD)
-		return;
-	if (rc > 0) {
-		loop_mod(c->set->loop, &c->w, SSE_MASK | EPOLLOUT);
-		return;
-	}
-	loop_mod(c->set->loop, &c->w, SSE_MASK);
-	if (s->ending)
+	else if (rc == 0 && s->ending)
 		hand_back(s);
 }
 

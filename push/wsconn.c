@@ -147,23 +147,9 @@ static void handle_input(struct conn *c, uint8_t *buf, size_t n)
 
 static void flush(struct conn *c)
 {
-	int rc;
+	int rc = conn_flush_queue(c, WS_MASK_IN);
 
-	if (c->state == CONN_DEAD || c->fd < 0)
-		return;
-	rc = conn_send(c);
-	if (rc < 0) {
-		kill_now(c);
-		return;
-	}
-	if (c->state == CONN_DEAD)
-		return;
-	if (rc > 0) {
-		loop_mod(c->set->loop, &c->w, WS_MASK_IN | EPOLLOUT);
-		return;
-	}
-	loop_mod(c->set->loop, &c->w, WS_MASK_IN);
-	if (ws_of(c)->close_after_flush)
+	if (rc < 0 || (rc == 0 && ws_of(c)->close_after_flush))
 		kill_now(c);
 }
 
