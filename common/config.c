@@ -69,6 +69,9 @@ const struct config_key config_keys[] = {
 		"period of the database check behind the doorbell"),
 	LNG("push_ring_size", push_ring_size, "4096", 16, 1L << 22,
 		"events flowpushd keeps in memory"),
+	LNG("push_ring_bytes", push_ring_bytes, "33554432", 65536,
+		1L << 34, "bytes of events flowpushd keeps in memory (the "
+		"newest event always stays)"),
 	LNG("push_max_connections", push_max_connections, "16384", 1,
 		1000000, "most push connections at once"),
 	LNG("push_outbound_cap", push_outbound_cap, "1048576", 4096,

@@ -34,6 +34,7 @@ struct config {
 	long push_retry_ms;      /* SSE retry: */
 	long push_poll_ms;       /* data_version safety-net period */
 	long push_ring_size;     /* events kept in memory */
+	long push_ring_bytes;      /* bytes of events kept in memory */
 	long push_max_connections;
 	long push_outbound_cap;  /* bytes queued per connection before drop */
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */

@@ -114,6 +114,42 @@ int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err)
 	return query_int64(db, "SELECT min(seq) FROM journal", seq, err);
 }
 
+int journal_newest_floor(sqlite3 *db, int64_t max_rows, int64_t max_bytes,
+	int64_t *floor, struct ferr *err)
+{
+	/* length() of a BLOB is its bytes (of TEXT it would count
+	 * characters); no row is decoded. */
+	static const char sql[] = "SELECT seq, "
+		"coalesce(length(CAST(data AS BLOB)), 0) + "
+		"coalesce(length(CAST(prev AS BLOB)), 0) "
+		"FROM journal ORDER BY seq DESC LIMIT ?1";
+	sqlite3_stmt *st = NULL;
+	int64_t bytes = 0, rows = 0;
+	int rc;
+
+	*floor = 0;
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "journal sizes", err);
+	sqlite3_bind_int64(st, 1, max_rows + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+
+		bytes += sqlite3_column_int64(st, 1);
+		if (rows++ == max_rows || (rows > 1 && bytes > max_bytes)) {
+			*floor = seq;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, rc, "journal sizes", err);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static json_t *column_string(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *t = sqlite3_column_text(stmt, col);

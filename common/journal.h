@@ -42,6 +42,16 @@ int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
 int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
 
 /*
+ * journal_newest_floor gives in *floor the seq above which the newest
+ * rows, at most max_rows of them, hold at most max_bytes of data and prev
+ * text together (the newest row always counts, however large): where a
+ * reader keeping the newest events within a budget starts. 0 when the
+ * whole journal fits. Returns 0 or -1 with err set.
+ */
+int journal_newest_floor(sqlite3 *db, int64_t max_rows, int64_t max_bytes,
+	int64_t *floor, struct ferr *err);
+
+/*
  * journal_reset_due is the one reset rule: non-zero when a client that has
  * seen every event up to since must refetch instead of following, given
  * the oldest kept seq first (0: none kept) and the newest seq ever written

@@ -472,6 +472,14 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 		ferr_set(err, 500, "internal_error", "Out of memory.");
 		goto out;
 	}
+	/* A body is bounded by body_limit, but patches could grow a record
+	 * past it; every event and answer relies on this bound. */
+	if (strlen(d) > (size_t)st->cfg->body_limit) {
+		ferr_set(err, 413, "record_too_large", "The record would be "
+			"%zu bytes; the largest is %ld (body_limit).",
+			strlen(d), st->cfg->body_limit);
+		goto out;
+	}
 	if (store_prepare(st, sql, &stmt, err))
 		goto out;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);

@@ -63,6 +63,10 @@ struct pevent *event_new(int64_t seq, const char *topic, const char *id,
 	memcpy(ev->ws->data, hdr, hlen);
 	memcpy(ev->ws->data + hlen, json, len);
 	ev->json_off = hlen;
+	ev->cost = sizeof(*ev) + strlen(ev->topic) + 1 +
+		(id != NULL ? strlen(id) + 1 : 0) +
+		2 * sizeof(struct pbuf) + ev->ws->len +
+		sse_format_event(NULL, 0, NULL, seq, json, len);
 	return ev;
 }
 
@@ -81,6 +85,11 @@ void event_unref(struct pevent *ev)
 	event_buf_unref(ev->ws);
 	event_buf_unref(ev->sse);
 	free(ev);
+}
+
+size_t event_cost(const struct pevent *ev)
+{
+	return ev->cost;
 }
 
 const char *event_json(const struct pevent *ev, size_t *len)

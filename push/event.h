@@ -36,6 +36,7 @@ struct pevent {
 	struct pbuf *ws;     /* text frame: header + JSON */
 	size_t json_off;     /* where the JSON starts in ws->data */
 	struct pbuf *sse;    /* "id: N\ndata: JSON\n\n", NULL until needed */
+	size_t cost;         /* bytes it holds once both forms exist */
 };
 
 /*
@@ -52,6 +53,10 @@ void event_unref(struct pevent *ev);
 /* event_sse returns the SSE form (borrowed; take a reference to keep it),
  * making it on first use. NULL when out of memory. */
 struct pbuf *event_sse(struct pevent *ev);
+
+/* event_cost gives the bytes ev holds in memory once both of its forms
+ * are made: what a byte budget (the ring's) counts. */
+size_t event_cost(const struct pevent *ev);
 
 /* event_json gives the JSON text (borrowed) and its length. */
 const char *event_json(const struct pevent *ev, size_t *len);

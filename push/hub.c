@@ -13,6 +13,7 @@
 struct db_read {
 	struct hub *h;
 	struct conn *c;
+	int full;          /* the queue had no room: skip the rest */
 };
 
 static size_t budget(const struct hub *h)
@@ -23,7 +24,12 @@ static size_t budget(const struct hub *h)
 /* The WebSocket close codes (ws.h) say why a subscriber is dropped;
  * other transports ignore them. */
 
-/* send_event queues ev in the form c's transport needs. */
+/*
+ * send_event queues ev in the form c's transport needs. Returns 0, 1
+ * when c's queue has no room for it now (nothing queued: the caller
+ * reads it again later), -1 when c was dropped. One event always fits
+ * an empty queue, however large.
+ */
 static int send_event(struct hub *h, struct conn *c, struct pevent *ev)
 {
 	struct pbuf *b = c->ops->event_buf(ev);
@@ -32,6 +38,8 @@ static int send_event(struct hub *h, struct conn *c, struct pevent *ev)
 		conn_drop(c, WS_CLOSE_INTERNAL, "out of memory");
 		return -1;
 	}
+	if (c->qn > 0 && c->qbytes + b->len > h->set->outbound_cap)
+		return 1;
 	if (conn_enqueue(c, b))
 		return -1;
 	h->stats.deliveries++;
@@ -51,27 +59,30 @@ static void send_reset(struct hub *h, struct conn *c, int64_t seq)
 	c->sub.cursor = h->tail->ring.last;
 }
 
-static void refill_row_cb(void *data, int64_t seq, struct pevent *ev)
+static int refill_row_cb(void *data, int64_t seq, struct pevent *ev)
 {
 	struct db_read *rf = data;
 	struct hub *h = rf->h;
 	struct conn *c = rf->c;
 
-	if (c->state != CONN_OPEN)
-		return;
 	/* A whole batch could pass the outbound cap and get c dropped.
-	 * Past the budget the cursor stays put: the rest of the batch is
-	 * read again once the queue has drained. */
-	if (c->qbytes >= budget(h))
-		return;
-	if (ev != NULL && topic_list_match(&c->sub.topics, ev->topic, ev->id))
-		send_event(h, c, ev);
+	 * Past the budget the cursor stays put: the rest is read again
+	 * once the queue has drained. */
+	if (c->state != CONN_OPEN || c->qbytes >= budget(h))
+		return 1;
+	if (ev != NULL && topic_list_match(&c->sub.topics, ev->topic, ev->id) &&
+		send_event(h, c, ev) == 1) {
+		rf->full = 1;
+		return 1;
+	}
 	c->sub.cursor = seq;
+	return 0;
 }
 
 /* refill_ring queues what the ring holds after c's cursor, within the
- * budget; c goes live when it reached the end. Returns -1 when c was
- * dropped. */
+ * budget; c goes live when it reached the end. Returns 0, 1 when the
+ * queue had no room for the next event (again once it drained), -1 when
+ * c was dropped. */
 static int refill_ring(struct hub *h, struct conn *c)
 {
 	struct ring *r = &h->tail->ring;
@@ -81,9 +92,12 @@ static int refill_ring(struct hub *h, struct conn *c)
 		i++) {
 		struct pevent *ev = ring_at(r, i);
 
-		if (topic_list_match(&c->sub.topics, ev->topic, ev->id) &&
-			send_event(h, c, ev))
-			return -1;
+		if (topic_list_match(&c->sub.topics, ev->topic, ev->id)) {
+			int rc = send_event(h, c, ev);
+
+			if (rc != 0)
+				return rc;
+		}
 		c->sub.cursor = ev->seq;
 	}
 	if (i == r->n) {
@@ -99,7 +113,7 @@ static int refill_ring(struct hub *h, struct conn *c)
 static void refill(struct hub *h, struct conn *c)
 {
 	struct ring *r = &h->tail->ring;
-	struct db_read rf = { h, c };
+	struct db_read rf = { h, c, 0 };
 	int n, reads = 0;
 
 	while (!c->sub.live && !c->sub.pending && c->state == CONN_OPEN &&
@@ -121,8 +135,8 @@ static void refill(struct hub *h, struct conn *c)
 		h->stats.db_catchup_reads++;
 		n = tail_read_range(h->tail, c->sub.cursor, r->floor,
 			HUB_DB_BATCH, refill_row_cb, &rf);
-		if (n < 0)
-			return;
+		if (n < 0 || rf.full)
+			return;   /* rf.full: again once the queue drained */
 		if (n == 0) {
 			/* Pruned while this subscriber was catching up. */
 			send_reset(h, c, r->last);
@@ -225,16 +239,29 @@ void hub_reset_all(struct hub *h)
 			send_reset(h, c, h->tail->ring.last);
 }
 
+/* fall_behind turns live subscriber c into one catching up from the seq
+ * before ev: its queue cannot take ev now. The ring holds ev (the tail
+ * keeps an event before publishing it), so the backlog is read from
+ * memory as the queue drains; c is closed only when the queue stops
+ * moving (the dispatch timeout), not for a burst. */
+static void fall_behind(struct hub *h, struct conn *c, struct pevent *ev)
+{
+	c->sub.live = 0;
+	c->sub.cursor = ev->seq - 1;
+	h->stats.fell_behind++;
+}
+
 void hub_publish(struct hub *h, struct pevent *ev)
 {
 	struct conn *c, *next;
 
 	for (c = h->set->all; c != NULL; c = next) {
 		next = c->next;
-		if (c->state != CONN_OPEN || !c->sub.live)
+		if (c->state != CONN_OPEN || !c->sub.live ||
+			!topic_list_match(&c->sub.topics, ev->topic, ev->id))
 			continue;
-		if (topic_list_match(&c->sub.topics, ev->topic, ev->id))
-			send_event(h, c, ev);
+		if (send_event(h, c, ev) == 1)
+			fall_behind(h, c, ev);
 	}
 }
 

@@ -14,6 +14,7 @@ struct hub_stats {
 	uint64_t resumes;          /* subscriptions with a since */
 	uint64_t resets;           /* reset messages sent */
 	uint64_t db_catchup_reads; /* resume batches read from the database */
+	uint64_t fell_behind;      /* live subscribers whose queue was full */
 };
 
 struct hub {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Events of a megabyte come and go: a fixed threshold keeps them
+	 * in mappings of their own, given back to the kernel when freed
+	 * (glibc would otherwise raise it and keep them in the heap). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	memset(&cfg, 0, sizeof(cfg));
 	ferr_init(&err);
 	if (config_load(&cfg, path, &err)) {

@@ -29,6 +29,9 @@ static void counters(struct strbuf *b, const struct metrics_src *src)
 		"Subscriptions that resumed from a seq.", h->resumes);
 	metric(b, "flowpush_resets_total", "counter",
 		"Reset messages sent.", h->resets);
+	metric(b, "flowpush_fell_behind_total", "counter",
+		"Live subscribers whose full queue made them read the backlog.",
+		h->fell_behind);
 	metric(b, "flowpush_slow_consumer_drops_total", "counter",
 		"Connections closed as slow consumers.", src->set->slow_drops);
 	metric(b, "flowpush_refused_total", "counter",
@@ -39,6 +42,18 @@ static void counters(struct strbuf *b, const struct metrics_src *src)
 		t->skipped_rows);
 	metric(b, "flowpush_catchup_reads_total", "counter",
 		"Resume batches read from the database.", h->db_catchup_reads);
+}
+
+/* queued_bytes sums every connection's unsent bytes (a scrape is
+ * rare: no running total is kept). Shared buffers count once per queue. */
+static uint64_t queued_bytes(const struct conn_set *set)
+{
+	const struct conn *c;
+	uint64_t n = 0;
+
+	for (c = set->all; c != NULL; c = c->next)
+		n += c->qbytes;
+	return n;
 }
 
 /* gauges writes how things stand now. */
@@ -57,6 +72,12 @@ static void gauges(struct strbuf *b, const struct metrics_src *src)
 		(uint64_t)(lag_ms > 0 ? lag_ms : 0));
 	metric(b, "flowpush_ring_events", "gauge",
 		"Events kept in memory for resumes.", (uint64_t)r->n);
+	metric(b, "flowpush_ring_bytes", "gauge",
+		"Bytes of the events kept in memory (push_ring_bytes).",
+		(uint64_t)r->bytes);
+	metric(b, "flowpush_queued_bytes", "gauge",
+		"Bytes queued for subscribers, not yet written.",
+		queued_bytes(src->set));
 	metric(b, "flowpush_uptime_seconds", "gauge",
 		"Seconds since the daemon started.",
 		(uint64_t)((util_mono_ms() - src->started_ms) / 1000));

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include "ring.h"
 
-int ring_init(struct ring *r, size_t cap, int64_t floor)
+int ring_init(struct ring *r, size_t cap, size_t max_bytes, int64_t floor)
 {
+	r->bytes = 0;
+	r->max_bytes = max_bytes;
 	r->slots = calloc(cap > 0 ? cap : 1, sizeof(*r->slots));
 	r->cap = cap > 0 ? cap : 1;
 	r->head = 0;
@@ -24,6 +26,7 @@ void ring_reset(struct ring *r, int64_t floor)
 		event_unref(ring_at(r, i));
 	r->head = 0;
 	r->n = 0;
+	r->bytes = 0;
 	r->floor = floor;
 	r->last = floor;
 }
@@ -35,18 +38,30 @@ void ring_release(struct ring *r)
 	r->slots = NULL;
 }
 
+/* over reports whether adding cost bytes leaves no room. */
+static int over(const struct ring *r, size_t cost)
+{
+	if (r->n == r->cap)
+		return 1;
+	return r->max_bytes > 0 && r->n > 0 && r->bytes + cost > r->max_bytes;
+}
+
 void ring_push(struct ring *r, struct pevent *ev)
 {
-	if (r->n == r->cap) {
+	size_t cost = event_cost(ev);
+
+	while (over(r, cost)) {
 		struct pevent *old = r->slots[r->head];
 
 		r->floor = old->seq;
+		r->bytes -= event_cost(old);
 		event_unref(old);
 		r->head = (r->head + 1) % r->cap;
 		r->n--;
 	}
 	r->slots[(r->head + r->n) % r->cap] = event_ref(ev);
 	r->n++;
+	r->bytes += cost;
 	r->last = ev->seq;
 }
 

@@ -17,13 +17,16 @@ struct ring {
 	size_t cap;
 	size_t head;        /* index of the oldest event */
 	size_t n;
+	size_t bytes;       /* event_cost of the events held */
+	size_t max_bytes;   /* budget; 0: none */
 	int64_t floor;
 	int64_t last;
 };
 
-/* ring_init prepares an empty ring of cap slots (cap >= 1) complete over
+/* ring_init prepares an empty ring of cap slots (cap >= 1) holding at
+ * most max_bytes of events (0: no byte budget), complete over
  * (floor, floor]. Returns 0, or -1 when out of memory. */
-int ring_init(struct ring *r, size_t cap, int64_t floor);
+int ring_init(struct ring *r, size_t cap, size_t max_bytes, int64_t floor);
 
 /* ring_release drops every event and frees the slots. */
 void ring_release(struct ring *r);
@@ -33,7 +36,9 @@ void ring_reset(struct ring *r, int64_t floor);
 
 /*
  * ring_push appends ev (the ring takes a reference); ev->seq must be above
- * last. When full, the oldest event is dropped and floor moves to its seq.
+ * last. While the slots are full or the events' bytes would pass the
+ * budget, the oldest event is dropped and floor moves to its seq; the
+ * newest event always stays, however large.
  */
 void ring_push(struct ring *r, struct pevent *ev);
 

@@ -182,11 +182,17 @@ int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 		int64_t seq = sqlite3_column_int64(st, 0);
 		struct pevent *ev = make_event(st);
 
+		int stop;
+
 		if (ev == NULL)
 			skip_row(t, seq);
-		cb(data, seq, ev);
+		stop = cb(data, seq, ev);
 		event_unref(ev);
 		rows++;
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -268,7 +274,14 @@ static int open_db(struct tail *t)
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
 	read_version(t, &t->data_version);
-	floor = last > cfg->push_ring_size ? last - cfg->push_ring_size : 0;
+	/* The preload keeps to the ring's budget before reading a row: an
+	 * event costs about twice its text (the WebSocket and SSE forms). */
+	if (journal_newest_floor(t->db, cfg->push_ring_size,
+		cfg->push_ring_bytes / 2, &floor, &err)) {
+		ferr_release(&err);
+		close_db(t, "journal sizes");
+		return -1;
+	}
 	if (!t->opened) {
 		ring_reset(&t->ring, floor);
 	} else if (last < t->ring.last) {
@@ -339,7 +352,8 @@ int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
 	t->sink = *sink;
 	t->doorbell.fd = -1;
 	t->w.fd = -1;
-	if (ring_init(&t->ring, (size_t)cfg->push_ring_size, 0))
+	if (ring_init(&t->ring, (size_t)cfg->push_ring_size,
+		(size_t)cfg->push_ring_bytes, 0))
 		return -1;
 	if (bind_doorbell(t))
 		return -1;

@@ -82,13 +82,14 @@ void tail_poll(struct tail *t);
 void tail_tick(struct tail *t, int64_t now);
 
 /* A catch-up row: its seq and the event (borrowed), or NULL when it was
- * skipped. */
-typedef void (*tail_row_cb)(void *data, int64_t seq, struct pevent *ev);
+ * skipped. Non-zero stops the read after this row. */
+typedef int (*tail_row_cb)(void *data, int64_t seq, struct pevent *ev);
 
 /*
  * tail_read_range reads at most limit rows with after < seq <= upto from
- * the database, oldest first, calling cb for each. Returns how many rows
- * were read, or -1 when the database cannot be read now.
+ * the database, oldest first, calling cb for each until it asks to stop.
+ * Returns how many rows were read, or -1 when the database cannot be read
+ * now.
  */
 int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 	tail_row_cb cb, void *data);

@@ -1501,5 +1501,24 @@ class Writes(Fixtures):
             self.assertError(a, a.status)
 
 
+
+class RecordSize(CgiTestCase):
+    settings = {"body_limit": "12000"}
+
+    def test_a_patch_that_would_grow_a_record_past_body_limit_is_413(self):
+        k = self.create("keyword-sets", keyword_set("big", description="d" * 9000))
+        before = self.site.snapshot()
+        # Each body is under the limit; the record they would make is not.
+        rules = [rule("pattern number %04d" % i) for i in range(60)]
+        a = self.patch("keyword-sets", k["id"], {"rules": rules})
+        err = self.assertError(a, 413, "record_too_large")
+        self.assertIn("12000", err["message"])
+        self.assertUnchanged(before)
+        # A record that stays within it is written.
+        a = self.patch("keyword-sets", k["id"], {"description": "short",
+                                                 "rules": rules})
+        self.assertEqual(a.status, 200, a)
+
+
 if __name__ == "__main__":
     sys.exit(main(__name__))

@@ -13,6 +13,7 @@
 #include "hub.h"
 #include "pushfake.h"
 #include "req.h"
+#include "util.h"
 #include "ws.h"
 
 #define ID1 "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -331,6 +332,47 @@ static void hub_tick__queue_stalled_past_timeout__drops_the_subscriber(
 	assert_int_equal(fx->set.slow_drops, 1);
 }
 
+static void hub_publish__queue_full__falls_behind_then_gets_every_event(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_conn *f;
+	int64_t seqs[30], now = util_mono_ms();
+	int i;
+
+	/* Room for a few events of about 300 bytes. */
+	fx->db.cfg.push_outbound_cap = 1000;
+	start_daemon(fx);
+	f = subscribe(fx, "*", -1);
+	f->stalled = 1;
+	for (i = 0; i < 30; i++)
+		seqs[i] = fake_db_append(&fx->db, "personas", ID1);
+	tail_poll(&fx->tail);
+	conn_flush_dirty(&fx->set);
+	/* A burst is no reason to close: the queue stays within the cap and
+	 * the rest waits in the ring. */
+	assert_int_equal(f->drops, 0);
+	assert_false(f->c.sub.live);
+	assert_int_equal(fx->hub.stats.fell_behind, 1);
+	assert_true(f->c.qbytes <= 1000);
+	f->stalled = 0;
+	/* The sweep refills it (on a socket, the drained queue does). */
+	for (i = 0; i < 100 && !f->c.sub.live; i++) {
+		conn_mark_dirty(&f->c);   /* the socket takes bytes again */
+		conn_flush_dirty(&fx->set);
+		hub_tick(&fx->hub, now + i * 1000);
+		conn_flush_dirty(&fx->set);
+	}
+	assert_true(f->c.sub.live);
+	for (i = 0; i < 30; i++)
+		assert_int_equal(fake_count(f, event_line(seqs[i])), 1);
+	/* In order. */
+	for (i = 1; i < 30; i++)
+		assert_true(strstr(fake_out(f), event_line(seqs[i - 1])) <
+			strstr(fake_out(f), event_line(seqs[i])));
+	assert_int_equal(f->drops, 0);
+}
+
 static void hub_shutdown__open_subscribers__are_each_ended_once(
 	void **state)
 {
@@ -363,6 +405,7 @@ int main(void)
 		T(hub_reset_all__database_recreated__resets_every_subscriber),
 		T(hub_tick__heartbeat_due__beats_every_open_subscriber_once),
 		T(hub_tick__queue_stalled_past_timeout__drops_the_subscriber),
+		T(hub_publish__queue_full__falls_behind_then_gets_every_event),
 		T(hub_shutdown__open_subscribers__are_each_ended_once),
 #undef T
 	};

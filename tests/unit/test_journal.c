@@ -196,6 +196,38 @@ static void journal_read__byte_budget__stops_before_the_event_past_it(
 	json_decref(ev);
 }
 
+static void journal_newest_floor__stops_at_rows_or_bytes(void **state)
+{
+	struct fixture *fx = *state;
+	char big[3001];
+	int64_t seqs[5], floor = -1;
+	struct ferr e;
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ferr_init(&e);
+	assert_int_equal(journal_newest_floor(fx->db, 10, 100, &floor, &e), 0);
+	assert_int_equal(floor, 0);
+	for (i = 0; i < 5; i++)
+		seqs[i] = append(fx->db, "proxies", ID1, big);
+	/* Everything fits: from the start. */
+	assert_int_equal(journal_newest_floor(fx->db, 10, 1 << 20, &floor,
+		&e), 0);
+	assert_int_equal(floor, 0);
+	/* Rows of about 3 KB: two fit in 7000 bytes. */
+	assert_int_equal(journal_newest_floor(fx->db, 10, 7000, &floor, &e),
+		0);
+	assert_int_equal(floor, seqs[2]);
+	/* At most three rows. */
+	assert_int_equal(journal_newest_floor(fx->db, 3, 1 << 20, &floor, &e),
+		0);
+	assert_int_equal(floor, seqs[1]);
+	/* The newest row counts whatever its size. */
+	assert_int_equal(journal_newest_floor(fx->db, 10, 10, &floor, &e), 0);
+	assert_int_equal(floor, seqs[3]);
+}
+
 static void journal_read__topics__filter_and_advance_last(void **state)
 {
 	struct fixture *fx = *state;
@@ -384,6 +416,7 @@ int main(void)
 		T(journal_append__in_transaction__is_read_back),
 		T(journal_read__since_and_limit__page_in_order),
 		T(journal_read__byte_budget__stops_before_the_event_past_it),
+		T(journal_newest_floor__stops_at_rows_or_bytes),
 		T(journal_read__topics__filter_and_advance_last),
 		T(journal_append__rolled_back__leaves_no_row),
 		T(journal_prune__everything__never_rewinds_seq),

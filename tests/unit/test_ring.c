@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "event.h"
@@ -29,7 +30,7 @@ static void ring_init__empty__covers_only_its_floor(void **state)
 {
 	struct ring r;
 
-	assert_int_equal(ring_init(&r, 4, 10), 0);
+	assert_int_equal(ring_init(&r, 4, 0, 10), 0);
 	assert_true(ring_covers(&r, 10));
 	assert_false(ring_covers(&r, 9));
 	assert_false(ring_covers(&r, 11));
@@ -41,7 +42,7 @@ static void ring_push__under_capacity__keeps_everything(void **state)
 {
 	struct ring r;
 
-	ring_init(&r, 4, 0);
+	ring_init(&r, 4, 0, 0);
 	push_seq(&r, 1);
 	push_seq(&r, 2);
 	push_seq(&r, 3);
@@ -58,7 +59,7 @@ static void ring_push__when_full__drops_oldest_and_raises_floor(void **state)
 	struct ring r;
 	int64_t s;
 
-	ring_init(&r, 3, 0);
+	ring_init(&r, 3, 0, 0);
 	for (s = 1; s <= 5; s++)
 		push_seq(&r, s);
 	assert_int_equal(r.n, 3);
@@ -74,7 +75,7 @@ static void ring_find__with_gaps__gives_first_later_event(void **state)
 {
 	struct ring r;
 
-	ring_init(&r, 8, 0);
+	ring_init(&r, 8, 0, 0);
 	push_seq(&r, 2);
 	push_seq(&r, 5);
 	push_seq(&r, 9);
@@ -91,7 +92,7 @@ static void ring_find__after_wrap__stays_ordered(void **state)
 	struct ring r;
 	int64_t s;
 
-	ring_init(&r, 4, 0);
+	ring_init(&r, 4, 0, 0);
 	for (s = 1; s <= 10; s++)
 		push_seq(&r, s * 10);
 	assert_int_equal(ring_find(&r, 70), 1);
@@ -103,7 +104,7 @@ static void ring_advance__gap__moves_last_without_event(void **state)
 {
 	struct ring r;
 
-	ring_init(&r, 4, 0);
+	ring_init(&r, 4, 0, 0);
 	push_seq(&r, 1);
 	ring_advance(&r, 3);
 	assert_int_equal(r.last, 3);
@@ -118,7 +119,7 @@ static void ring_reset__drops_events__and_moves_floor(void **state)
 {
 	struct ring r;
 
-	ring_init(&r, 4, 0);
+	ring_init(&r, 4, 0, 0);
 	push_seq(&r, 1);
 	push_seq(&r, 2);
 	ring_reset(&r, 100);
@@ -133,13 +134,80 @@ static void ring_push__holds_a_reference__until_evicted(void **state)
 	struct ring r;
 	struct pevent *ev = ev_new(1);
 
-	ring_init(&r, 1, 0);
+	ring_init(&r, 1, 0, 0);
 	ring_push(&r, ev);
 	assert_int_equal(ev->refs, 2);
 	push_seq(&r, 2);
 	assert_int_equal(ev->refs, 1);
 	event_unref(ev);
 	ring_release(&r);
+}
+
+/* big_event makes an event whose JSON is len bytes. */
+static struct pevent *big_event(int64_t seq, size_t len)
+{
+	char *json = malloc(len);
+	struct pevent *ev;
+
+	assert_non_null(json);
+	memset(json, ' ', len);
+	json[0] = '{';
+	json[len - 1] = '}';
+	ev = event_new(seq, "keyword-sets", "k", json, len);
+	free(json);
+	assert_non_null(ev);
+	return ev;
+}
+
+static void ring_push__past_byte_budget__drops_oldest_until_it_fits(
+	void **state)
+{
+	struct ring r;
+	int64_t seq;
+
+	ring_init(&r, 1000, 100000, 0);
+	for (seq = 1; seq <= 20; seq++) {
+		struct pevent *ev = big_event(seq, 20000);
+
+		ring_push(&r, ev);
+		event_unref(ev);
+		assert_true(r.bytes <= 100000);
+	}
+	/* Each holds two forms of 20 KB: two fit, the third does not. */
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.floor, 18);
+	assert_false(ring_covers(&r, 17));
+	assert_true(ring_covers(&r, 18));
+	assert_int_equal(ring_at(&r, 0)->seq, 19);
+	ring_release(&r);
+}
+
+static void ring_push__one_event_over_budget__still_kept_alone(void **state)
+{
+	struct ring r;
+	struct pevent *ev = big_event(2, 50000);
+
+	ring_init(&r, 8, 1000, 0);
+	push_seq(&r, 1);
+	ring_push(&r, ev);
+	event_unref(ev);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.floor, 1);
+	assert_int_equal(r.last, 2);
+	assert_true(r.bytes > 100000);
+	push_seq(&r, 3);
+	assert_int_equal(r.n, 1);
+	assert_true(r.bytes < 1000);
+	ring_release(&r);
+}
+
+static void event_cost__counts_both_forms(void **state)
+{
+	struct pevent *ev = big_event(5, 3000);
+
+	assert_true(event_cost(ev) >= 6000);
+	assert_true(event_cost(ev) < 6400);
+	event_unref(ev);
 }
 
 static void pevent_new__ws_frame__wraps_the_json(void **state)
@@ -192,6 +260,11 @@ int main(void)
 		cmocka_unit_test(ring_advance__gap__moves_last_without_event),
 		cmocka_unit_test(ring_reset__drops_events__and_moves_floor),
 		cmocka_unit_test(ring_push__holds_a_reference__until_evicted),
+		cmocka_unit_test(
+		ring_push__past_byte_budget__drops_oldest_until_it_fits),
+		cmocka_unit_test(
+		ring_push__one_event_over_budget__still_kept_alone),
+		cmocka_unit_test(event_cost__counts_both_forms),
 		cmocka_unit_test(pevent_new__ws_frame__wraps_the_json),
 		cmocka_unit_test(pevent_sse__made_once__and_shared),
 		cmocka_unit_test(pbuf_unref__last_reference__frees),

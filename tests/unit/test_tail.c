@@ -163,11 +163,12 @@ static void tail_poll__many_rows__stops_at_its_bound_and_says_more(
 static int64_t range_seqs[16];
 static int range_n;
 
-static void row_cb(void *data, int64_t seq, struct pevent *ev)
+static int row_cb(void *data, int64_t seq, struct pevent *ev)
 {
 	if (range_n < 16)
 		range_seqs[range_n] = seq;
 	range_n++;
+	return data != NULL && range_n == *(int *)data;
 }
 
 static void tail_read_range__after_upto_and_limit__bound_the_rows(
@@ -187,6 +188,22 @@ static void tail_read_range__after_upto_and_limit__bound_the_rows(
 	assert_int_equal(tail_read_range(&fx->tail, 3, 5, 10, row_cb, NULL),
 		2);
 	assert_int_equal(range_seqs[1], 5);
+}
+
+static void tail_read_range__callback_asks_to_stop__reads_no_further(
+	void **state)
+{
+	struct fixture *fx = *state;
+	int stop_at = 2, i;
+
+	for (i = 0; i < 6; i++)
+		fake_db_append(&fx->db, "personas", ID1);
+	assert_int_equal(start(fx), 0);
+	range_n = 0;
+	assert_int_equal(tail_read_range(&fx->tail, 0, 6, 10, row_cb,
+		&stop_at), 2);
+	assert_int_equal(range_n, 2);
+	assert_int_equal(range_seqs[1], 2);
 }
 
 static void tail_read_range__database_not_open__fails(void **state)
@@ -304,6 +321,7 @@ int main(void)
 		T(tail_poll__unparseable_row__is_skipped_counted_and_passed),
 		T(tail_poll__many_rows__stops_at_its_bound_and_says_more),
 		T(tail_read_range__after_upto_and_limit__bound_the_rows),
+		T(tail_read_range__callback_asks_to_stop__reads_no_further),
 		T(tail_read_range__database_not_open__fails),
 		T(tail_first_seq__after_pruning__gives_the_oldest_kept),
 		T(tail_tick__database_recreated__reports_a_reset_then_ready),
