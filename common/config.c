@@ -77,6 +77,9 @@ const struct config_key config_keys[] = {
 	LNG("push_outbound_cap", push_outbound_cap, "1048576", 4096,
 		1L << 30,
 		"bytes queued for one connection before it is dropped"),
+	LNG("push_client_frame_rate", push_client_frame_rate, "20", 1,
+		100000, "WebSocket frames a client may send per second "
+		"(ten seconds' worth at once); past it: closed with 1008"),
 	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
 		100, 3600000,
 		"longest a connection's queue may stay unwritten"),

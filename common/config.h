@@ -35,6 +35,7 @@ struct config {
 	long push_poll_ms;       /* data_version safety-net period */
 	long push_ring_size;     /* events kept in memory */
 	long push_ring_bytes;      /* bytes of events kept in memory */
+	long push_client_frame_rate; /* WebSocket frames a client may send a second */
 	long push_max_connections;
 	long push_outbound_cap;  /* bytes queued per connection before drop */
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */

@@ -512,7 +512,7 @@ int http_init(struct http *h, const struct config *cfg, struct loop *loop,
 	h->unix_sock.fd = -1;
 	h->started_ms = util_mono_ms();
 	if (sseconn_kind_init(&h->sse, set, cfg->push_retry_ms) ||
-		wsconn_kind_init(&h->ws, set))
+		wsconn_kind_init(&h->ws, set, cfg->push_client_frame_rate))
 		return -1;
 	return 0;
 }

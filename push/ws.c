@@ -323,6 +323,7 @@ size_t ws_parser_feed(struct ws_parser *p, uint8_t *data, size_t len,
 			if (code != 0)
 				return fail(p, ev, code, why, used);
 			p->state = ST_PAYLOAD;
+			p->frames++;
 			continue;
 		}
 		n = len - used;
@@ -349,4 +350,28 @@ size_t ws_parser_feed(struct ws_parser *p, uint8_t *data, size_t len,
 		ev->len = n;
 		return used + n;
 	}
+}
+
+void ws_rate_init(struct ws_rate *r, int64_t now_ms, long burst)
+{
+	r->last_ms = now_ms;
+	r->tokens = (int64_t)burst * 1000;
+}
+
+int ws_rate_take(struct ws_rate *r, int64_t now_ms, uint64_t n, long rate,
+	long burst)
+{
+	int64_t cap = (int64_t)burst * 1000;
+
+	if (now_ms > r->last_ms) {
+		/* ms × frames per second = thousandths of a frame */
+		int64_t add = (now_ms - r->last_ms) * rate;
+
+		r->tokens = add >= cap - r->tokens ? cap : r->tokens + add;
+		r->last_ms = now_ms;
+	}
+	if (n > (uint64_t)INT64_MAX / 1000 || (int64_t)n * 1000 > r->tokens)
+		return -1;
+	r->tokens -= (int64_t)n * 1000;
+	return 0;
 }

@@ -103,6 +103,7 @@ struct ws_parser {
 	uint8_t ctl[WS_MAX_CONTROL];
 	size_t ctl_len;
 	int failed;                 /* an error or close was reported */
+	uint64_t frames;            /* frame headers read so far */
 };
 
 /* ws_parser_init prepares a parser for a new connection. */
@@ -118,5 +119,22 @@ void ws_parser_init(struct ws_parser *p);
  */
 size_t ws_parser_feed(struct ws_parser *p, uint8_t *data, size_t len,
 	struct ws_event *ev);
+
+/*
+ * A budget of client frames: a token bucket of burst frames refilled at
+ * rate frames per second, counted in thousandths of a frame.
+ */
+struct ws_rate {
+	int64_t last_ms;
+	int64_t tokens;
+};
+
+/* ws_rate_init fills the bucket (burst frames) at now_ms. */
+void ws_rate_init(struct ws_rate *r, int64_t now_ms, long burst);
+
+/* ws_rate_take spends n frames at now_ms. Returns 0, or -1 when the
+ * bucket does not hold them (nothing is spent then). */
+int ws_rate_take(struct ws_rate *r, int64_t now_ms, uint64_t n, long rate,
+	long burst);
 
 #endif

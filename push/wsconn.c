@@ -35,6 +35,9 @@ struct wsconn {
 	int64_t close_deadline;    /* mono ms to give up on a close */
 	int64_t ping_sent;         /* mono ms of the unanswered ping, or 0 */
 	int64_t last_rx;
+	struct ws_rate rate;       /* client frames allowed */
+	uint64_t frames_paid;      /* parser frames already taken from it */
+	unsigned mask_in;          /* what the socket is watched for */
 };
 
 static struct wsconn *ws_of(struct conn *c)
@@ -112,6 +115,32 @@ static void peer_closed(struct conn *c, uint16_t code)
 		kill_now(c);
 }
 
+/* over_budget closes a connection whose client sent more frames than its
+ * budget (a ping flood would keep the daemon busy answering). */
+static int over_budget(struct wsconn *w)
+{
+	uint64_t n = w->parser.frames - w->frames_paid;
+
+	if (n == 0)
+		return 0;
+	w->frames_paid = w->parser.frames;
+	if (ws_rate_take(&w->rate, w->last_rx, n, w->kind->frame_rate,
+		w->kind->frame_burst) == 0)
+		return 0;
+	if (w->c.state == CONN_OPEN) {
+		log_msg(LOG_INFO, "closing a WebSocket that sends more than %ld "
+			"frames a second", w->kind->frame_rate);
+		close_with(&w->c, WS_CLOSE_POLICY, "too many frames", 1);
+		/* Whatever else it sends stays unread in the kernel (the
+		 * flood then fills its own socket buffers): the close frame
+		 * goes out and the close wait ends the connection. */
+		w->parser.failed = 1;
+		w->mask_in = 0;
+		loop_mod(w->c.set->loop, &w->c.w, EPOLLOUT);
+	}
+	return 1;
+}
+
 static void handle_input(struct conn *c, uint8_t *buf, size_t n)
 {
 	struct wsconn *w = ws_of(c);
@@ -121,6 +150,8 @@ static void handle_input(struct conn *c, uint8_t *buf, size_t n)
 	w->last_rx = util_mono_ms();
 	while (c->state != CONN_DEAD) {
 		off += ws_parser_feed(&w->parser, buf + off, n - off, &ev);
+		if (over_budget(w))
+			return;
 		switch (ev.type) {
 		case WS_EV_NONE:
 			return;
@@ -147,7 +178,7 @@ static void handle_input(struct conn *c, uint8_t *buf, size_t n)
 
 static void flush(struct conn *c)
 {
-	int rc = conn_flush_queue(c, WS_MASK_IN);
+	int rc = conn_flush_queue(c, ws_of(c)->mask_in);
 
 	if (rc < 0 || (rc == 0 && ws_of(c)->close_after_flush))
 		kill_now(c);
@@ -162,7 +193,13 @@ static void io_cb(struct loop *loop, int fd, void *data, unsigned events)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+	/* Not reading any more, only the socket's failure is news. */
+	if (ws_of(c)->mask_in == 0 && (events & (EPOLLHUP | EPOLLERR))) {
+		kill_now(c);
+		return;
+	}
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+		ws_of(c)->mask_in != 0) {
 		for (i = 0; i < WS_READS_PER_TURN; i++) {
 			n = recv(fd, buf, sizeof(buf), 0);
 			if (n == 0) {
@@ -180,7 +217,8 @@ static void io_cb(struct loop *loop, int fd, void *data, unsigned events)
 			/* After a close or an error the parser takes nothing:
 			 * the bytes are read only to see the peer go. */
 			handle_input(c, buf, (size_t)n);
-			if (c->state == CONN_DEAD || (size_t)n < sizeof(buf))
+			if (c->state == CONN_DEAD || ws_of(c)->mask_in == 0 ||
+				(size_t)n < sizeof(buf))
 				break;
 		}
 	}
@@ -293,12 +331,15 @@ static const struct conn_ops ws_ops = {
 	.free = ws_free,
 };
 
-int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set)
+int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set,
+	long frame_rate)
 {
 	uint8_t ping[WS_HEADER_MAX];
 	size_t n = ws_frame_header(ping, WS_OP_PING, 1, 0);
 
 	k->set = set;
+	k->frame_rate = frame_rate;
+	k->frame_burst = frame_rate * 10;
 	k->ping = event_buf_new(ping, n);
 	return k->ping == NULL ? -1 : 0;
 }
@@ -318,6 +359,8 @@ struct conn *wsconn_new(struct wsconn_kind *k)
 	conn_init(&w->c, k->set, &ws_ops);
 	w->kind = k;
 	w->last_rx = util_mono_ms();
+	w->mask_in = WS_MASK_IN;
+	ws_rate_init(&w->rate, w->last_rx, k->frame_burst);
 	ws_parser_init(&w->parser);
 	return &w->c;
 }
@@ -338,7 +381,7 @@ int wsconn_start(struct conn *c, int fd,
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (loop_add(c->set->loop, &c->w, fd, WS_MASK_IN, io_cb, c))
 		goto fail;
-	while (n > 0 && c->state != CONN_DEAD) {
+	while (n > 0 && c->state != CONN_DEAD && ws_of(c)->mask_in != 0) {
 		size_t k = n < sizeof(buf) ? n : sizeof(buf);
 
 		memcpy(buf, extra, k);

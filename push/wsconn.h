@@ -7,15 +7,20 @@
 
 struct MHD_UpgradeResponseHandle;
 
-/* What every WebSocket shares: its set and the ping frame. */
+/* What every WebSocket shares: its set, the ping frame and the budget of
+ * client frames. */
 struct wsconn_kind {
 	struct conn_set *set;
 	struct pbuf *ping;
+	long frame_rate;           /* client frames per second */
+	long frame_burst;          /* ... of which this many at once */
 };
 
-/* wsconn_kind_init makes the shared frames for WebSockets of set.
- * Returns 0 or -1 when out of memory. */
-int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set);
+/* wsconn_kind_init makes the shared frames for WebSockets of set, whose
+ * clients may send frame_rate frames a second (a burst of ten seconds'
+ * worth). Returns 0 or -1 when out of memory. */
+int wsconn_kind_init(struct wsconn_kind *k, struct conn_set *set,
+	long frame_rate);
 
 /* wsconn_kind_release drops the shared frames. */
 void wsconn_kind_release(struct wsconn_kind *k);

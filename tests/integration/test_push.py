@@ -564,6 +564,33 @@ class FrameTest(unittest.TestCase):
         finally:
             ws.close()
 
+    def ping_frames(self, n):
+        out = b""
+        for _ in range(n):
+            mask = os.urandom(4)
+            out += bytes([0x89, 0x80 | 1]) + mask + bytes([ord("p") ^ mask[0]])
+        return out
+
+    def test_a_ping_flood_closes_1008_after_the_budget(self):
+        # 20 frames a second, 200 at once: 50 pings are answered, 2,000
+        # more at once are not.
+        ws = self.raw()
+        try:
+            self.assertEqual(ws.status, 101)
+            ws.s.sendall(self.ping_frames(50))
+            pongs = 0
+            while pongs < 50:
+                op, _ = ws.recv_frame()
+                self.assertNotEqual(op, 8, "closed within the budget")
+                pongs += op == 0xA
+            try:
+                ws.s.sendall(self.ping_frames(2000))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.assertEqual(ws.recv_close(), 1008)
+        finally:
+            ws.close()
+
     def test_fragments_with_a_ping_between_are_accepted(self):
         ws = self.raw()
         try:

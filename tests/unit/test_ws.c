@@ -564,9 +564,49 @@ static void ws_close_code_valid__registered_codes__are_valid(void **state)
 	assert_false(ws_close_code_valid(1016));
 }
 
+static void ws_rate__burst_then_rate__refuses_past_the_budget(void **state)
+{
+	struct ws_rate r;
+
+	ws_rate_init(&r, 1000, 10);
+	/* The burst is there at once. */
+	assert_int_equal(ws_rate_take(&r, 1000, 10, 2, 10), 0);
+	assert_int_equal(ws_rate_take(&r, 1000, 1, 2, 10), -1);
+	/* Two frames a second: one more after 500 ms. */
+	assert_int_equal(ws_rate_take(&r, 1499, 1, 2, 10), -1);
+	assert_int_equal(ws_rate_take(&r, 1500, 1, 2, 10), 0);
+	/* A long quiet time fills the bucket only to the burst. */
+	assert_int_equal(ws_rate_take(&r, 1000000, 11, 2, 10), -1);
+	assert_int_equal(ws_rate_take(&r, 1000000, 10, 2, 10), 0);
+	/* A refusal spends nothing; an absurd count is refused. */
+	assert_int_equal(ws_rate_take(&r, 1005000, UINT64_MAX, 2, 10), -1);
+	assert_int_equal(ws_rate_take(&r, 1005000, 10, 2, 10), 0);
+}
+
+static void ws_parser__frames__counts_every_header(void **state)
+{
+	struct ws_parser p;
+	struct ws_event ev;
+	/* two masked empty pings and an empty masked continuation-less
+	 * text frame */
+	uint8_t in[] = { 0x89, 0x80, 1, 2, 3, 4, 0x89, 0x80, 1, 2, 3, 4,
+		0x81, 0x80, 1, 2, 3, 4 };
+	size_t off = 0;
+
+	ws_parser_init(&p);
+	while (off < sizeof(in)) {
+		off += ws_parser_feed(&p, in + off, sizeof(in) - off, &ev);
+		if (ev.type == WS_EV_NONE)
+			break;
+	}
+	assert_int_equal(p.frames, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ws_rate__burst_then_rate__refuses_past_the_budget),
+		cmocka_unit_test(ws_parser__frames__counts_every_header),
 		cmocka_unit_test(ws_accept_key__rfc_sample__gives_rfc_answer),
 		cmocka_unit_test(ws_accept_key__key_not_16_bytes__is_refused),
 		cmocka_unit_test(ws_frame_header__short_length__uses_seven_bits),
