@@ -24,8 +24,10 @@
 
 /* Per-connection memory of MHD (request headers, write buffer). MHD
  * touches all of it and keeps it for the life of a stream or upgraded
- * socket, so it is most of a subscriber's cost; requests whose headers
- * pass ~6 KB (huge cookies) get 431. */
+ * socket, so it is most of a subscriber's cost. A request of up to about
+ * 7.8 KB fits (cookies count twice, but the web server recipes drop
+ * them: the daemon reads none); past it libmicrohttpd answers 431 itself,
+ * in HTML, which the recipes replace or forestall. */
 #define HTTP_MEMORY_LIMIT 8192
 #define RETRY_AFTER_S "5"
 /* Connections MHD takes past our limit, so that 503 can still be said. */

@@ -28,6 +28,7 @@ import websockets.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stack import Stack, UnixHTTPConnection, free_port, run_unittest_main  # noqa: E402
+from push_headers import PushHeaderChecks  # noqa: E402
 
 ST = None
 EVENT_KEYS = ["seq", "topic", "action", "id", "version", "ts", "actor", "data"]
@@ -1270,6 +1271,16 @@ class HealthTest(unittest.TestCase):
         status, _, body = ST.json("GET", "/push/nope")
         self.assertEqual(status, 404)
         self.assertEqual(body["error"]["status"], 404)
+
+
+class NginxPushHeaderTest(PushHeaderChecks, unittest.TestCase):
+    """Large headers to /push/ through the nginx recipe."""
+
+    def PORT(self):
+        return ST.port
+
+    def stack(self):
+        return ST
 
 
 class UnixSocketTest(unittest.TestCase):

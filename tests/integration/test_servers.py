@@ -25,6 +25,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from push_headers import PushHeaderChecks  # noqa: E402
 from stack import (SRC, Stack, StackError, _live_stacks, _tcp_open, _unix_open, raw_request,  # noqa: E402
                    free_port, run_unittest_main)
 
@@ -165,7 +166,7 @@ def current_seq(st):
     return body["seq"]
 
 
-class ServerChecks:
+class ServerChecks(PushHeaderChecks):
     """The checks every server configuration must pass; a subclass names
     the server (SERVER, MODE) and whether it can be run here (available)."""
 
@@ -217,6 +218,9 @@ class ServerChecks:
 
     def PORT(self):
         return self.st.port
+
+    def stack(self):
+        return self.st
 
     def test_a_uri_too_long_is_a_414_json_error(self):
         status, headers, body = raw_request(self.PORT(), (
