@@ -343,6 +343,41 @@ static int bind_doorbell(struct tail *t)
 	return 0;
 }
 
+/* unbind_doorbell closes the doorbell socket (its file is removed only
+ * while it is still ours). */
+static void unbind_doorbell(struct tail *t)
+{
+	if (t->doorbell.fd < 0)
+		return;
+	loop_del(t->loop, &t->w);
+	close(t->doorbell.fd);
+	listen_unix_unlink(&t->doorbell);
+	t->doorbell.fd = -1;
+}
+
+/* doorbell_check binds the doorbell again when its file is gone or is no
+ * longer ours (removed by a cleanup of /run, say): writers would ring
+ * nobody, and every event would wait for the poll. */
+static void doorbell_check(struct tail *t)
+{
+	const char *path = t->cfg->doorbell;
+	struct stat st;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if (t->doorbell.fd >= 0 && lstat(path, &st) == 0 &&
+		st.st_dev == t->doorbell.dev && st.st_ino == t->doorbell.ino)
+		return;
+	if (!t->doorbell_lost)
+		log_msg(LOG_WARN, "the doorbell %s is gone; binding it again "
+			"(events wait for the %ld ms poll meanwhile)", path,
+			t->cfg->push_poll_ms);
+	unbind_doorbell(t);
+	t->doorbell_lost = bind_doorbell(t) != 0;
+	if (!t->doorbell_lost)
+		log_msg(LOG_INFO, "the doorbell %s is bound again", path);
+}
+
 int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
 	const struct tail_sink *sink)
 {
@@ -370,12 +405,7 @@ void tail_release(struct tail *t)
 		t->db = NULL;
 	}
 	t->ready = 0;
-	if (t->doorbell.fd >= 0) {
-		loop_del(t->loop, &t->w);
-		close(t->doorbell.fd);
-		listen_unix_unlink(&t->doorbell);
-		t->doorbell.fd = -1;
-	}
+	unbind_doorbell(t);
 	ring_release(&t->ring);
 }
 
@@ -404,6 +434,7 @@ void tail_tick(struct tail *t, int64_t now)
 	if (now < t->next_poll_ms)
 		return;
 	t->next_poll_ms = now + t->cfg->push_poll_ms;
+	doorbell_check(t);
 	if (replaced(t)) {
 		close_db(t, "the file was replaced");
 		open_db(t);

@@ -48,6 +48,7 @@ struct tail {
 	ino_t ino;
 	struct listen_unix doorbell;
 	struct loop_watch w;
+	int doorbell_lost;         /* its file went and binding again failed */
 	int ready;                 /* the database is open and read */
 	int more;                  /* rows remain: read again at once */
 	int64_t next_open_ms;      /* when to try opening again */
@@ -60,7 +61,8 @@ struct tail {
 };
 
 /*
- * tail_init prepares the ring (cfg push_ring_size), binds the doorbell
+ * tail_init prepares the ring (cfg push_ring_size and push_ring_bytes),
+ * binds the doorbell
  * (cfg doorbell, when set) on loop and tries to open the database; a
  * missing database is retried later, not an error. sink is copied.
  * Returns 0, or -1 when the doorbell cannot be bound or memory ran out.

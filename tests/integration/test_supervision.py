@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """test_supervision.py - ./quickstart keeps its stack up: kill -9 of
 flowpushd or of flowpush.fcgi under write load loses no acknowledged write,
-journals each once, and the killed part is back by itself; SIGTERM to
+journals each once, and the killed part is back by itself; the doorbell
+socket removed and the web server restarted under write load lose no
+write and no event for a page following over SSE; SIGTERM to
 ./quickstart stops every part. Runs the real ./quickstart (with the test
 build, FLOWPUSH_BUILD) on a free port and a state folder of its own."""
 
@@ -145,6 +147,64 @@ class Writer(threading.Thread):
             time.sleep(0.01)
 
 
+class Follower(threading.Thread):
+    """Follows keyword-sets over SSE through the web server from a seq, as
+    a page does: when its stream ends or cannot be opened it opens a new
+    one from the last id it saw. Collects the ids of created records."""
+
+    def __init__(self, since):
+        super().__init__(daemon=True)
+        self.last = since
+        self.created = []
+        self.streams = 0
+        self.cut = 0        # streams the server ended
+        self.halt = threading.Event()
+
+    def token(self):
+        status, data = QS.request("GET", "/api/token?topics=keyword-sets")
+        if status != 200:
+            raise OSError("no token: %d" % status)
+        return json.loads(data)["token"]
+
+    def follow_once(self):
+        c = http.client.HTTPConnection("127.0.0.1", QS.port, timeout=2)
+        try:
+            c.request("GET", "/push/events?" + urllib.parse.urlencode(
+                {"topics": "keyword-sets", "since": self.last, "token": self.token()}))
+            r = c.getresponse()
+            if r.status != 200:
+                raise OSError("status %d" % r.status)
+            self.streams += 1
+            ev_id, data = None, None
+            while not self.halt.is_set():
+                try:
+                    line = r.fp.readline()
+                except TimeoutError:
+                    return  # quiet for 2 s: open a new one (and see halt)
+                if not line:
+                    self.cut += 1
+                    return
+                line = line.rstrip(b"\n")
+                if line.startswith(b"id: "):
+                    ev_id = int(line[4:])
+                elif line.startswith(b"data: "):
+                    data = json.loads(line[6:])
+                elif line == b"" and data is not None:
+                    if data.get("action") == "created":
+                        self.created.append(data["id"])
+                    self.last = ev_id
+                    ev_id, data = None, None
+        finally:
+            c.close()
+
+    def run(self):
+        while not self.halt.is_set():
+            try:
+                self.follow_once()
+            except (OSError, ValueError, http.client.HTTPException):
+                time.sleep(0.1)
+
+
 def changes_since(since):
     events = []
     while True:
@@ -190,6 +250,68 @@ class SupervisionTest(unittest.TestCase):
 
     def test_a_killed_api_process_is_back_by_itself(self):
         self.kill_under_load("flowpush.fcgi", "/api/dashboard")
+
+    def seq_now(self):
+        status, data = QS.request("GET", "/api/keyword-sets?limit=1")
+        self.assertEqual(status, 200, data)
+        return json.loads(data)["seq"]
+
+    def follow_through(self, fault, tag):
+        """Writes and follows over SSE while fault() runs; every write
+        is acknowledged once and reaches the follower exactly once."""
+        f = Follower(self.seq_now())
+        f.start()
+        w = Writer("%s-%d" % (tag, time.time()))
+        w.start()
+        time.sleep(1)
+        fault()
+        time.sleep(1.5)
+        w.halt.set()
+        w.join(60)
+        deadline = time.monotonic() + 15
+        while set(w.made) - set(f.created) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        f.halt.set()
+        f.join(10)
+        self.assertEqual(w.refused, [])
+        self.assertGreater(len(w.made), 10)
+        self.assertEqual(set(w.made) - set(f.created), set(), "never pushed")
+        mine = [i for i in f.created if i in set(w.made)]
+        self.assertEqual(len(mine), len(set(mine)), "pushed twice")
+        print("\n%s: %d writes acknowledged, each pushed once; %d streams cut"
+              % (tag, len(w.made), f.cut), file=sys.stderr)
+        return f
+
+    def test_a_removed_doorbell_loses_no_event_and_is_bound_again(self):
+        bell = os.path.join(QS.state, "flowpushd.sock")
+        self.assertTrue(os.path.exists(bell))
+        gone = []
+
+        def remove():
+            os.unlink(bell)
+            gone.append(time.monotonic())
+
+        self.follow_through(remove, "doorbell removed")
+        # Bound again by the daemon itself, without a restart.
+        deadline = time.monotonic() + 5
+        while not os.path.exists(bell) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(bell), "the doorbell was not bound again")
+        with open(os.path.join(QS.state, "logs", "flowpushd.log")) as log:
+            self.assertIn("is bound again", log.read())
+
+    def test_a_restarted_web_server_loses_nothing_for_writers_or_followers(self):
+        old = QS.pid("nginx")
+
+        def restart():
+            t0 = time.monotonic()
+            os.kill(old, signal.SIGTERM)
+            QS.wait_for("/api/dashboard", "nginx", old)
+            print("\nnginx back after %.2f s" % (time.monotonic() - t0), file=sys.stderr)
+
+        f = self.follow_through(restart, "nginx restarted")
+        self.assertGreater(f.cut, 0, "the stream was never cut: nothing was tested")
+        self.assertIn("nginx (PID %d) stopped" % old, QS.output())
 
     def test_sigterm_stops_every_part(self):
         # Last (unittest runs tests in name order): it ends the stack.

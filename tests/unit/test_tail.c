@@ -49,7 +49,7 @@ struct fixture {
 	struct tail tail;
 	struct record rec;
 	struct loop *loop;
-	char doorbell[128];
+	char doorbell[108];        /* a socket path: sun_path holds 108 */
 };
 
 static int setup(void **state)
@@ -258,15 +258,20 @@ static void tail_tick__database_recreated__reports_a_reset_then_ready(
 	assert_int_equal(fx->tail.ring.last, 1);
 }
 
+static void unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
+}
+
 /* bind_dgram leaves a datagram socket bound at path; returns its fd. */
 static int bind_dgram(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	unix_addr(&sa, path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -299,6 +304,35 @@ static void tail_init__doorbell_left_by_a_dead_daemon__is_replaced(
 	assert_int_not_equal(lstat(fx->doorbell, &st), 0);
 }
 
+static void tail_tick__doorbell_file_removed__binds_it_again(void **state)
+{
+	struct fixture *fx = *state;
+	struct sockaddr_un sa;
+	struct stat st;
+	char ring = 1;
+	int fd;
+
+	fx->db.cfg.doorbell = strdup(fx->doorbell);
+	assert_int_equal(start(fx), 0);
+	/* A cleanup of the folder takes the file away. */
+	assert_int_equal(unlink(fx->doorbell), 0);
+	tail_tick(&fx->tail, INT64_MAX / 2);
+	assert_int_equal(lstat(fx->doorbell, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0666);
+	/* The new socket is the one the daemon reads. */
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	unix_addr(&sa, fx->doorbell);
+	assert_int_equal(sendto(fd, &ring, 1, 0, (struct sockaddr *)&sa,
+		sizeof(sa)), 1);
+	close(fd);
+	assert_int_equal(recv(fx->tail.doorbell.fd, &ring, 1, MSG_DONTWAIT),
+		1);
+	/* Its file is removed at the end, being ours. */
+	tail_release(&fx->tail);
+	assert_int_not_equal(lstat(fx->doorbell, &st), 0);
+}
+
 static void tail_init__doorbell_path_is_a_plain_file__is_refused(
 	void **state)
 {
@@ -327,6 +361,7 @@ int main(void)
 		T(tail_tick__database_recreated__reports_a_reset_then_ready),
 		T(tail_init__doorbell_path_held_by_a_live_socket__is_refused),
 		T(tail_init__doorbell_left_by_a_dead_daemon__is_replaced),
+		T(tail_tick__doorbell_file_removed__binds_it_again),
 		T(tail_init__doorbell_path_is_a_plain_file__is_refused),
 #undef T
 	};
