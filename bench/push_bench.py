@@ -112,8 +112,10 @@ def run_one(build, transport, work, loader, name, sse, ws, events, rate, max_s):
                          stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_port(addr, d)
-        out = subprocess.run([loader, where, db, bell, str(sse), str(ws),
-                              str(events), str(rate), str(max_s), str(d.pid)],
+        out = subprocess.run([loader, "--sub", where, "--sse", str(sse), "--ws", str(ws),
+                              "--events", str(events), "--rate", str(rate),
+                              "--seconds", str(max_s), "--pid", str(d.pid),
+                              "--sqlite", db + "," + bell],
                              capture_output=True, text=True, timeout=max_s + 30)
         line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
         res = json.loads(line)
