@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "conn.h"
 #include "log.h"
 #include "util.h"
@@ -316,6 +317,15 @@ void conn_flush_dirty(struct conn_set *set)
 			continue;
 		c->ops->flush(c);
 	}
+}
+
+void conn_close_socket(struct conn *c)
+{
+	if (c->w.fd >= 0)
+		loop_del(c->set->loop, &c->w);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
 }
 
 void conn_free_later(struct conn *c)

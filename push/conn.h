@@ -91,6 +91,7 @@ struct conn_sub {
 	int pending;               /* waits for the journal to be readable */
 	int has_since;
 	int64_t cursor;            /* not live: last seq queued */
+	uint64_t pass;             /* the last fan-out that visited it */
 };
 
 /* The core of a connection; a transport's struct begins with it. */
@@ -112,8 +113,8 @@ struct conn {
 	int dirty;
 	struct conn *fnext;        /* free-after-turn list */
 
-	/* The socket the queue is written to, -1 while we may not write
-	 * (the transport says whose it is). */
+	/* The socket the queue is written to, ours once the handshake is
+	 * done; -1 before (the queue waits) and after it was closed. */
 	int fd;
 	struct loop_watch w;
 };
@@ -192,6 +193,11 @@ void conn_mark_dirty(struct conn *c);
 
 /* conn_flush_dirty flushes every dirty connection. */
 void conn_flush_dirty(struct conn_set *set);
+
+/* conn_close_socket stops watching c's socket and closes it, once: after
+ * the handshake every transport owns its socket (libmicrohttpd let go of
+ * it). */
+void conn_close_socket(struct conn *c);
 
 /* conn_free_later frees c after this turn (deferred so no callback of
  * the same turn sees freed memory); c must be unlinked. */

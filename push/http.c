@@ -4,6 +4,7 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,14 @@
 #include "util.h"
 #include "ws.h"
 
-/* Per-connection memory of MHD (request headers, write buffer). MHD
- * touches all of it and keeps it for the life of a stream or upgraded
- * socket, so it is most of a subscriber's cost. A request of up to about
- * 7.8 KB fits (cookies count twice, but the web server recipes drop
- * them: the daemon reads none); past it libmicrohttpd answers 431 itself,
- * in HTML, which the recipes replace or forestall. */
-#define HTTP_MEMORY_LIMIT 8192
+/* Per-connection memory of MHD (request headers, write buffer), held only
+ * during the handshake: a subscriber detaches from libmicrohttpd once its
+ * response headers are out, so this costs nothing per open subscriber.
+ * Requests of up to about 30 KB fit, cookie jars of up to about 14 KB
+ * (libmicrohttpd keeps cookies twice; the web server recipes drop them
+ * anyway: the daemon reads none); past it libmicrohttpd answers 431
+ * itself, in HTML, which the recipes replace or forestall. */
+#define HTTP_MEMORY_LIMIT 32768
 #define RETRY_AFTER_S "5"
 /* Connections MHD takes past our limit, so that 503 can still be said. */
 #define HTTP_HEADROOM 64
@@ -290,10 +292,22 @@ static void upgrade_cb(void *cls, struct MHD_Connection *mc, void *req_cls,
 	struct ws_handshake *hs = cls;
 	struct conn *c = hs->conn;
 
+	int fd = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+
 	hs->upgraded = 1;
 	hs->conn = NULL;
-	hub_subscribe(hs->h->hub, c, &hs->req);
-	wsconn_start(c, sock, urh, extra, extra_n);
+	/* The WebSocket keeps a duplicate of the socket and libmicrohttpd
+	 * ends its connection now (closing its descriptor, no shutdown):
+	 * its memory (the request's pool) is not held for the socket's
+	 * whole life. */
+	if (fd < 0) {
+		conn_free(c);
+	} else {
+		hub_subscribe(hs->h->hub, c, &hs->req);
+		wsconn_start(c, fd, extra, extra_n);
+	}
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	hs->h->set->kick = 1;
 }
 
 /* ws_check answers a request that is no valid WebSocket handshake and
@@ -552,8 +566,10 @@ int http_start(struct http *h)
 	struct sockaddr_storage sa;
 	struct MHD_OptionItem opt[2];
 	const union MHD_DaemonInfo *di;
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* TURBO: libmicrohttpd closes a connection it ends without shutting
+	 * the socket down, which a detached stream's duplicate relies on. */
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_TURBO |
+		MHD_USE_ERROR_LOG;
 	unsigned timeout = 30;
 	const char *upath = listen_unix_path(h->cfg->push_listen);
 	int v6 = 0;
@@ -633,8 +649,8 @@ void http_stop(struct http *h)
 	struct conn *c, *next;
 
 	if (h->mhd != NULL) {
-		/* Upgraded sockets go back to MHD, suspended streams are
-		 * woken: MHD cannot stop with either outstanding. */
+		/* Every subscriber is closed now; a stream whose headers
+		 * are not out yet goes with libmicrohttpd's connection. */
 		for (c = h->set->all; c != NULL; c = next) {
 			next = c->next;
 			c->ops->abandon(c);

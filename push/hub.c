@@ -251,17 +251,47 @@ static void fall_behind(struct hub *h, struct conn *c, struct pevent *ev)
 	h->stats.fell_behind++;
 }
 
+/* offer queues ev on c when c is a live subscriber that wants it, and
+ * marks c as visited by this fan-out. */
+static void offer(struct hub *h, struct conn *c, struct pevent *ev)
+{
+	c->sub.pass = h->fan_pass;
+	if (c->state != CONN_OPEN || !c->sub.live ||
+		!topic_list_match(&c->sub.topics, ev->topic, ev->id))
+		return;
+	if (send_event(h, c, ev) == 1)
+		fall_behind(h, c, ev);
+}
+
+/*
+ * hub_publish walks the list from a starting place that moves by the
+ * golden ratio of its length from one event to the next, then wraps to
+ * the head and stops at the first subscriber this fan-out visited: the
+ * subscribers one event reaches last are spread evenly over the list from
+ * event to event, so no ordering (the newest or the oldest connections)
+ * always waits for everyone else. The sockets are written in this order
+ * (reversed) after the turn. Visiting stops on the pass mark rather than
+ * on the starting connection, which an offer may have closed.
+ */
 void hub_publish(struct hub *h, struct pevent *ev)
 {
-	struct conn *c, *next;
+	size_t n = conn_set_count(h->set), k;
+	struct conn *c, *next, *start = h->set->all;
 
-	for (c = h->set->all; c != NULL; c = next) {
+	if (n == 0)
+		return;
+	h->fan_pass++;
+	h->fan_start = (h->fan_start + (size_t)((double)n * 0.6180339887)) % n;
+	for (k = 0; k < h->fan_start && start != NULL; k++)
+		start = start->next;
+	for (c = start; c != NULL; c = next) {
 		next = c->next;
-		if (c->state != CONN_OPEN || !c->sub.live ||
-			!topic_list_match(&c->sub.topics, ev->topic, ev->id))
-			continue;
-		if (send_event(h, c, ev) == 1)
-			fall_behind(h, c, ev);
+		offer(h, c, ev);
+	}
+	for (c = h->set->all; c != NULL && c->sub.pass != h->fan_pass;
+		c = next) {
+		next = c->next;
+		offer(h, c, ev);
 	}
 }
 

@@ -25,6 +25,8 @@ struct hub {
 	int stopping;
 	int64_t next_heartbeat_ms;
 	int64_t next_sweep_ms;
+	size_t fan_start;          /* where the last fan-out began */
+	uint64_t fan_pass;         /* fan-outs so far */
 	struct hub_stats stats;
 };
 
@@ -49,7 +51,8 @@ void hub_tail_sink(struct hub *h, struct tail_sink *sink);
  */
 void hub_subscribe(struct hub *h, struct conn *c, struct push_req *r);
 
-/* hub_publish queues ev on every live subscriber whose topics match. */
+/* hub_publish queues ev on every live subscriber whose topics match,
+ * beginning each event at another place in the list (see hub.c). */
 void hub_publish(struct hub *h, struct pevent *ev);
 
 /* hub_journal_ready starts the subscribers that waited for the journal. */

@@ -1,7 +1,8 @@
-/* sseconn.c - the SSE transport: a libmicrohttpd stream taken over once its headers are out, written from the connection's queue. */
+/* sseconn.c - the SSE transport: a libmicrohttpd stream detached once its headers are out, then written from the connection's queue. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,29 +10,33 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <microhttpd.h>
 #include "sse.h"
 #include "sseconn.h"
 
-/* The response buffer of a stream. Events are written to the socket by
- * us; libmicrohttpd reads from the stream only what is left when the
- * server stops, so a small buffer does, and it is allocated (and
- * zeroed) for every stream. */
-#define SSE_BLOCK 128
+/* The response buffer of a stream. libmicrohttpd reads nothing from the
+ * stream (the reader only detaches it), so the smallest block does; it
+ * is allocated for every stream. */
+#define SSE_BLOCK 64
 
 /* While we write a stream, only a hang-up matters: what the client
  * sends is never read (the request is complete), and EPOLLIN would fire
  * again and again for bytes nobody takes. */
 static const unsigned SSE_MASK = EPOLLRDHUP;
 
-/* A stream. Its socket is libmicrohttpd's: borrowed while the
- * connection is suspended, and closed by the server at the end. */
+/*
+ * A stream. Until its headers are out it is libmicrohttpd's connection;
+ * then it is detached: the stream keeps a duplicate of the socket and
+ * libmicrohttpd ends its connection at once, freeing its memory (the
+ * request's pool, 8 KiB or more, would otherwise stay for the stream's
+ * whole life). From then on the socket is ours to write and to close.
+ */
 struct sseconn {
 	struct conn c;             /* first: the core */
 	struct sseconn_kind *kind;
-	struct MHD_Connection *mc;
-	int suspended;             /* libmicrohttpd leaves it alone */
-	int took_over;             /* fd was ours; MHD only ends it now */
+	struct MHD_Connection *mc; /* until detached */
+	int detached;              /* c->fd is ours; MHD forgot the stream */
 	int ending;                /* end the stream once drained */
 };
 
@@ -40,24 +45,8 @@ static struct sseconn *sse_of(struct conn *c)
 	return (struct sseconn *)c;
 }
 
-/* hand_back gives the socket back to libmicrohttpd and wakes the
- * connection; its reader then ends the stream (or fails it, for a killed
- * one) and the server closes the socket - never we. */
-static void hand_back(struct sseconn *s)
-{
-	struct conn *c = &s->c;
-
-	if (c->w.fd >= 0)
-		loop_del(c->set->loop, &c->w);
-	c->fd = -1;
-	if (s->suspended && s->mc != NULL) {
-		s->suspended = 0;
-		MHD_resume_connection(s->mc);
-		c->set->kick = 1;
-	}
-}
-
-/* end_now ends a stream at once (slow consumer, dead peer). */
+/* end_now ends a stream at once (slow consumer, dead peer, the end of a
+ * drained stream: the response is delimited by the connection's close). */
 static void end_now(struct sseconn *s)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -67,15 +56,18 @@ static void end_now(struct sseconn *s)
 		return;
 	c->state = CONN_DEAD;
 	conn_discard(c, 0);
-	if (s->mc == NULL)
+	if (s->detached) {
+		conn_close_socket(c);
+		conn_unlink(c);
+		conn_free_later(c);
 		return;
-	/* A peer that does not read keeps libmicrohttpd from finishing a
-	 * response it is still sending; shutting the socket down makes it
-	 * notice and close. */
+	}
+	/* Still libmicrohttpd's (its headers are not out): a peer that does
+	 * not read keeps it from finishing them; shutting the socket down
+	 * makes it notice, close, and free the stream (free_cb). */
 	ci = MHD_get_connection_info(s->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci != NULL)
 		shutdown(ci->connect_fd, SHUT_RDWR);
-	hand_back(s);
 	c->set->kick = 1;
 }
 
@@ -87,10 +79,8 @@ static void flush(struct conn *c)
 	struct sseconn *s = sse_of(c);
 	int rc = conn_flush_queue(c, SSE_MASK);
 
-	if (rc < 0)
+	if (rc < 0 || (rc == 0 && s->ending && s->detached))
 		end_now(s);
-	else if (rc == 0 && s->ending)
-		hand_back(s);
 }
 
 static void io_cb(struct loop *loop, int fd, void *data, unsigned events)
@@ -110,76 +100,68 @@ static void io_cb(struct loop *loop, int fd, void *data, unsigned events)
 }
 
 /*
- * take_over makes the stream ours to write. libmicrohttpd calls the
- * reader only once the headers have left its buffer, so the socket holds
- * nothing of its own; it stays suspended from now until the stream ends,
- * which costs one epoll removal here instead of a resume and a suspend
- * per event. The response does not use chunked encoding (see
+ * detach makes the stream ours: libmicrohttpd calls the reader only once
+ * the headers have left its buffer, so the socket holds nothing of its
+ * own. The stream keeps a duplicate of the socket; the reader then
+ * reports the end of the body and libmicrohttpd closes its descriptor
+ * without a shutdown (MHD_USE_TURBO), which leaves the socket open
+ * through ours. The response does not use chunked encoding (see
  * sseconn_response), so the events go out as they are. Returns 0 or -1.
  */
-static int take_over(struct sseconn *s)
+static int detach(struct sseconn *s)
 {
 	const union MHD_ConnectionInfo *ci;
 	struct conn *c = &s->c;
-	int one = 1;
+	int fd, one = 1;
 
 	ci = MHD_get_connection_info(s->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL)
 		return -1;
-	if (loop_add(c->set->loop, &c->w, ci->connect_fd, SSE_MASK, io_cb,
-		c)) {
+	fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (loop_add(c->set->loop, &c->w, fd, SSE_MASK, io_cb, c)) {
 		c->w.fd = -1;
+		close(fd);
 		return -1;
 	}
-	c->fd = ci->connect_fd;
+	c->fd = fd;
+	s->detached = 1;
+	s->mc = NULL;
 	/* Events are small and latency matters more than packet count. */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	MHD_suspend_connection(s->mc);
-	s->suspended = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	conn_mark_dirty(c);
 	return 0;
 }
 
-/* reader_cb is called once the headers are out, and again only when the
- * stream was handed back to end: the daemon stopping (which marks every
- * open stream ending first), a dead peer, a slow consumer. */
+/* reader_cb is called once the headers are out: the stream detaches and
+ * libmicrohttpd's part ends there. */
 static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct sseconn *s = cls;
-	struct conn *c = &s->c;
-	size_t n;
 
-	if (c->state == CONN_DEAD)
+	(void)pos;
+	(void)buf;
+	(void)max;
+	if (s->c.state == CONN_DEAD || s->detached || detach(s))
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	if (!s->took_over && !s->ending) {
-		s->took_over = 1;
-		if (take_over(s))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		return 0;
-	}
-	/* The stream is ending. What its socket did not take before the
-	 * server stopped still goes out, through libmicrohttpd. */
-	n = conn_take(c, buf, max);
-	if (n > 0)
-		return (ssize_t)n;
 	return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* free_cb: libmicrohttpd is done with the response. A detached stream
+ * lives on; one that never detached (the peer left, the server stopped,
+ * the headers failed) is freed here. */
 static void free_cb(void *cls)
 {
 	struct sseconn *s = cls;
 	struct conn *c = &s->c;
 
-	/* The server closes only connections it runs, so the socket has
-	 * left our epoll set already; this is for the day it does not. */
-	if (c->w.fd >= 0)
-		loop_del(c->set->loop, &c->w);
-	c->fd = -1;
+	if (s->detached)
+		return;
 	s->mc = NULL;
-	s->suspended = 0;
 	c->state = CONN_DEAD;
-	/* Freed after the turn: an event for c's socket may still be
-	 * waiting in this turn's batch. */
+	/* Freed after the turn: an event for c may still be waiting in
+	 * this turn's batch. */
 	conn_unlink(c);
 	conn_free_later(c);
 }
@@ -206,7 +188,7 @@ static int reset(struct conn *c, int64_t seq)
 	conn_discard(c, 1);
 	/* The discard also took the retry line sseconn_new queued first; a
 	 * stream whose headers are not out yet must still start with it. */
-	if (b != NULL && !s->took_over &&
+	if (b != NULL && !s->detached &&
 		conn_enqueue_force(c, s->kind->retry)) {
 		event_buf_unref(b);
 		b = NULL;
@@ -235,16 +217,20 @@ static void shut(struct conn *c)
 	conn_mark_dirty(c);
 }
 
+/* abandon: the server stops now. A detached stream is closed here; one
+ * that is still libmicrohttpd's is freed when the server stops. */
 static void abandon(struct conn *c)
 {
 	struct sseconn *s = sse_of(c);
 
 	s->ending = 1;
-	hand_back(s);
+	if (s->detached)
+		end_now(s);
 }
 
 static void sse_free(struct conn *c)
 {
+	conn_close_socket(c);
 	conn_release(c);
 	free(sse_of(c));
 }

@@ -1,4 +1,4 @@
-/* sseconn.h - the SSE transport: a libmicrohttpd stream taken over once its headers are out, written from the connection's queue. */
+/* sseconn.h - the SSE transport: a libmicrohttpd stream detached once its headers are out, then written from the connection's queue. */
 #ifndef FP_SSECONN_H
 #define FP_SSECONN_H
 
@@ -31,9 +31,11 @@ struct conn *sseconn_new(struct sseconn_kind *k, struct MHD_Connection *mc);
 
 /*
  * sseconn_response makes the stream's response (the caller adds headers,
- * queues and destroys it). From then on libmicrohttpd owns c: it is freed
- * when the response ends. NULL when out of memory (c is still the
- * caller's).
+ * queues and destroys it). Once its headers are out the stream detaches:
+ * it keeps the socket and libmicrohttpd forgets the connection. A stream
+ * that ends before (the peer left, the server stopped) is freed when
+ * libmicrohttpd drops the response. NULL when out of memory (c is still
+ * the caller's).
  */
 struct MHD_Response *sseconn_response(struct conn *c);
 

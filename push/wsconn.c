@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <microhttpd.h>
 #include "log.h"
 #include "util.h"
 #include "ws.h"
@@ -24,12 +23,11 @@
 
 static const unsigned WS_MASK_IN = EPOLLIN | EPOLLRDHUP;
 
-/* An upgraded WebSocket. Its socket is the server's: we never close()
- * it, the server does when urh is handed back. */
+/* An upgraded WebSocket. Its socket is ours: libmicrohttpd was done with
+ * the connection right after the upgrade. */
 struct wsconn {
 	struct conn c;             /* first: the core */
 	struct wsconn_kind *kind;
-	struct MHD_UpgradeResponseHandle *urh;
 	struct ws_parser parser;
 	int close_after_flush;     /* close TCP once the queue is empty */
 	int64_t close_deadline;    /* mono ms to give up on a close */
@@ -51,8 +49,7 @@ static void kill_now(struct conn *c)
 	if (c->state == CONN_DEAD)
 		return;
 	c->state = CONN_DEAD;
-	if (c->w.fd >= 0)
-		loop_del(c->set->loop, &c->w);
+	conn_close_socket(c);
 	conn_unlink(c);
 	conn_free_later(c);
 }
@@ -287,34 +284,17 @@ static void shut(struct conn *c)
 	close_with(c, WS_CLOSE_GOING_AWAY, "server shutting down", 0);
 }
 
-/* release hands the socket back to the server for closing; once. */
-static void release(struct wsconn *w)
-{
-	if (w->urh == NULL)
-		return;
-	/* Never close() an upgraded socket ourselves: the server owns it
-	 * and closes it here, after it left our epoll set. */
-	MHD_upgrade_action(w->urh, MHD_UPGRADE_ACTION_CLOSE);
-	w->urh = NULL;
-	w->c.fd = -1;
-	w->c.set->kick = 1;
-}
-
 static void ws_free(struct conn *c)
 {
-	release(ws_of(c));
+	conn_close_socket(c);
 	conn_release(c);
 	free(ws_of(c));
 }
 
-/* abandon: the server cannot stop with an upgraded socket outstanding. */
+/* abandon: the server stops now. */
 static void abandon(struct conn *c)
 {
-	c->state = CONN_DEAD;
-	if (c->w.fd >= 0)
-		loop_del(c->set->loop, &c->w);
-	conn_unlink(c);
-	conn_free(c);
+	kill_now(c);
 }
 
 static const struct conn_ops ws_ops = {
@@ -365,14 +345,12 @@ struct conn *wsconn_new(struct wsconn_kind *k)
 	return &w->c;
 }
 
-int wsconn_start(struct conn *c, int fd,
-	struct MHD_UpgradeResponseHandle *urh, const char *extra, size_t n)
+int wsconn_start(struct conn *c, int fd, const char *extra, size_t n)
 {
 	uint8_t buf[WS_READ_CHUNK];
 	int flags, one = 1, sndbuf = CONN_SNDBUF;
 
 	c->fd = fd;
-	ws_of(c)->urh = urh;
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		goto fail;

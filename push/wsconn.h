@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include "conn.h"
 
-struct MHD_UpgradeResponseHandle;
 
 /* What every WebSocket shares: its set, the ping frame and the budget of
  * client frames. */
@@ -30,11 +29,9 @@ void wsconn_kind_release(struct wsconn_kind *k);
  * of memory. */
 struct conn *wsconn_new(struct wsconn_kind *k);
 
-/* wsconn_start takes over an upgraded socket for c and handles the bytes
- * the client sent after its handshake. From then on the server gets the
- * socket back only through urh, when c is freed. Returns 0, or -1 (c is
- * then already scheduled for closing). */
-int wsconn_start(struct conn *c, int fd,
-	struct MHD_UpgradeResponseHandle *urh, const char *extra, size_t n);
+/* wsconn_start gives c the upgraded socket fd, its own from now on (c
+ * closes it), and handles the bytes the client sent after its handshake.
+ * Returns 0, or -1 (c is then already scheduled for closing). */
+int wsconn_start(struct conn *c, int fd, const char *extra, size_t n);
 
 #endif

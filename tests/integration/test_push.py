@@ -938,6 +938,95 @@ class MemoryBudgetTest(unittest.TestCase):
             self.assertLess(kb, 48 << 10, "flowpushd held %d KB %s" % (kb, what))
 
 
+def raw_subscribe(port, path, ws, headers=""):
+    """A subscriber on a plain socket: its handshake sent and its response
+    head read; returns (socket, status, bytes after the head)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    if ws:
+        key = base64.b64encode(os.urandom(16)).decode()
+        head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                "Sec-WebSocket-Version: 13\r\n" % (path, key))
+    else:
+        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % path
+    s.sendall((head + headers + "\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        assert chunk, "closed during the handshake"
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    return s, int(head.split(b" ")[1]), rest
+
+
+def read_until(s, rest, needle):
+    """Reads s until needle has arrived (rest: bytes already read)."""
+    while needle not in rest:
+        chunk = s.recv(65536)
+        assert chunk, "closed before %r arrived" % needle
+        rest += chunk
+    return rest
+
+
+class IdleSubscriberTest(unittest.TestCase):
+    """What an open subscriber costs once its handshake is done: the
+    daemon lets go of the HTTP request's memory (libmicrohttpd's pool),
+    and still takes requests with big headers."""
+
+    N = 1000
+
+    def event_row(self, name):
+        return ("personas", str(uuid.uuid4()), json.dumps({"name": name}))
+
+    def append(self, d, row):
+        db = sqlite3.connect(d.env["FLOWPUSH_DATABASE"], timeout=10)
+        with db:
+            db.execute("INSERT INTO journal(ts, topic, action, id, version, actor, data)"
+                       " VALUES('2026-01-01T00:00:00.000Z', ?, 'created', ?, 1, NULL, ?)", row)
+        db.close()
+
+    def test_idle_subscribers_cost_under_4_kb_each_and_all_still_get_events(self):
+        with OwnDaemon([], FLOWPUSH_PUSH_POLL_MS="50") as d:
+            socks = []
+            try:
+                def open_some(n):
+                    for i in range(n):
+                        ws = i % 2 == 0
+                        s, status, rest = raw_subscribe(
+                            d.port, "/push/ws" if ws else "/push/events", ws)
+                        self.assertEqual(status, 101 if ws else 200)
+                        socks.append((s, rest))
+                open_some(50)       # the allocator's first arenas
+                before = rss_kb(d.proc.pid)
+                open_some(self.N)
+                time.sleep(0.3)
+                per = (rss_kb(d.proc.pid) - before) * 1024 / self.N
+                # Before the daemon let go of the request's memory: about
+                # 10,000 bytes each (libmicrohttpd's 8 KiB pool).
+                self.assertLess(per, 4096, "%.0f bytes per idle subscriber" % per)
+                self.append(d, self.event_row("idle-check"))
+                for s, rest in socks:
+                    read_until(s, rest, b"idle-check")
+            finally:
+                for s, _ in socks:
+                    s.close()
+
+    def test_a_12_kb_cookie_jar_straight_to_the_daemon_still_subscribes(self):
+        jar = "Cookie: " + "; ".join("c%d=%s" % (i, "v" * 300) for i in range(40)) + "\r\n"
+        self.assertGreater(len(jar), 12000)
+        with OwnDaemon([], FLOWPUSH_PUSH_POLL_MS="50") as d:
+            ws, ws_status, ws_rest = raw_subscribe(d.port, "/push/ws", True, jar)
+            sse, sse_status, sse_rest = raw_subscribe(d.port, "/push/events", False, jar)
+            try:
+                self.assertEqual((ws_status, sse_status), (101, 200))
+                self.append(d, self.event_row("cookie-check"))
+                read_until(ws, ws_rest, b"cookie-check")
+                read_until(sse, sse_rest, b"cookie-check")
+            finally:
+                ws.close()
+                sse.close()
+
+
 class LimitTest(unittest.TestCase):
 
     def test_over_the_limit_new_clients_get_503_and_old_ones_stay(self):

@@ -104,6 +104,51 @@ static void hub_publish__two_subscribers__each_get_the_event_once(
 	assert_int_equal(fx->hub.stats.deliveries, 2);
 }
 
+/* last_dirty is the connection the writer reaches last after this turn
+ * (the dirty list is flushed from its head). */
+static struct conn *last_dirty(struct conn_set *set)
+{
+	struct conn *c = set->dirty;
+
+	while (c != NULL && c->dnext != NULL)
+		c = c->dnext;
+	return c;
+}
+
+static void hub_publish__many_events__no_subscriber_is_always_served_last(
+	void **state)
+{
+	enum { SUBS = 10, EVENTS = 40 };
+	struct fixture *fx = *state;
+	struct fake_conn *f[SUBS];
+	int last[SUBS] = { 0 }, i, e, most = 0;
+	int64_t seq[EVENTS];
+
+	start_daemon(fx);
+	for (i = 0; i < SUBS; i++)
+		f[i] = subscribe(fx, "*", -1);
+	for (e = 0; e < EVENTS; e++) {
+		struct conn *c;
+
+		seq[e] = fake_db_append(&fx->db, "personas", ID1);
+		tail_poll(&fx->tail);
+		c = last_dirty(&fx->set);
+		assert_non_null(c);
+		for (i = 0; i < SUBS; i++)
+			if (&f[i]->c == c)
+				last[i]++;
+		conn_flush_dirty(&fx->set);
+	}
+	/* Fair: each is last about EVENTS / SUBS = 4 times; a fixed order
+	 * makes one of them last 40 times. */
+	for (i = 0; i < SUBS; i++) {
+		most = last[i] > most ? last[i] : most;
+		for (e = 0; e < EVENTS; e++)
+			assert_int_equal(fake_count(f[i], event_line(seq[e])), 1);
+	}
+	assert_in_range(most, 1, 8);
+}
+
 static void hub_publish__topic_not_asked_for__is_not_queued(void **state)
 {
 	struct fixture *fx = *state;
@@ -394,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(hub_publish__two_subscribers__each_get_the_event_once),
+		T(hub_publish__many_events__no_subscriber_is_always_served_last),
 		T(hub_publish__topic_not_asked_for__is_not_queued),
 		T(hub_subscribe__without_since__starts_live_from_the_newest),
 		T(hub_subscribe__since_in_ring__gets_backlog_then_goes_live),
