@@ -251,6 +251,27 @@ static void fall_behind(struct hub *h, struct conn *c, struct pevent *ev)
 	h->stats.fell_behind++;
 }
 
+const unsigned hub_fanout_le[HUB_FANOUT_BUCKETS] = {
+	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000,
+};
+
+void hub_fanout_written(struct hub *h, int64_t now_ms)
+{
+	int64_t commit = h->tail->stats.commit_ms;
+	uint64_t ms;
+	size_t i = 0;
+
+	if (commit <= 0)
+		return;
+	h->tail->stats.commit_ms = 0;
+	ms = now_ms > commit ? (uint64_t)(now_ms - commit) : 0;
+	while (i < HUB_FANOUT_BUCKETS && ms > hub_fanout_le[i])
+		i++;
+	h->stats.fanout_le[i]++;
+	h->stats.fanout_count++;
+	h->stats.fanout_sum_ms += ms;
+}
+
 /* offer queues ev on c when c is a live subscriber that wants it, and
  * marks c as visited by this fan-out. */
 static void offer(struct hub *h, struct conn *c, struct pevent *ev)

@@ -8,6 +8,10 @@
 #include "req.h"
 #include "tail.h"
 
+/* The histogram buckets of hub_stats.fanout_le, ms. */
+#define HUB_FANOUT_BUCKETS 10
+extern const unsigned hub_fanout_le[HUB_FANOUT_BUCKETS];
+
 /* Counters for /push/metrics; monotonic. */
 struct hub_stats {
 	uint64_t deliveries;       /* events queued to a subscriber */
@@ -15,6 +19,11 @@ struct hub_stats {
 	uint64_t resets;           /* reset messages sent */
 	uint64_t db_catchup_reads; /* resume batches read from the database */
 	uint64_t fell_behind;      /* live subscribers whose queue was full */
+	/* Commit to the last socket write of a fan-out, ms: a histogram
+	 * with the upper bounds HUB_FANOUT_LE (one more bucket: above). */
+	uint64_t fanout_le[HUB_FANOUT_BUCKETS + 1];
+	uint64_t fanout_count;
+	uint64_t fanout_sum_ms;
 };
 
 struct hub {
@@ -54,6 +63,11 @@ void hub_subscribe(struct hub *h, struct conn *c, struct push_req *r);
 /* hub_publish queues ev on every live subscriber whose topics match,
  * beginning each event at another place in the list (see hub.c). */
 void hub_publish(struct hub *h, struct pevent *ev);
+
+/* hub_fanout_written times the turn's fan-out once its writes were handed
+ * to the sockets (now_ms, wall clock): from the commit of the newest event
+ * published to now, into the histogram. Nothing when no event was. */
+void hub_fanout_written(struct hub *h, int64_t now_ms);
 
 /* hub_journal_ready starts the subscribers that waited for the journal. */
 void hub_journal_ready(struct hub *h);

@@ -150,16 +150,18 @@ static int setup_timer(struct push *px)
 }
 
 /* after_events does the work a turn leaves: writes queued by the events,
- * MHD's share (resumed streams, new subscribers), deferred frees. */
+ * MHD's share (handshakes, connections it ends), deferred frees. */
 static void after_events(struct push *px)
 {
 	int i;
 
 	/* MHD's epoll set is edge-triggered: a connection it left ready
-	 * (a resumed stream with bytes to write) raises no new event, only a
-	 * zero timeout. So its timeout is asked for as well as the kick. */
+	 * raises no new event, only a zero timeout. So its timeout is asked
+	 * for as well as the kick. */
 	for (i = 0; i < 8; i++) {
 		conn_flush_dirty(&px->set);
+		if (i == 0)
+			hub_fanout_written(&px->hub, util_now_ms());
 		if (!px->set.kick && http_timeout(&px->http) != 0)
 			break;
 		http_run(&px->http);

@@ -44,6 +44,25 @@ static void counters(struct strbuf *b, const struct metrics_src *src)
 		"Resume batches read from the database.", h->db_catchup_reads);
 }
 
+/* fanout writes the commit-to-written histogram. */
+static void fanout(struct strbuf *b, const struct hub_stats *h)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	strbuf_addf(b, "# HELP flowpush_fanout_ms From an event's commit to "
+		"its last subscriber write handed to the kernel, ms.\n"
+		"# TYPE flowpush_fanout_ms histogram\n");
+	for (i = 0; i < HUB_FANOUT_BUCKETS; i++) {
+		n += h->fanout_le[i];
+		strbuf_addf(b, "flowpush_fanout_ms_bucket{le=\"%u\"} %" PRIu64
+			"\n", hub_fanout_le[i], n);
+	}
+	strbuf_addf(b, "flowpush_fanout_ms_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		"flowpush_fanout_ms_sum %" PRIu64 "\nflowpush_fanout_ms_count %"
+		PRIu64 "\n", h->fanout_count, h->fanout_sum_ms, h->fanout_count);
+}
+
 /* queued_bytes sums every connection's unsent bytes (a scrape is
  * rare: no running total is kept). Shared buffers count once per queue. */
 static uint64_t queued_bytes(const struct conn_set *set)
@@ -95,6 +114,7 @@ char *metrics_render(const struct metrics_src *src, size_t *len)
 		src->set->n[CONN_WS], src->set->n[CONN_SSE]);
 	counters(&b, src);
 	gauges(&b, src);
+	fanout(&b, &src->hub->stats);
 	*len = b.len;
 	text = strbuf_take(&b);
 	return text;

@@ -114,8 +114,10 @@ static void handle_row(struct tail *t, sqlite3_stmt *st)
 	}
 	t->stats.events_in++;
 	ts = ts_parse_ms((const char *)sqlite3_column_text(st, 1));
-	if (ts > 0 && !t->preloading)
+	if (ts > 0 && !t->preloading) {
 		t->stats.lag_ms = util_now_ms() - ts;
+		t->stats.commit_ms = ts;
+	}
 	ring_push(&t->ring, ev);
 	t->sink.publish_cb(t->sink.data, ev);
 	event_unref(ev);

@@ -31,6 +31,8 @@ struct tail_stats {
 	uint64_t events_in;        /* journal rows turned into events */
 	uint64_t skipped_rows;     /* rows that could not be parsed */
 	int64_t lag_ms;            /* commit to read, last event (gauge) */
+	int64_t commit_ms;         /* commit time of the newest live event
+	                            * not yet timed to its writes, or 0 */
 };
 
 /* The journal follower. */

@@ -1356,6 +1356,19 @@ class HealthTest(unittest.TestCase):
                      "flowpush_ring_bytes", "flowpush_queued_bytes"):
             self.assertIn(name, m)
 
+    def test_a_live_event_is_timed_from_commit_to_its_writes(self):
+        def count():
+            return metrics()["flowpush_fanout_ms_count"]
+        before = count()
+        c = SSEClient("/push/events?" + query(token=token("personas"), topics="personas"))
+        try:
+            create_persona()
+            c.events(1)
+        finally:
+            c.close()
+        wait_for(lambda: count() > before, "the fan-out was not timed")
+        self.assertIn('flowpush_fanout_ms_bucket{le="+Inf"}', metrics())
+
     def test_unknown_push_path_is_404(self):
         status, _, body = ST.json("GET", "/push/nope")
         self.assertEqual(status, 404)

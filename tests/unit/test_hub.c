@@ -149,6 +149,30 @@ static void hub_publish__many_events__no_subscriber_is_always_served_last(
 	assert_in_range(most, 1, 8);
 }
 
+static void hub_fanout_written__after_a_live_event__times_it_once(
+	void **state)
+{
+	struct fixture *fx = *state;
+	int64_t now;
+
+	start_daemon(fx);
+	subscribe(fx, "*", -1);
+	hub_fanout_written(&fx->hub, util_now_ms());
+	assert_int_equal(fx->hub.stats.fanout_count, 0);
+	fake_db_append(&fx->db, "personas", ID1);
+	tail_poll(&fx->tail);
+	conn_flush_dirty(&fx->set);
+	assert_true(fx->tail.stats.commit_ms > 0);
+	/* As if the writes ended 7 ms after the commit: the 10 ms bucket. */
+	now = fx->tail.stats.commit_ms + 7;
+	hub_fanout_written(&fx->hub, now);
+	hub_fanout_written(&fx->hub, now + 100);
+	assert_int_equal(fx->hub.stats.fanout_count, 1);
+	assert_int_equal(fx->hub.stats.fanout_sum_ms, 7);
+	assert_int_equal(fx->hub.stats.fanout_le[3], 1);
+	assert_int_equal(hub_fanout_le[3], 10);
+}
+
 static void hub_publish__topic_not_asked_for__is_not_queued(void **state)
 {
 	struct fixture *fx = *state;
@@ -440,6 +464,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(hub_publish__two_subscribers__each_get_the_event_once),
 		T(hub_publish__many_events__no_subscriber_is_always_served_last),
+		T(hub_fanout_written__after_a_live_event__times_it_once),
 		T(hub_publish__topic_not_asked_for__is_not_queued),
 		T(hub_subscribe__without_since__starts_live_from_the_newest),
 		T(hub_subscribe__since_in_ring__gets_backlog_then_goes_live),
