@@ -252,7 +252,7 @@ static void fall_behind(struct hub *h, struct conn *c, struct pevent *ev)
 }
 
 const unsigned hub_fanout_le[HUB_FANOUT_BUCKETS] = {
-	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000,
+	1, 2, 5, 10, 20, 30, 40, 50, 60, 80, 100, 200, 500, 1000,
 };
 
 void hub_fanout_written(struct hub *h, int64_t now_ms)

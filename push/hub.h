@@ -9,7 +9,7 @@
 #include "tail.h"
 
 /* The histogram buckets of hub_stats.fanout_le, ms. */
-#define HUB_FANOUT_BUCKETS 10
+#define HUB_FANOUT_BUCKETS 14
 extern const unsigned hub_fanout_le[HUB_FANOUT_BUCKETS];
 
 /* Counters for /push/metrics; monotonic. */
