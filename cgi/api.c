@@ -92,11 +92,12 @@ static int check_segment_cb(const char *kind, const char *seg)
 }
 
 void api_env_init(struct api_env *env, const struct config *cfg,
-	const atomic_int *stop)
+	const atomic_int *stop, struct checkpoint *checkpoint)
 {
 	memset(env, 0, sizeof *env);
 	env->cfg = cfg;
 	env->stop = stop;
+	env->checkpoint = checkpoint;
 }
 
 void api_env_release(struct api_env *env)
@@ -117,6 +118,7 @@ static int need_store(struct api *a)
 		return 0;
 	if (store_open(&a->env->store, a->env->cfg, a->err) < 0)
 		return -1;
+	store_checkpoint_watch(&a->env->store, a->env->checkpoint);
 	a->env->store_ready = 1;
 	return 0;
 }

@@ -18,11 +18,16 @@ struct api_env {
 	int store_ready;
 	const atomic_int *stop;       /* non-zero: the process is stopping;
 					 long-polls answer at once */
+	struct checkpoint *checkpoint; /* takes the store's WAL checkpoints,
+					 or NULL */
 };
 
-/* api_env_init prepares env; stop may be NULL (CGI: nothing stops us). */
+/* api_env_init prepares env; stop may be NULL (CGI: nothing stops us);
+ * checkpoint, when not NULL, takes the WAL checkpoints of the store's
+ * writes off the requests (FastCGI: one thread for all workers) and must
+ * outlive env. */
 void api_env_init(struct api_env *env, const struct config *cfg,
-	const atomic_int *stop);
+	const atomic_int *stop, struct checkpoint *checkpoint);
 
 /* api_env_release closes the store. */
 void api_env_release(struct api_env *env);

@@ -48,6 +48,14 @@ const struct config_key config_keys[] = {
 		"how long a write waits for the database before 503"),
 	LNG("mmap_mb", mmap_mb, "0", 0, 1L << 20,
 		"MiB of the database read through memory mapping (0: off)"),
+	LNG("wal_checkpoint_pages", wal_checkpoint_pages, "1000", 0,
+		1L << 24, "WAL pages after which flowpush.fcgi's checkpoint "
+		"thread copies the WAL into the database, off the request "
+		"path (0: SQLite's auto-checkpoint, in the committing "
+		"request)"),
+	LNG("wal_max_pages", wal_max_pages, "10000", 1, 1L << 24,
+		"WAL pages past which that thread makes writers wait once "
+		"so that the WAL starts again (RESTART checkpoint)"),
 	LNG("max_rules", max_rules, "1000", 1, 100000,
 		"most rules in one keyword set"),
 	LNG("changes_wait_max", changes_wait_max, "30", 0, 30,

@@ -23,6 +23,8 @@ struct config {
 	long threads;            /* FastCGI worker threads */
 	long busy_timeout_ms;    /* SQLite busy timeout before 503 */
 	long mmap_mb;            /* SQLite memory-mapped I/O, MiB; 0 = off */
+	long wal_checkpoint_pages; /* checkpoint thread wakes; 0 = off */
+	long wal_max_pages;      /* past it, a RESTART checkpoint */
 	long max_rules;          /* most rules in one keyword set */
 	long changes_wait_max;   /* longest wait= for /api/changes, seconds */
 	char *log_level;         /* error|warn|info|debug */

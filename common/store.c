@@ -84,6 +84,11 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 	return st->db ? 0 : -1;
 }
 
+void store_checkpoint_watch(struct store *st, struct checkpoint *c)
+{
+	checkpoint_watch(c, st->db);
+}
+
 void store_close(struct store *st)
 {
 	size_t i;

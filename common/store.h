@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <jansson.h>
+#include "checkpoint.h"
 #include "config.h"
 #include "ferr.h"
 #include "form.h"
@@ -47,6 +48,11 @@ struct store_write {
  * the file (db_open logs it). */
 int store_open(struct store *st, const struct config *cfg, struct ferr *err);
 void store_close(struct store *st);
+
+/* store_checkpoint_watch hands the WAL checkpoints of st's writes to c
+ * (common/checkpoint.h), which must outlive the store; c NULL or not
+ * started: SQLite's auto-checkpoint stays. */
+void store_checkpoint_watch(struct store *st, struct checkpoint *c);
 
 
 /* A read that spans several statements runs in one deferred transaction,
