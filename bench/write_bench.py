@@ -69,6 +69,8 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 
 from stack import Stack  # noqa: E402
+sys.path.insert(0, os.path.join(SRC, "bench"))
+from api_bench import _task_ns  # noqa: E402
 
 COLLECTIONS = ["keyword-sets", "personas", "proxies", "proxy-pools", "campaigns"]
 SLOW_MS = 5.0
@@ -244,17 +246,8 @@ class BenchStack(Stack):
 # ---------------------------------------------------------------- CPU
 
 def task_ns(pid):
-    total = 0
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    except OSError:
-        return 0
-    return total
+    """On-CPU nanoseconds of every thread of pid, 0 when it is gone."""
+    return _task_ns(pid) or 0
 
 
 def children(pid):
