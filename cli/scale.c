@@ -172,7 +172,7 @@ static int load_one(struct scale *s, const char *coll, long long n,
 	for (i = 0; i < n; i++) {
 		json_t *body, *rec;
 
-		if (i % SCALE_BATCH == 0 && store_batch_begin(s->st, err))
+		if (i % SCALE_BATCH == 0 && store_batch_begin(s->st, res, err))
 			return -1;
 		if (strcmp(coll, "keyword-sets") == 0)
 			body = keyword_set(s, i);

@@ -20,9 +20,9 @@
  * where to go on. */
 #define JOURNAL_SCAN_MAX 10000
 
-int journal_append(sqlite3 *db, const char *topic, const char *action,
-	const char *id, int64_t version, const char *actor, json_t *data,
-	json_t *prev, int64_t *seq, struct ferr *err)
+int journal_append(sqlite3 *db, sqlite3_stmt **keep, const char *topic,
+	const char *action, const char *id, int64_t version, const char *actor,
+	json_t *data, json_t *prev, int64_t *seq, struct ferr *err)
 {
 	static const char sql[] = "INSERT INTO journal"
 		"(ts, topic, action, id, version, actor, data, prev)"
@@ -41,10 +41,18 @@ int journal_append(sqlite3 *db, const char *topic, const char *action,
 		goto out;
 	}
 	util_ts_now(ts);
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, "journal append", err);
-		goto out;
+	/* Preparing costs as much as the insert itself: a bulk load keeps
+	 * the statement. */
+	if (keep != NULL && *keep != NULL) {
+		st = *keep;
+	} else {
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(db, rc, "journal append", err);
+			goto out;
+		}
+		if (keep != NULL)
+			*keep = st;
 	}
 	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
@@ -69,7 +77,12 @@ int journal_append(sqlite3 *db, const char *topic, const char *action,
 		*seq = sqlite3_last_insert_rowid(db);
 	result = 0;
 out:
-	sqlite3_finalize(st);
+	if (keep != NULL && st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
 	free(text);
 	free(ptext);
 	return result;

@@ -27,12 +27,14 @@
  * data and prev (borrowed, may be NULL) must already be free of secrets;
  * prev is the object of the values the change replaced, events carry it
  * as "prev". id may be NULL and a negative version is stored as NULL
- * (dashboard rows). Returns 0 and the new seq in *seq (may be NULL), or -1
- * with err set.
+ * (dashboard rows). keep, when not NULL, holds the prepared statement
+ * between calls on db (NULL at first; the caller finalizes it before
+ * closing db); NULL prepares one for this call. Returns 0 and the new seq
+ * in *seq (may be NULL), or -1 with err set.
  */
-int journal_append(sqlite3 *db, const char *topic, const char *action,
-	const char *id, int64_t version, const char *actor, json_t *data,
-	json_t *prev, int64_t *seq, struct ferr *err);
+int journal_append(sqlite3 *db, sqlite3_stmt **keep, const char *topic,
+	const char *action, const char *id, int64_t version, const char *actor,
+	json_t *data, json_t *prev, int64_t *seq, struct ferr *err);
 
 /* journal_last_seq gives the newest seq ever written (from
  * sqlite_sequence, so pruning everything does not rewind it), 0 if none. */

@@ -122,9 +122,10 @@ static void add_changed(struct sqltext *s, const struct resource *r,
 		sqltext_add(s, "0");
 }
 
-/* triggers keep the search table and the counters in the transaction of
- * every write, whichever code path writes. */
-static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
+/* ins_trigger makes r's insert trigger: the counters, and the search row
+ * unless search is 0 (a bulk load adds those once per batch). */
+static int ins_trigger(sqlite3 *db, const struct resource *r, int search,
+	struct ferr *err)
 {
 	struct sql s;
 
@@ -133,11 +134,23 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 		"CREATE TRIGGER IF NOT EXISTS %s_ins AFTER INSERT ON %s "
 		"BEGIN ", r->table, r->table);
 	add_count(&s.t, r, "new", 1);
-	sqltext_add(&s.t, "INSERT INTO %s_fts(rowid, text) VALUES (new.rk, ",
-		r->table);
-	add_text(&s.t, r, "new");
-	sqltext_add(&s.t, "); END");
-	if (exec(db, &s, err))
+	if (search) {
+		sqltext_add(&s.t, "INSERT INTO %s_fts(rowid, text) VALUES "
+			"(new.rk, ", r->table);
+		add_text(&s.t, r, "new");
+		sqltext_add(&s.t, "); ");
+	}
+	sqltext_add(&s.t, "END");
+	return exec(db, &s, err);
+}
+
+/* triggers keep the search table and the counters in the transaction of
+ * every write, whichever code path writes. */
+static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
+{
+	struct sql s;
+
+	if (ins_trigger(db, r, 1, err))
 		return -1;
 
 	sql_reset(&s);
@@ -338,6 +351,58 @@ static int schema_rebuild_derived(sqlite3 *db, struct ferr *err)
 			return -1;
 	}
 	return 0;
+}
+
+/* drop_ins_trigger drops r's insert trigger. */
+static int drop_ins_trigger(sqlite3 *db, const struct resource *r,
+	struct ferr *err)
+{
+	struct sql s;
+
+	sql_reset(&s);
+	sqltext_add(&s.t, "DROP TRIGGER IF EXISTS %s_ins", r->table);
+	return exec(db, &s, err);
+}
+
+int schema_bulk_begin(sqlite3 *db, const struct resource *r,
+	int64_t *last_rk, struct ferr *err)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[128];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(rk), 0) FROM %s",
+		r->table);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_fail(db, rc, "bulk", err);
+	}
+	*last_rk = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return drop_ins_trigger(db, r, err) || ins_trigger(db, r, 0, err) ?
+		-1 : 0;
+}
+
+int schema_bulk_end(sqlite3 *db, const struct resource *r, int64_t last_rk,
+	struct ferr *err)
+{
+	struct sql s;
+
+	/* rk only grows (AUTOINCREMENT): the rows past last_rk are the
+	 * batch's, as they stand now. */
+	sql_reset(&s);
+	sqltext_add(&s.t, "INSERT INTO %s_fts(rowid, text) SELECT rk, ",
+		r->table);
+	add_text(&s.t, r, r->table);
+	sqltext_add(&s.t, " FROM %s WHERE rk > %lld", r->table,
+		(long long)last_rk);
+	if (exec(db, &s, err))
+		return -1;
+	return drop_ins_trigger(db, r, err) || ins_trigger(db, r, 1, err) ?
+		-1 : 0;
 }
 
 static const char journal_ddl[] =

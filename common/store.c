@@ -93,6 +93,7 @@ void store_close(struct store *st)
 {
 	size_t i;
 
+	sqlite3_finalize(st->journal_stmt);
 	for (i = 0; i < STORE_STMTS; i++) {
 		sqlite3_finalize(st->stmts[i].stmt);
 		free(st->stmts[i].sql);
@@ -734,7 +735,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	/* The journal carries the record as GET shows it: with the secret
 	 * flags but never the secrets. */
 	prev = change_prev(res, d.old, rec);
-	if (journal_append(st->db, res->name, kind == WRITE_CREATE ?
+	if (journal_append(st->db, &st->journal_stmt, res->name, kind == WRITE_CREATE ?
 	    "created" : "updated", d.id, d.version, w->actor, out, prev, NULL,
 	    err) || txn_commit(&t, w->actor, err)) {
 		json_decref(out);
@@ -796,7 +797,7 @@ static json_t *store_update_stored(struct store *st,
 	out = record_build(res, id, version, json_string_value(
 		json_object_get(rec, "createdAt")), now, data, secret);
 	prev = change_prev(res, before, out);
-	rc = journal_append(st->db, res->name, "updated", id, version,
+	rc = journal_append(st->db, &st->journal_stmt, res->name, "updated", id, version,
 		w->actor, out, prev, NULL, err);
 	json_decref(prev);
 	if (rc) {
@@ -923,7 +924,7 @@ int store_delete(struct store *st, const struct resource *res,
 		goto out;
 	}
 	prev = change_prev(res, old, NULL);
-	if (journal_append(st->db, res->name, "deleted", id,
+	if (journal_append(st->db, &st->journal_stmt, res->name, "deleted", id,
 	    (long long)json_integer_value(json_object_get(old, "version")),
 	    w->actor, NULL, prev, NULL, err))
 		goto out;
@@ -982,20 +983,37 @@ out:
 	return out;
 }
 
-int store_batch_begin(struct store *st, struct ferr *err)
+int store_batch_begin(struct store *st, const struct resource *bulk,
+	struct ferr *err)
 {
-	return txn_batch_begin(st->db, &st->batch, err);
+	if (txn_batch_begin(st->db, &st->batch, err))
+		return -1;
+	st->bulk = bulk;
+	if (bulk && schema_bulk_begin(st->db, bulk, &st->bulk_rk, err)) {
+		store_batch_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err)
 {
+	const struct resource *bulk = st->bulk;
+
+	st->bulk = NULL;
+	if (bulk && !st->batch.failed &&
+	    schema_bulk_end(st->db, bulk, st->bulk_rk, err)) {
+		store_batch_rollback(st);
+		return -1;
+	}
 	return txn_batch_commit(st->db, &st->batch, st->cfg->doorbell,
 		w->actor, err);
 }
 
 void store_batch_rollback(struct store *st)
 {
+	st->bulk = NULL;
 	txn_batch_rollback(st->db, &st->batch);
 }
 

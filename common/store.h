@@ -28,6 +28,9 @@ struct store_stmt {
 struct store {
 	sqlite3 *db;
 	struct store_stmt stmts[STORE_STMTS];
+	sqlite3_stmt *journal_stmt;   /* journal_append's, kept */
+	const struct resource *bulk;  /* the batch's bulk collection */
+	int64_t bulk_rk;              /* its newest row key before */
 	const struct config *cfg;     /* borrowed; outlives the store */
 	struct txn_batch batch;       /* the batch open, if any */
 	/* data_key (seals new secrets) and data_key_previous (still opens
@@ -75,10 +78,13 @@ json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
  * store_batch_commit, which journals one dashboard row when a write moved
  * it, commits and rings once. A write that fails inside the batch fails
  * the batch: store_batch_commit then rolls it all back and says so.
- * store_batch_rollback drops the whole batch. Both return 0 or -1 with err
- * set.
+ * bulk, when not NULL, is the collection the batch creates many records
+ * of: their search rows are then added once, at the commit
+ * (schema_bulk_begin). store_batch_rollback drops the whole batch. Both
+ * return 0 or -1 with err set.
  */
-int store_batch_begin(struct store *st, struct ferr *err);
+int store_batch_begin(struct store *st, const struct resource *bulk,
+	struct ferr *err);
 int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err);
 void store_batch_rollback(struct store *st);

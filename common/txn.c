@@ -15,7 +15,7 @@ int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
 	if (!after)
 		return -1;
 	if ((!before || !json_equal(after, before)) &&
-	    journal_append(db, "dashboard", "updated", NULL, -1, actor,
+	    journal_append(db, NULL, "dashboard", "updated", NULL, -1, actor,
 	    after, NULL, NULL, err))
 		result = -1;
 	json_decref(after);

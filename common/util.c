@@ -4,6 +4,7 @@
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,13 +102,49 @@ int util_random(void *buf, size_t n)
  * one millisecond still sort in the order they were made. */
 static _Atomic uint64_t uuid_last;
 
+/* Random bytes for ids, fetched a page at a time: one getrandom per id
+ * was a tenth of a bulk load. A forked child must never hand out its
+ * parent's bytes: the atfork handler empties the pool of the one thread
+ * that goes on in the child. */
+#define UUID_POOL 512
+static _Thread_local unsigned char uuid_pool[UUID_POOL];
+static _Thread_local size_t uuid_pool_left;
+static atomic_flag uuid_atfork_set = ATOMIC_FLAG_INIT;
+
+static void uuid_pool_forget_cb(void)
+{
+	uuid_pool_left = 0;
+}
+
+/* uuid_random fills b with n (<= UUID_POOL) random bytes from the pool. */
+static int uuid_random(unsigned char *b, size_t n)
+{
+	if (!atomic_flag_test_and_set(&uuid_atfork_set) &&
+	    pthread_atfork(NULL, NULL, uuid_pool_forget_cb) != 0) {
+		atomic_flag_clear(&uuid_atfork_set);
+		return util_random(b, n);
+	}
+	if (uuid_pool_left < n) {
+		if (util_random(uuid_pool, sizeof(uuid_pool)) < 0)
+			return -1;
+		uuid_pool_left = sizeof(uuid_pool);
+	}
+	uuid_pool_left -= n;
+	memcpy(b, uuid_pool + uuid_pool_left, n);
+	/* Bytes once used are not left behind for a later fork to see. */
+	memset(uuid_pool + uuid_pool_left, 0, n);
+	return 0;
+}
+
 int util_uuid_new(char out[UTIL_UUID_LEN])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
 	uint64_t now, last, next;
-	int i;
+	size_t i, o = 0;
 
-	if (util_random(b, sizeof(b)) < 0)
+	/* The first 8 bytes are the time and the counter. */
+	if (uuid_random(b + 8, 8) < 0)
 		return -1;
 	now = (uint64_t)util_now_ms() << 12;
 	last = atomic_load(&uuid_last);
@@ -121,11 +158,13 @@ int util_uuid_new(char out[UTIL_UUID_LEN])
 	b[6] = (unsigned char)(0x70 | ((next >> 8) & 0x0f));
 	b[7] = (unsigned char)(next & 0xff);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, UTIL_UUID_LEN,
-		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		"%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		b[10], b[11], b[12], b[13], b[14], b[15]);
+	for (i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0x0f];
+	}
+	out[o] = '\0';
 	return 0;
 }
 

@@ -401,6 +401,20 @@ class Cli(unittest.TestCase):
         self.assertEqual(dash[-1]["data"]["keywordSets"]["total"], 2100)
         running = self.ok_json("list", "campaigns", "status=running")
         self.assertEqual(running["total"], 210)
+        # The search rows of a load are added a batch at a time: records
+        # of the first and of the second batch are found, and a record
+        # made afterwards one at a time is found too.
+        for i in (7, 1999, 2000, 2099):
+            page = self.ok_json("list", "keyword-sets", "q= %d " % i)
+            self.assertEqual(page["total"], 1, i)
+            self.assertIn(" %d " % i, page["items"][0]["name"])
+        # Numbers that end in 10: one record in a hundred, both batches.
+        self.assertEqual(self.ok_json("list", "keyword-sets",
+                                      "q=10 ")["total"], 21)
+        self.ok_json("create", "keyword-sets", body={
+            "name": "Made after the load", "rules": []})
+        page = self.ok_json("list", "keyword-sets", "q=after the load")
+        self.assertEqual(page["total"], 1)
         # Tagged names: a second load does not clash.
         self.ok("demo", "--scale", "5", "proxies")
         self.assertEqual(self.ok_json("list", "proxies")["total"], 2105)

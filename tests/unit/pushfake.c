@@ -191,7 +191,7 @@ int64_t fake_db_append(struct fake_db *fx, const char *topic, const char *id)
 
 	ferr_init(&e);
 	assert_int_equal(db_begin(fx->db, &e), 0);
-	assert_int_equal(journal_append(fx->db, topic, "created", id,
+	assert_int_equal(journal_append(fx->db, NULL, topic, "created", id,
 		id ? 1 : -1, NULL, data, NULL, &seq, &e), 0);
 	assert_int_equal(db_commit(fx->db, &e), 0);
 	json_decref(data);

@@ -75,7 +75,7 @@ static int64_t append(sqlite3 *db, const char *topic, const char *id,
 
 	ferr_init(&e);
 	assert_int_equal(db_begin(db, &e), 0);
-	assert_int_equal(journal_append(db, topic, name ? "created" :
+	assert_int_equal(journal_append(db, NULL, topic, name ? "created" :
 		"deleted", id, id ? 1 : -1, NULL, data, NULL, &seq, &e), 0);
 	assert_int_equal(db_commit(db, &e), 0);
 	json_decref(data);
@@ -107,10 +107,10 @@ static void journal_append__in_transaction__is_read_back(void **state)
 	ferr_init(&e);
 	assert_int_equal(db_begin(fx->db, &e), 0);
 	data = json_pack("{s:s, s:i}", "name", "dns-1", "n", 3);
-	assert_int_equal(journal_append(fx->db, "personas", "created", ID1, 1,
+	assert_int_equal(journal_append(fx->db, NULL, "personas", "created", ID1, 1,
 		"alice", data, NULL, &s1, &e), 0);
 	json_decref(data);
-	assert_int_equal(journal_append(fx->db, "dashboard", "updated", NULL,
+	assert_int_equal(journal_append(fx->db, NULL, "dashboard", "updated", NULL,
 		-1, NULL, NULL, NULL, &s2, &e), 0);
 	assert_int_equal(db_commit(fx->db, &e), 0);
 	assert_int_equal(s2, s1 + 1);
@@ -263,7 +263,7 @@ static void journal_append__rolled_back__leaves_no_row(void **state)
 	ferr_init(&e);
 	before = append(fx->db, "personas", ID1, "kept");
 	assert_int_equal(db_begin(fx->db, &e), 0);
-	assert_int_equal(journal_append(fx->db, "personas", "updated", ID1, 2,
+	assert_int_equal(journal_append(fx->db, NULL, "personas", "updated", ID1, 2,
 		NULL, NULL, NULL, &seq, &e), 0);
 	db_rollback(fx->db);
 	ev = read_all(fx->db, before, NULL, 100, &last);
