@@ -365,7 +365,7 @@ class DebTest(unittest.TestCase):
         self.assertIn(b"<html", body.lower())
         status, body = self.get(port, "/api/dashboard")
         self.assertEqual(status, 200, body)
-        self.assertIn("seq", json.loads(body))
+        seq = json.loads(body)["seq"]
         status, body = self.get(port, "/push/health")
         self.assertEqual(status, 200, body)
 
@@ -375,7 +375,10 @@ class DebTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         token = json.loads(body)["token"]
         sse = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        sse.request("GET", "/push/events?topics=keyword-sets&token=" + token)
+        # since= the dashboard's seq: the write below is delivered even
+        # when it commits before the subscription is in place.
+        sse.request("GET", "/push/events?topics=keyword-sets&since=%d&token=%s"
+                    % (seq, token))
         resp = sse.getresponse()
         self.assertEqual(resp.status, 200)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
