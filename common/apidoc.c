@@ -207,7 +207,11 @@ static void write_details(FILE *out)
 		"and `changes_max_bytes` of them (one always fits); its "
 		"`seq` is where the next call goes on.\n"
 		"- A dashboard event is written only when a counted field "
-		"(flag *dashboard*) changes or a record comes or goes.\n\n",
+		"(flag *dashboard*) changes or a record comes or goes.\n"
+		"- The dashboard counts proxies by health in the words the "
+		"pages use: `healthy` (`isHealthy` true), `failing` (false) "
+		"and `unchecked` (null, never checked), beside `total` and "
+		"`enabled`.\n\n",
 		out);
 }
 
