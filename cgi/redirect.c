@@ -181,10 +181,12 @@ char *redirect_error_target(const char *target, const struct ferr *err,
 	}
 	if (id && add_param(&sb, "", "form", id) < 0)
 		id = NULL;
-	json_object_foreach(err->fields, key, msg)
-		if (add_param(&sb, "field.", key,
-			json_string_value(msg) ? json_string_value(msg) : "") < 0)
+	json_object_foreach(err->fields, key, msg) {
+		const char *text = json_string_value(msg);
+
+		if (add_param(&sb, "field.", key, text ? text : "") < 0)
 			partial = 1;
+	}
 	for (i = 0; form && i < form->n; i++) {
 		const struct form_pair *p = &form->pairs[i];
 

@@ -199,6 +199,79 @@ test('a campaign form posted without its script comes back in its own type, fill
 	}
 });
 
+test('a persona form posted without its script comes back on its own tab, filled', async () => {
+	const { page, track } = await open(browser.ctx, url('personas.html?personaType=http'));
+	try {
+		const name = uniq('Agentless');
+		await page.fill('#form-http [name="name"]', name);
+		await page.fill('#form-http [name="configDetails.userAgent"]', '');
+		await postNatively(page, '#form-http');
+		await page.waitForSelector('#form-http .field-error[data-path="configDetails.userAgent"]', { timeout: 5000 });
+		assert.equal(await page.isVisible('#form-http'), true);
+		assert.equal(await page.isVisible('#form-dns'), false);
+		assert.equal(await page.inputValue('#form-http [name="name"]'), name);
+		assert.equal(new URL(page.url()).searchParams.get('personaType'), 'http');
+		assert.deepEqual(track.errors, []);
+	} finally {
+		await page.close();
+	}
+});
+
+test('a keyword set posted without its script comes back with its rules and the regex error at its rule', async () => {
+	const { page, track } = await open(browser.ctx, url('keyword-sets.html'));
+	try {
+		const name = uniq('Rules kept');
+		await page.fill('#ks-form [name="name"]', name);
+		await page.click('#add-rule');
+		await page.fill('#ks-form [name="rules[0].pattern"]', 'plain words');
+		await page.click('#add-rule');
+		await page.fill('#ks-form [name="rules[1].pattern"]', '(unclosed');
+		await page.selectOption('#ks-form [name="rules[1].ruleType"]', 'regex');
+		await page.check('#ks-form [name="rules[1].isCaseSensitive"][type="checkbox"]');
+		await postNatively(page, '#ks-form');
+		await page.waitForSelector('#ks-form .field-error[data-path="rules[1].pattern"]', { timeout: 5000 });
+		assert.equal(await page.inputValue('#ks-form [name="name"]'), name);
+		assert.equal(await page.$$eval('#ks-form .rule-row', (r) => r.length), 2);
+		assert.equal(await page.inputValue('#ks-form [name="rules[0].pattern"]'), 'plain words');
+		assert.equal(await page.inputValue('#ks-form [name="rules[1].pattern"]'), '(unclosed');
+		assert.equal(await page.inputValue('#ks-form [name="rules[1].ruleType"]'), 'regex');
+		assert.equal(await page.isChecked('#ks-form [name="rules[1].isCaseSensitive"][type="checkbox"]'), true);
+		assert.equal(await page.isChecked('#ks-form [name="rules[0].isCaseSensitive"][type="checkbox"]'), false);
+
+		// Fixed and sent with JavaScript: created with both rules, not three.
+		await page.fill('#ks-form [name="rules[1].pattern"]', '(closed)');
+		const [res] = await Promise.all([
+			page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/keyword-sets')),
+			page.click('#ks-form button[type="submit"]'),
+		]);
+		assert.equal(res.status(), 201, await res.text());
+		assert.deepEqual((await res.json()).rules.map((r) => r.pattern), ['plain words', '(closed)']);
+		assert.deepEqual(track.errors, []);
+	} finally {
+		await page.close();
+	}
+});
+
+test('removing a rule while editing a keyword set saves the set without it', async () => {
+	const ks = await post('keyword-sets', { name: uniq('Three rules'), rules: ['a', 'b', 'c'].map((p) => ({ pattern: p, ruleType: 'string' })) });
+	const { page, track } = await open(browser.ctx, url('keyword-sets.html'));
+	try {
+		await page.waitForSelector(sel(ks.id), { state: 'attached', timeout: 5000 });
+		await page.click(`${sel(ks.id)} [data-key="edit"]`);
+		await page.waitForSelector('#ks-form .rule-row:nth-child(3)');
+		await page.click('#ks-form .rule-row:nth-child(3) button.btn-danger');
+		const [res] = await Promise.all([
+			page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/keyword-sets/${ks.id}`)),
+			page.click('#ks-form button[type="submit"]'),
+		]);
+		assert.equal(res.status(), 200, await res.text());
+		assert.deepEqual((await get(`/api/keyword-sets/${ks.id}`)).rules.map((r) => r.pattern), ['a', 'b']);
+		assert.deepEqual(track.errors, []);
+	} finally {
+		await page.close();
+	}
+});
+
 test('a failure that belongs to no form on the page is shown at the top; a link from elsewhere shows nothing', async () => {
 	const { page } = await open(browser.ctx, url('personas.html'));
 	try {

@@ -507,8 +507,7 @@ static void request_error_target__replaces_earlier_errors(void **state)
 	free(t);
 }
 
-static void request_error_target__echoes_fields_and_values_not_secrets(
-	void **state)
+static void request_error_target__echoes_values_not_secrets(void **state)
 {
 	const struct resource *res = resource_find("proxies");
 	struct request rq;
@@ -844,7 +843,7 @@ int main(void)
 		cmocka_unit_test(
 			request_error_target__replaces_earlier_errors),
 		cmocka_unit_test(
-			request_error_target__echoes_fields_and_values_not_secrets),
+			request_error_target__echoes_values_not_secrets),
 		cmocka_unit_test(
 			request_error_target__stays_short_and_says_partial),
 		cmocka_unit_test(request_body_decode__json_object__is_parsed),

@@ -120,8 +120,11 @@ export function fillForm(form, rec) {
 		if (!name || (!el.dataset.path && name.startsWith('_')) || el.type === 'submit' || el.type === 'button') continue;
 		if (el.type === 'hidden' && el.dataset.type === 'bool') continue;
 		const val = getPath(rec, parsePath(name));
-		// A fixed hidden field (campaignType) keeps its value unless told.
-		if (el.type === 'hidden' && val === undefined) continue;
+		// A fixed hidden field (campaignType) keeps its value unless told;
+		// a hidden JSON marker ("rules" = []) only makes an emptied list
+		// travel, and must not carry the list itself (rows removed in the
+		// form would come back).
+		if (el.type === 'hidden' && (val === undefined || el.dataset.type === 'json')) continue;
 		const type = el.dataset.type;
 		if (el.type === 'checkbox') el.checked = Boolean(val);
 		else if (el.type === 'password') el.value = '';
@@ -362,10 +365,13 @@ export function reportError(form, e) {
 	else announce(e.message, 'error');
 }
 
-/* setRedirects points every _redirect field at this page, so a form posted
- * without JavaScript comes back here (the server accepts same-origin paths). */
+/* setRedirects points every _redirect field at this page and its view
+ * (the query: a tab, a search), so a form posted without JavaScript comes
+ * back here (the server accepts same-origin paths). A failure already in
+ * the address is taken out first: it must not come back after a success. */
 export function setRedirects(root = document) {
-	for (const el of $$('input[name="_redirect"]', root)) el.value = location.pathname;
+	takeFailure();
+	for (const el of $$('input[name="_redirect"]', root)) el.value = `${location.pathname}${location.search}`;
 }
 
 /* checkbox(name, checked, label) is the hidden-"false"-then-box pair. */
