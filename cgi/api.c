@@ -516,16 +516,15 @@ static int dispatch(struct api *a)
 
 /* Turns the answer to a form into 303 See Other back to the page. */
 static void form_answer(struct request *rq, struct response *resp,
-	const struct ferr *err)
+	const struct ferr *err, const struct resource *res)
 {
 	char *target = redirect_form_target(rq), *loc = NULL;
 
 	if (!target)
 		return;
 	if (resp->status >= 400)
-		loc = redirect_error_target(target,
-			err->status ? err->code : "internal_error",
-			err->status ? err->message : "Something went wrong.");
+		loc = redirect_error_target(target, err,
+			rq->body_kind == BODY_FORM ? &rq->form : NULL, res);
 	if (resp->status < 400 || loc) {
 		response_header_drop(resp, "Location");
 		if (response_header(resp, "Location", "%s",
@@ -572,7 +571,7 @@ void api_serve(struct api_env *env, const struct request_io *io)
 				err.message);
 	}
 	if (redirect_wants_form_answer(&rq))
-		form_answer(&rq, &resp, &err);
+		form_answer(&rq, &resp, &err, a.res);
 	response_render(&resp, io->write_cb, io->ctx);
 
 	json_decref(a.body);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "field.h"
 #include "strbuf.h"
 #include "redirect.h"
 
@@ -71,21 +72,86 @@ char *redirect_form_target(const struct request *rq)
 	return strdup("/");
 }
 
-static int param_is(const char *s, size_t n, const char *name)
+/* is_failure_param is non-zero for s[0..n) ("name=value" or "name"),
+ * a parameter that an earlier failed form put into the page's query. */
+static int is_failure_param(const char *s, size_t n)
 {
+	static const char *const names[] = { "error", "message", "form",
+		"partial", NULL };
 	size_t k = strcspn(s, "=");
+	size_t i;
 
 	if (k > n)
 		k = n;
-	return k == strlen(name) && strncmp(s, name, k) == 0;
+	for (i = 0; names[i]; i++)
+		if (k == strlen(names[i]) && strncmp(s, names[i], k) == 0)
+			return 1;
+	return (k > 6 && strncmp(s, "field.", 6) == 0) ||
+		(k > 6 && strncmp(s, "value.", 6) == 0) ||
+		/* The same names percent-encoded by another client. */
+		(k > 8 && (strncmp(s, "field%2E", 8) == 0 ||
+		strncmp(s, "value%2E", 8) == 0));
 }
 
-char *redirect_error_target(const char *target, const char *code,
-	const char *message)
+/* form_id_ok accepts a _form value that can name an element of the page:
+ * 1-64 letters, digits, '-' or '_'. */
+static int form_id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= 64 || !(isalnum((unsigned char)s[i]) || s[i] == '-' ||
+			s[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+/* pair_is_secret is non-zero when the field a form name starts with
+ * ("password" of "password", "a" of "a.b[0]") is write-only, or when
+ * there is no resource to tell. */
+static int pair_is_secret(const struct resource *res, const char *name)
+{
+	const struct field *f;
+	size_t k = strcspn(name, ".[");
+
+	if (!res)
+		return 1;
+	for (f = res->fields; f->name; f++)
+		if (strlen(f->name) == k && strncmp(f->name, name, k) == 0 &&
+			(f->flags & FF_SECRET))
+			return 1;
+	return 0;
+}
+
+/* add_param appends "&<prefix><name>=<value>" when the whole stays within
+ * REDIRECT_MAX; returns 0, or -1 (nothing added) when it would not. */
+static int add_param(struct strbuf *sb, const char *prefix, const char *name,
+	const char *value)
+{
+	struct strbuf one = {0};
+	int result = -1;
+
+	strbuf_adds(&one, "&");
+	strbuf_adds(&one, prefix);
+	add_encoded(&one, name);
+	strbuf_adds(&one, "=");
+	add_encoded(&one, value);
+	if (!one.failed && sb->len + one.len <= REDIRECT_MAX) {
+		strbuf_add(sb, one.p, one.len);
+		result = 0;
+	}
+	strbuf_release(&one);
+	return result;
+}
+
+char *redirect_error_target(const char *target, const struct ferr *err,
+	const struct form *form, const struct resource *res)
 {
 	struct strbuf sb = {0};
-	const char *q, *frag, *s, *e;
-	size_t plen;
+	const char *q, *frag, *s, *e, *id = NULL, *key;
+	json_t *msg;
+	size_t plen, i;
+	int partial = 0;
 
 	frag = target + strcspn(target, "#");
 	q = memchr(target, '?', (size_t)(frag - target));
@@ -96,8 +162,7 @@ char *redirect_error_target(const char *target, const char *code,
 		e = memchr(s, '&', (size_t)(frag - s));
 		if (!e)
 			e = frag;
-		if (e > s && !param_is(s, (size_t)(e - s), "error") &&
-			!param_is(s, (size_t)(e - s), "message")) {
+		if (e > s && !is_failure_param(s, (size_t)(e - s))) {
 			strbuf_add(&sb, s, (size_t)(e - s));
 			strbuf_adds(&sb, "&");
 		}
@@ -105,10 +170,42 @@ char *redirect_error_target(const char *target, const char *code,
 			break;
 	}
 	strbuf_adds(&sb, "error=");
-	add_encoded(&sb, code);
+	add_encoded(&sb, err->status ? err->code : "internal_error");
 	strbuf_adds(&sb, "&message=");
-	add_encoded(&sb, message);
-	strbuf_adds(&sb, frag);
+	add_encoded(&sb, err->status ? err->message :
+		"Something went wrong.");
+	if (form) {
+		id = form_get(form, "_form");
+		if (id && !form_id_ok(id))
+			id = NULL;
+	}
+	if (id && add_param(&sb, "", "form", id) < 0)
+		id = NULL;
+	json_object_foreach(err->fields, key, msg) {
+		const char *text = json_string_value(msg);
+
+		if (add_param(&sb, "field.", key, text ? text : "") < 0)
+			partial = 1;
+	}
+	for (i = 0; form && i < form->n; i++) {
+		const struct form_pair *p = &form->pairs[i];
+
+		if (p->name[0] == '_' || pair_is_secret(res, p->name))
+			continue;
+		if (add_param(&sb, "value.", p->name, p->value) < 0)
+			partial = 1;
+	}
+	if (partial)
+		strbuf_adds(&sb, "&partial=1");
+	/* Without JavaScript the page can show only that this form failed:
+	 * the fragment points at that form's notice. */
+	if (id) {
+		strbuf_adds(&sb, "#");
+		strbuf_adds(&sb, id);
+		strbuf_adds(&sb, "-failed");
+	} else {
+		strbuf_adds(&sb, frag);
+	}
 	return strbuf_take(&sb);
 }
 

@@ -2,7 +2,10 @@
 #ifndef FP_REDIRECT_H
 #define FP_REDIRECT_H
 
+#include "ferr.h"
+#include "form.h"
 #include "request.h"
+#include "resource.h"
 
 /* redirect_local_path is non-zero when s is a path on this site: starts
  * with one '/', not "//" or "/\\", printable ASCII without spaces. */
@@ -16,14 +19,30 @@ int redirect_local_path(const char *s);
  */
 char *redirect_form_target(const struct request *rq);
 
+/* The longest Location a failed form gets (bytes), so that the answer's
+ * headers fit nginx's default FastCGI header buffer (4 KiB). */
+#define REDIRECT_MAX 3000
+
 /*
- * redirect_error_target adds "error=<code>&message=<message>" (both
- * percent-encoded) to the query of target, replacing any error and
- * message already there and keeping a #fragment last. Returns a malloc'd
- * string or NULL when out of memory.
+ * redirect_error_target builds where a failed form goes back to: target
+ * with, added to its query (all percent-encoded),
+ *   error=<code>&message=<message>  always (from err; 500 when unset);
+ *   form=<id>                       the form's _form field, when it is
+ *                                   1-64 letters, digits, '-' or '_';
+ *   field.<path>=<message>          one per entry of err->fields;
+ *   value.<name>=<value>            one per pair of form, in order, except
+ *                                   names starting with '_' and fields
+ *                                   that res declares secret (all values
+ *                                   when res is NULL);
+ *   partial=1                       when a field or value was left out to
+ *                                   keep the whole within REDIRECT_MAX.
+ * Such parameters of an earlier failure already in target's query are
+ * replaced. The fragment becomes #<id>-failed when the form named itself,
+ * else target's fragment is kept. form and res may be NULL. Returns a
+ * malloc'd string or NULL when out of memory.
  */
-char *redirect_error_target(const char *target, const char *code,
-	const char *message);
+char *redirect_error_target(const char *target, const struct ferr *err,
+	const struct form *form, const struct resource *res);
 
 /* redirect_wants_form_answer is non-zero when the request carried a form
  * and the client did not ask for JSON (Accept naming application/json

@@ -190,7 +190,11 @@ static void write_details(FILE *out)
 		"empty list; editor rows whose required text fields are all "
 		"empty are dropped; `_clear=password` clears a secret (an "
 		"empty password box keeps it). A failed form is answered 303 "
-		"to the page with `?error=<code>&message=<text>`.\n"
+		"to the page with `?error=<code>&message=<text>`, "
+		"`field.<path>=<message>` per field error and what was typed "
+		"as `value.<name>=<value>` (never a secret; `partial=1` when "
+		"some did not fit in 3,000 bytes); a form's `_form=<id>` "
+		"comes back as `form=<id>` and the fragment `#<id>-failed`.\n"
 		"- A body needs `Content-Length` (411 otherwise in CGI); over "
 		"`body_limit` it is 413 and is read off, so the server can "
 		"deliver the answer. `body_limit` is also the largest "
@@ -203,7 +207,11 @@ static void write_details(FILE *out)
 		"and `changes_max_bytes` of them (one always fits); its "
 		"`seq` is where the next call goes on.\n"
 		"- A dashboard event is written only when a counted field "
-		"(flag *dashboard*) changes or a record comes or goes.\n\n",
+		"(flag *dashboard*) changes or a record comes or goes.\n"
+		"- The dashboard counts proxies by health in the words the "
+		"pages use: `healthy` (`isHealthy` true), `failing` (false) "
+		"and `unchecked` (null, never checked), beside `total` and "
+		"`enabled`.\n\n",
 		out);
 }
 

@@ -40,28 +40,34 @@ static json_int_t n_of(json_t *counts, const char *key)
 	return json_integer_value(json_object_get(counts, key));
 }
 
-/* totals gives {"total","enabled"} (and "healthy") of one collection's
- * counters c (borrowed). */
-static json_t *totals(json_t *c, int healthy)
+/* totals gives {"total","enabled"} of one collection's counters c
+ * (borrowed), and with health the proxies' "healthy", "failing" and
+ * "unchecked" (isHealthy true, false, null: the words every page uses). */
+static json_t *totals(json_t *c, int health)
 {
 	json_t *o = json_pack("{sIsI}", "total", n_of(c, ""), "enabled",
 		n_of(c, "isEnabled=true"));
 
-	if (healthy)
+	if (health) {
 		json_object_set_new(o, "healthy", json_integer(n_of(c,
 			"isHealthy=true")));
+		json_object_set_new(o, "failing", json_integer(n_of(c,
+			"isHealthy=false")));
+		json_object_set_new(o, "unchecked", json_integer(n_of(c,
+			"isHealthy=null")));
+	}
 	return o;
 }
 
 /* add_totals reads topic's counters and sets key of out to its totals. */
 static int add_totals(sqlite3 *db, json_t *out, const char *key,
-	const char *topic, int healthy, struct ferr *err)
+	const char *topic, int health, struct ferr *err)
 {
 	json_t *c = counts_of(db, topic, err);
 
 	if (!c)
 		return -1;
-	json_object_set_new(out, key, totals(c, healthy));
+	json_object_set_new(out, key, totals(c, health));
 	json_decref(c);
 	return 0;
 }

@@ -555,6 +555,98 @@ class Forms(CgiCase):
         self.assertTrue(q["message"][0])
         self.assertEqual(a.json()["error"]["status"], 422)
 
+    def test_form_error_keeps_the_input_but_never_a_secret(self):
+        a = self.form("/api/proxies",
+                      [("_form", "proxy-form"), ("_redirect", "/proxies.html"),
+                       ("name", "edge one"), ("address", "10.0.0.1"),
+                       ("protocol", "socks5"), ("username", "bob"),
+                       ("password", "hunter2"), ("isEnabled", "false"),
+                       ("isEnabled", "true")])
+        self.assertEqual(a.status, 303, a)
+        loc = urllib.parse.urlsplit(a.header("location"))
+        self.assertEqual(loc.path, "/proxies.html")
+        self.assertEqual(loc.fragment, "proxy-form-failed")
+        q = urllib.parse.parse_qs(loc.query)
+        self.assertEqual(q["error"], ["validation_failed"])
+        self.assertEqual(q["form"], ["proxy-form"])
+        self.assertIn("host:port", q["field.address"][0])
+        self.assertEqual(q["value.name"], ["edge one"])
+        self.assertEqual(q["value.address"], ["10.0.0.1"])
+        self.assertEqual(q["value.username"], ["bob"])
+        self.assertEqual(q["value.isEnabled"], ["false", "true"])
+        self.assertNotIn("hunter2", a.header("location"))
+        self.assertNotIn("value.password", q)
+        self.assertNotIn("value._redirect", q)
+        self.assertNotIn("partial", q)
+
+    def test_form_error_twice_keeps_one_set_of_echoes(self):
+        first = self.form("/api/personas", [("_form", "f"), ("name", "")])
+        again = self.form("/api/personas", [("_form", "f"), ("name", "x")],
+                          headers={"HTTP_REFERER": ORIGIN +
+                                   first.header("location")})
+        q = urllib.parse.parse_qs(
+            urllib.parse.urlsplit(again.header("location")).query)
+        self.assertEqual(q["value.name"], ["x"])
+        self.assertEqual(q["tab"], ["dns"])
+        self.assertEqual(len(q["error"]), 1)
+        self.assertEqual(len(q["message"]), 1)
+
+    def test_form_error_with_a_long_text_stays_under_the_header_limit(self):
+        a = self.form("/api/proxies",
+                      [("_form", "proxy-form"), ("name", "n"),
+                       ("description", "d" * 8000), ("address", "bad"),
+                       ("protocol", "http")])
+        self.assertEqual(a.status, 303, a)
+        loc = a.header("location")
+        self.assertLessEqual(len(loc), 3000)
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
+        self.assertEqual(q["partial"], ["1"])
+        self.assertEqual(q["value.name"], ["n"])
+        self.assertNotIn("value.description", q)
+        self.assertIn("field.address", q)
+
+    def test_campaign_edit_form_patches_name_params_and_total(self):
+        rec = self.create("campaigns", campaign("before"))
+        a = self.form("/api/campaigns/" + rec["id"],
+                      [("_method", "PATCH"), ("_form", "form-gen"),
+                       ("name", "after"), ("description", ""),
+                       ("totalItems", "50"),
+                       ("domainGenerationParams.patternType", "suffix"),
+                       ("domainGenerationParams.variableLength", "4"),
+                       ("domainGenerationParams.characterSet", "xyz"),
+                       ("domainGenerationParams.constantString", "k"),
+                       ("domainGenerationParams.tld", ".net"),
+                       ("domainGenerationParams.numDomainsToGenerate", "9")],
+                      headers={"HTTP_REFERER": ORIGIN + "/campaigns.html",
+                               "HTTP_IF_MATCH": '"1"'})
+        self.assertEqual(a.status, 303, a)
+        self.assertEqual(a.header("location"), "/campaigns.html")
+        got = self.req("GET", "/api/campaigns/" + rec["id"]).json()
+        self.assertEqual((got["name"], got["description"], got["totalItems"],
+                          got["version"]), ("after", None, 50, 2))
+        self.assertEqual(got["domainGenerationParams"],
+                         {"patternType": "suffix", "variableLength": 4,
+                          "characterSet": "xyz", "constantString": "k",
+                          "tld": ".net", "numDomainsToGenerate": 9})
+
+    def test_campaign_edit_form_error_comes_back_with_the_input(self):
+        rec = self.create("campaigns", campaign("keep"))
+        a = self.form("/api/campaigns/" + rec["id"],
+                      [("_method", "PATCH"), ("_form", "form-gen"),
+                       ("name", "renamed"),
+                       ("domainGenerationParams.variableLength", "99")],
+                      headers={"HTTP_REFERER": ORIGIN + "/campaigns.html"})
+        self.assertEqual(a.status, 303, a)
+        loc = urllib.parse.urlsplit(a.header("location"))
+        q = urllib.parse.parse_qs(loc.query)
+        self.assertEqual(q["form"], ["form-gen"])
+        self.assertIn("field.domainGenerationParams.variableLength", q)
+        self.assertEqual(q["value.name"], ["renamed"])
+        self.assertEqual(q["value.domainGenerationParams.variableLength"],
+                         ["99"])
+        got = self.req("GET", "/api/campaigns/" + rec["id"]).json()
+        self.assertEqual((got["name"], got["version"]), ("keep", 1))
+
     def test_form_method_override_deletes(self):
         rec = self.create("personas", persona("one"))
         a = self.form("/api/personas/" + rec["id"], [("_method", "DELETE")])

@@ -1116,13 +1116,16 @@ class Dashboard(Fixtures):
         self.assertEqual(self.dash()["keywordSets"],
                          {"total": 2, "enabled": 1})
 
-    def test_dashboard_counts_proxies_total_enabled_and_healthy(self):
+    def test_dashboard_counts_proxies_total_enabled_and_health(self):
         a = self.create("proxies", proxy("a", "192.0.2.1:80"))
         self.create("proxies", proxy("b", "192.0.2.2:80", isEnabled=False))
         self.create("proxies", proxy("c", "192.0.2.3:80", isHealthy=False))
+        self.create("proxies", proxy("d", "192.0.2.4:80"))
         self.patch("proxies", a["id"], {"isHealthy": True})
+        # One word per isHealthy value, as the pages say it.
         self.assertEqual(self.dash()["proxies"],
-                         {"total": 3, "enabled": 2, "healthy": 1})
+                         {"total": 4, "enabled": 3, "healthy": 1,
+                          "failing": 1, "unchecked": 2})
 
     def test_dashboard_counts_pools(self):
         self.create("proxy-pools", pool("a"))

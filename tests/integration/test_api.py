@@ -171,6 +171,23 @@ class CrudTest(JsonErrorMixin, unittest.TestCase):
                         headers.get("location"))
 
 
+    def test_a_failed_form_with_long_text_comes_back_through_nginx(self):
+        # Everything typed would not fit into the server's header buffer:
+        # the answer is still the 303 with the error, not a 502.
+        form = urllib.parse.urlencode({
+            "_form": "ks-form", "_redirect": "/keyword-sets.html",
+            "name": "", "description": "\u00e9" * 3000})
+        status, headers, body = ST.request(
+            "POST", "/api/keyword-sets", form,
+            {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 303, body)
+        loc = urllib.parse.urlsplit(headers.get("location", ""))
+        q = urllib.parse.parse_qs(loc.query)
+        self.assertEqual(q["error"], ["validation_failed"])
+        self.assertIn("field.name", q)
+        self.assertEqual(q["partial"], ["1"])
+        self.assertEqual(loc.fragment, "ks-form-failed")
+
 class JournalTest(unittest.TestCase):
     def test_each_change_appears_once_in_changes_in_order(self):
         since = current_seq()

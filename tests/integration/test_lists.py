@@ -1323,7 +1323,9 @@ class DashboardTest(unittest.TestCase):
         pxs = read_all("proxies")
         self.assertEqual(d["proxies"], {"total": len(pxs),
                                         "enabled": sum(1 for r in pxs if r["isEnabled"]),
-                                        "healthy": sum(1 for r in pxs if r["isHealthy"] is True)})
+                                        "healthy": sum(1 for r in pxs if r["isHealthy"] is True),
+                                        "failing": sum(1 for r in pxs if r["isHealthy"] is False),
+                                        "unchecked": sum(1 for r in pxs if r["isHealthy"] is None)})
         pools = read_all("proxy-pools")
         self.assertEqual(d["proxyPools"], {"total": len(pools),
                                            "enabled": sum(1 for r in pools if r["isEnabled"])})

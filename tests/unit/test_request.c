@@ -16,6 +16,7 @@
 #include "body.h"
 #include "header.h"
 #include "redirect.h"
+#include "resource.h"
 #include "route.h"
 
 /* --- routing --- */
@@ -478,19 +479,87 @@ static void request_form_target__foreign_referer__goes_home(void **state)
 	request_release(&rq);
 }
 
+static char *error_target(const char *target, int status, const char *code,
+	const char *message)
+{
+	struct ferr err;
+	char *t;
+
+	ferr_init(&err);
+	ferr_set(&err, status, code, "%s", message);
+	t = redirect_error_target(target, &err, NULL, NULL);
+	ferr_release(&err);
+	return t;
+}
+
 static void request_error_target__replaces_earlier_errors(void **state)
 {
 	char *t;
 
-	t = redirect_error_target("/p.html", "not_found", "No such thing.");
+	t = error_target("/p.html", 404, "not_found", "No such thing.");
 	assert_string_equal(t,
 		"/p.html?error=not_found&message=No%20such%20thing.");
 	free(t);
-	t = redirect_error_target("/p.html?tab=a&error=x&message=y#top",
-		"conflict", "a&b=c");
+	t = error_target("/p.html?tab=a&error=x&message=y&form=f&partial=1"
+		"&field.name=z&value.name=w#top", 409, "conflict", "a&b=c");
 	assert_string_equal(t,
 		"/p.html?tab=a&error=conflict&message=a%26b%3Dc#top");
 	free(t);
+}
+
+static void request_error_target__echoes_values_not_secrets(void **state)
+{
+	const struct resource *res = resource_find("proxies");
+	struct request rq;
+	struct ferr err;
+	char *t;
+
+	form_request(&rq, "_form=proxy-form&_redirect=%2Fp&name=a%20b"
+		"&address=x&password=hunter2&_clear=password&isEnabled=false"
+		"&isEnabled=true");
+	ferr_init(&err);
+	ferr_field(&err, "address", "must be host:port");
+	t = redirect_error_target("/proxies.html?q=abc#x", &err, &rq.form,
+		res);
+	assert_string_equal(t, "/proxies.html?q=abc&error=validation_failed"
+		"&message=Some%20fields%20are%20not%20valid."
+		"&form=proxy-form&field.address=must%20be%20host%3Aport"
+		"&value.name=a%20b&value.address=x&value.isEnabled=false"
+		"&value.isEnabled=true#proxy-form-failed");
+	free(t);
+	/* Without a resource nothing can be told apart: no values. */
+	t = redirect_error_target("/p", &err, &rq.form, NULL);
+	assert_null(strstr(t, "value."));
+	assert_non_null(strstr(t, "form=proxy-form"));
+	free(t);
+	ferr_release(&err);
+	request_release(&rq);
+}
+
+static void request_error_target__stays_short_and_says_partial(void **state)
+{
+	const struct resource *res = resource_find("proxies");
+	struct request rq;
+	struct ferr err;
+	char body[6000];
+	char *t;
+
+	memcpy(body, "_form=bad%20id&name=n&description=", 34);
+	memset(body + 34, 'd', 5000);
+	memcpy(body + 5034, "&address=a", 11);
+	form_request(&rq, body);
+	ferr_init(&err);
+	ferr_field(&err, "name", "is taken");
+	t = redirect_error_target("/p", &err, &rq.form, res);
+	assert_true(strlen(t) <= REDIRECT_MAX);
+	assert_non_null(strstr(t, "field.name=is%20taken"));
+	assert_non_null(strstr(t, "&value.name=n&value.address=a"));
+	assert_null(strstr(t, "value.description"));
+	assert_null(strstr(t, "form="));
+	assert_non_null(strstr(t, "&partial=1"));
+	free(t);
+	ferr_release(&err);
+	request_release(&rq);
 }
 
 /* --- bodies --- */
@@ -773,6 +842,10 @@ int main(void)
 			request_form_target__foreign_referer__goes_home),
 		cmocka_unit_test(
 			request_error_target__replaces_earlier_errors),
+		cmocka_unit_test(
+			request_error_target__echoes_values_not_secrets),
+		cmocka_unit_test(
+			request_error_target__stays_short_and_says_partial),
 		cmocka_unit_test(request_body_decode__json_object__is_parsed),
 		cmocka_unit_test(request_body_decode__bad_json__is_400),
 		cmocka_unit_test(request_body_decode__other_type__is_415),

@@ -4,6 +4,7 @@ import { api, ApiError } from './api.js';
 import { h, $$, announce } from './dom.js';
 import {
 	formToJson, fillForm, clearErrors, showErrors, showConflict, submitJson, reportError,
+	takeFailure, pairsToRecord,
 } from './forms.js';
 
 /* setList rebuilds a repeated-name list (data-list="name") with values
@@ -211,6 +212,27 @@ export function bindEditor(form, { coll, what, fill, body, onOpen, panel, method
 		}
 	});
 
+	/* restore shows what a post of this form without JavaScript got back
+	 * (takeFailure): the form filled with what was typed, the errors at
+	 * their fields. */
+	function restore(f) {
+		create();
+		const rec = pairsToRecord(form, f.values);
+		if (fill) fill(form, rec);
+		else fillForm(form, rec);
+		if (onOpen) onOpen(null, { restored: true });
+		if (panel) panel.open = true;
+		showErrors(form, {
+			message: f.message, fields: f.fields,
+			note: f.partial ? 'Some of the longer text you typed could not be kept: please type it again.' : null,
+		});
+	}
+
 	create();
+	const failed = takeFailure();
+	if (failed && failed.form === form.id) {
+		failed.claimed = true;
+		restore(failed);
+	}
 	return { edit, create, get editing() { return editing; } };
 }

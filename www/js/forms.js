@@ -120,6 +120,11 @@ export function fillForm(form, rec) {
 		if (!name || (!el.dataset.path && name.startsWith('_')) || el.type === 'submit' || el.type === 'button') continue;
 		if (el.type === 'hidden' && el.dataset.type === 'bool') continue;
 		const val = getPath(rec, parsePath(name));
+		// A fixed hidden field (campaignType) keeps its value unless told;
+		// a hidden JSON marker ("rules" = []) only makes an emptied list
+		// travel, and must not carry the list itself (rows removed in the
+		// form would come back).
+		if (el.type === 'hidden' && (val === undefined || el.dataset.type === 'json')) continue;
 		const type = el.dataset.type;
 		if (el.type === 'checkbox') el.checked = Boolean(val);
 		else if (el.type === 'password') el.value = '';
@@ -177,24 +182,129 @@ export function showErrors(form, err) {
 		el.setAttribute('aria-describedby', `${el.getAttribute('aria-describedby') || ''} ${id}`.trim());
 		if (!first) first = el;
 	}
-	const box = formErrorBox(form);
 	const parts = [];
 	if (!first || loose.length) parts.push(h('p', {}, err.message || 'The request failed.'));
 	if (loose.length) parts.push(h('ul', {}, loose.map((l) => h('li', {}, l))));
-	if (parts.length) {
-		box.replaceChildren(...parts);
-		box.hidden = false;
+	if (err.note) parts.push(h('p', {}, err.note));
+	// Errors that all sit at their fields need no box above the form.
+	if (!parts.length) {
+		first.focus();
+		return;
 	}
+	const box = formErrorBox(form);
+	box.replaceChildren(...parts);
+	box.hidden = false;
 	(first || box).focus();
 }
 
+/* formErrorBox is the form's box for errors that belong to no field,
+ * made hidden and empty the first time. */
 function formErrorBox(form) {
 	let box = form.querySelector('.form-error');
 	if (!box) {
-		box = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' });
+		box = h('div', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
 		form.prepend(box);
 	}
 	return box;
+}
+
+/* The parameters a failed form post brings back (docs/API.md, Forms). */
+const FAILURE_KEYS = ['error', 'message', 'form', 'partial'];
+let failure;
+
+/* sentByThisSite: only this site's own form answers may put their
+ * message on the page, not a link from elsewhere with ?error=&message=. */
+function sentByThisSite() {
+	try {
+		return new URL(document.referrer).origin === location.origin;
+	} catch {
+		return false;
+	}
+}
+
+/*
+ * takeFailure reads once what a form posted without JavaScript got back
+ * (?error=&message=&form=&field.<path>=&value.<name>=&partial=1, and the
+ * fragment #<form>-failed), removes it from the page's address and
+ * returns {form, error, message, fields, values: [[name, value]...],
+ * partial, claimed}, or null when there is none. Every call returns the
+ * same object; a form editor that shows it sets claimed.
+ */
+export function takeFailure() {
+	if (failure !== undefined) return failure;
+	failure = null;
+	const p = new URLSearchParams(location.search);
+	if (!p.has('error')) return null;
+	const f = {
+		form: p.get('form'), error: p.get('error'), message: p.get('message') || '',
+		fields: {}, values: [], partial: p.get('partial') === '1', claimed: false,
+	};
+	const keep = new URLSearchParams();
+	for (const [k, v] of p) {
+		if (k.startsWith('field.')) f.fields[k.slice(6)] = v;
+		else if (k.startsWith('value.')) f.values.push([k.slice(6), v]);
+		else if (!FAILURE_KEYS.includes(k)) keep.append(k, v);
+	}
+	const qs = keep.toString();
+	const hash = location.hash.endsWith('-failed') ? '' : location.hash;
+	history.replaceState(history.state, '', `${location.pathname}${qs ? `?${qs}` : ''}${hash}`);
+	if (sentByThisSite()) failure = f;
+	return failure;
+}
+
+/* isCheckPair: a hidden "false" followed by a checked box ("true"). */
+const isCheckPair = (vals) => vals[0] === 'false' && vals.length <= 2 && vals.every((v) => v === 'false' || v === 'true');
+
+/*
+ * pairsToRecord turns form pairs ([[name, value]...], as a browser posts
+ * them) back into a record shaped like formToJson's, with the form's
+ * controls telling the types: repeated names and array items become
+ * lists, "false"(+"true") checkbox pairs booleans, text areas of lines
+ * or "Name: value" lines lists or maps.
+ */
+export function pairsToRecord(form, pairs) {
+	const byName = new Map();
+	for (const [n, v] of pairs) {
+		if (!byName.has(n)) byName.set(n, []);
+		byName.get(n).push(v);
+	}
+	const out = {};
+	for (const [name, vals] of byName) {
+		const els = [...form.elements].filter((e) => (e.dataset.path || e.name) === name);
+		const el = els.find((e) => e.type !== 'hidden') || els[0];
+		const type = el ? el.dataset.type : undefined;
+		const last = vals[vals.length - 1];
+		let val;
+		if (['lines', 'map', 'ints', 'json'].includes(type)) {
+			try {
+				val = readValue({ dataset: el.dataset, type: el.type, value: last });
+			} catch {
+				val = undefined;
+			}
+		} else if (isCheckPair(vals)) val = last === 'true';
+		else if (type === 'array-item' || vals.length > 1 || (el && el.multiple)
+			|| (el && el.type === 'checkbox' && el.value !== 'true')) val = vals.filter((v) => v.trim() !== '');
+		else val = last;
+		if (val !== undefined) setPath(out, parsePath(name), val);
+	}
+	compact(out);
+	return out;
+}
+
+/* showPageError shows a failure no form on the page took (a one-button
+ * form posted without JavaScript) in a box at the top of the page. */
+export function showPageError(f) {
+	const main = document.querySelector('main');
+	if (!main) return;
+	const box = h('div', { class: 'form-error page-error', role: 'alert', tabindex: '-1', id: 'page-error' },
+		h('p', {}, f.message || 'That did not work.'),
+		Object.entries(f.fields).length
+			? h('ul', {}, Object.entries(f.fields).map(([k, v]) => h('li', {}, `${k}: ${v}`))) : null,
+		h('button', { type: 'button', class: 'btn btn-small', onclick: () => box.remove() }, 'Dismiss'));
+	const head = main.querySelector('.page-head');
+	if (head) head.after(box);
+	else main.prepend(box);
+	box.focus();
 }
 
 /*
@@ -255,10 +365,13 @@ export function reportError(form, e) {
 	else announce(e.message, 'error');
 }
 
-/* setRedirects points every _redirect field at this page, so a form posted
- * without JavaScript comes back here (the server accepts same-origin paths). */
+/* setRedirects points every _redirect field at this page and its view
+ * (the query: a tab, a search), so a form posted without JavaScript comes
+ * back here (the server accepts same-origin paths). A failure already in
+ * the address is taken out first: it must not come back after a success. */
 export function setRedirects(root = document) {
-	for (const el of $$('input[name="_redirect"]', root)) el.value = location.pathname;
+	takeFailure();
+	for (const el of $$('input[name="_redirect"]', root)) el.value = `${location.pathname}${location.search}`;
 }
 
 /* checkbox(name, checked, label) is the hidden-"false"-then-box pair. */

@@ -2,7 +2,7 @@
 
 import { openLive } from './live.js';
 import { h, announce } from './dom.js';
-import { setRedirects } from './forms.js';
+import { setRedirects, takeFailure, showPageError } from './forms.js';
 
 const TRANSPORT_NAMES = {
 	websocket: 'WebSocket',
@@ -55,6 +55,12 @@ function showConnection(st, retry) {
  */
 export function startPage({ views = [], loaders = {}, handlers = {}, onAnyEvent = null, extraTopics = [] }) {
 	setRedirects();
+	// After the page's own code has run (its form editors take what is
+	// theirs), a failed form post no form took is shown on the page.
+	Promise.resolve().then(() => {
+		const f = takeFailure();
+		if (f && !f.claimed) showPageError(f);
+	});
 	const colls = {};
 	for (const v of views) if (v.collection && !colls[v.collection]) colls[v.collection] = v;
 	const topicSeq = {};

@@ -46,7 +46,7 @@ function showAggregates(d) {
 	const k = d.keywordSets || {};
 	stat('keywordSets', k.total ?? 0, `${n(k.enabled)} enabled`);
 	const x = d.proxies || {};
-	stat('proxies', x.total ?? 0, `${n(x.healthy)} healthy · ${n(x.enabled)} enabled`);
+	stat('proxies', x.total ?? 0, `${n(x.healthy)} healthy · ${n(x.failing)} failing · ${n(x.unchecked)} unchecked · ${n(x.enabled)} enabled`);
 	const pp = d.proxyPools || {};
 	stat('proxyPools', pp.total ?? 0, `${n(pp.enabled)} enabled`);
 	const box = $('#by-status');

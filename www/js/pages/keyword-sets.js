@@ -108,7 +108,8 @@ const editor = bindEditor(form, {
 		fillForm(f, rec);
 		setRules(rec.rules);
 	},
-	onOpen: (rec) => { if (!rec) setRules([]); },
+	// A restored failure brought its own rules.
+	onOpen: (rec, how) => { if (!rec && !how) setRules([]); },
 });
 
 enhanceActions($('#list'), (rec, f) => {

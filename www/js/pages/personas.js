@@ -89,11 +89,11 @@ const editors = {
 			fillForm(form, rec);
 			setList(form, 'configDetails.resolvers', (rec.configDetails || {}).resolvers);
 		},
-		onOpen: (rec) => { if (rec) showForm('dns'); },
+		onOpen: (rec, how) => { if (rec || how) showForm('dns'); },
 	}),
 	http: bindEditor(forms.http, {
 		coll, what: 'HTTP persona',
-		onOpen: (rec) => { if (rec) showForm('http'); },
+		onOpen: (rec, how) => { if (rec || how) showForm('http'); },
 	}),
 };
 

@@ -1,33 +1,26 @@
 // proxies.js - the proxies page: table with health, add/edit with a write-only password.
 
 import { startPage } from '../page.js';
-import { h, $, badge, timeEl } from '../dom.js';
+import { h, $, timeEl } from '../dom.js';
 import { liveList } from '../listview.js';
 import { bindEditor } from '../editor.js';
+import { proxyHealth, proxyBadges } from '../health.js';
 import { actionForm, enhanceActions, fillForm, formToJson } from '../forms.js';
 
 document.documentElement.classList.add('js');
-
-/* status is what the table shows: Disabled wins, then a failed check. */
-export function proxyStatus(r) {
-	if (!r.isEnabled) return 'Disabled';
-	if (r.isHealthy === false) return 'Failed';
-	return 'Active';
-}
 
 function cell(label, ...content) {
 	return h('td', { 'data-label': label }, ...content);
 }
 
 function row(r) {
-	const st = proxyStatus(r);
-	return h('tr', { dataset: { id: r.id, version: r.version, status: st } },
+	return h('tr', { dataset: { id: r.id, version: r.version, health: proxyHealth(r), enabled: String(r.isEnabled !== false) } },
 		cell('Name', h('strong', {}, r.name), r.description ? h('div', { class: 'muted' }, r.description) : null),
 		cell('Address', h('span', { class: 'mono' }, r.address),
 			r.username ? h('div', { class: 'muted' }, `user ${r.username}${r.hasPassword ? ' · password set' : ''}`) : null),
 		cell('Protocol', r.protocol.toUpperCase()),
 		cell('Country', r.countryCode || '—'),
-		cell('Status', badge(st), r.lastStatus ? h('div', { class: 'muted' }, r.lastStatus) : null),
+		cell('Health', h('span', { class: 'actions' }, proxyBadges(r)), r.lastStatus ? h('div', { class: 'muted' }, r.lastStatus) : null),
 		cell('Last checked', r.lastCheckedAt ? timeEl(r.lastCheckedAt) : 'never'),
 		cell('Latency', r.latencyMs === null || r.latencyMs === undefined ? '—' : `${r.latencyMs} ms`),
 		cell('', h('div', { class: 'actions' },
@@ -50,7 +43,7 @@ const coll = liveList({
 		filters: {
 			protocol: { label: 'Protocol', values: { http: 'HTTP', https: 'HTTPS', socks4: 'SOCKS4', socks5: 'SOCKS5' } },
 			isEnabled: { label: 'Enabled', values: { true: 'Enabled', false: 'Disabled' } },
-			isHealthy: { label: 'Health', values: { true: 'Healthy', false: 'Failed' } },
+			isHealthy: { label: 'Health', values: { true: 'Healthy', false: 'Failing' } },
 		},
 	},
 });

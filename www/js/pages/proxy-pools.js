@@ -6,6 +6,7 @@ import { liveList } from '../listview.js';
 import { labelSource } from '../labels.js';
 import { picker } from '../picker.js';
 import { bindEditor } from '../editor.js';
+import { proxyBadges } from '../health.js';
 import { actionForm, enhanceActions } from '../forms.js';
 
 document.documentElement.classList.add('js');
@@ -50,18 +51,21 @@ function card(r) {
 		remove.append(...memberFields(others));
 		// A pool left without members still sends "members": [] as JSON.
 		if (!others.length) remove.dataset.empty = 'members';
-		return h('li', { dataset: { member: m.proxyId } },
+		// Two lines per member, the same in every card: who it is and its
+		// health, then its weight, active flag and removal.
+		return h('li', { class: 'member', dataset: { member: m.proxyId } },
 			h('span', { class: 'name' }, proxyLabel(m.proxyId),
 				p ? h('span', { class: 'muted mono' }, ` ${p.address}`) : null),
-			p ? badge(!p.isEnabled ? 'Disabled' : p.isHealthy === false ? 'Failed' : 'Active') : null,
-			hidden(`members[${i}].proxyId`, m.proxyId, formId),
-			h('label', { class: 'check' }, 'Weight ',
-				h('input', { type: 'number', min: 1, max: 1000000, name: `members[${i}].weight`, value: m.weight ?? 1, form: formId, 'aria-label': `Weight of ${proxyLabel(m.proxyId)}`, dataset: { key: `w-${m.proxyId}` } })),
-			h('label', { class: 'check' },
-				hidden(`members[${i}].isActive`, false, formId),
-				h('input', { type: 'checkbox', name: `members[${i}].isActive`, value: 'true', checked: m.isActive !== false, form: formId, dataset: { key: `a-${m.proxyId}` } }),
-				' Active'),
-			remove);
+			h('span', { class: 'health actions' }, p ? proxyBadges(p) : null),
+			h('span', { class: 'member-controls actions' },
+				hidden(`members[${i}].proxyId`, m.proxyId, formId),
+				h('label', { class: 'check' }, 'Weight ',
+					h('input', { type: 'number', min: 1, max: 1000000, name: `members[${i}].weight`, value: m.weight ?? 1, form: formId, 'aria-label': `Weight of ${proxyLabel(m.proxyId)}`, dataset: { key: `w-${m.proxyId}` } })),
+				h('label', { class: 'check' },
+					hidden(`members[${i}].isActive`, false, formId),
+					h('input', { type: 'checkbox', name: `members[${i}].isActive`, value: 'true', checked: m.isActive !== false, form: formId, dataset: { key: `a-${m.proxyId}` } }),
+					' Active'),
+				remove));
 	});
 	const n = members.length;
 	const addInput = h('input', { type: 'text', id: `add-${r.id}`, name: `members[${n}].proxyId`, required: true, dataset: { key: 'add-select' } });
