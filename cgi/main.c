@@ -18,6 +18,7 @@
 
 #include <fcgiapp.h>
 
+#include "about.h"
 #include "log.h"
 #include "api.h"
 #include "util.h"
@@ -395,14 +396,53 @@ static void cgi_config_error(void)
 	ferr_release(&shown);
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: flowpush.fcgi --help | --version\n"
+		"The flowpush API. Started with a listening socket on fd 0 "
+		"(spawn-fcgi, a\nFastCGI server) it serves FastCGI; started "
+		"by a web server as a CGI it answers\nthe one request in its "
+		"environment. The config file is $FLOWPUSH_CONFIG.\n"
+		"SIGTERM stops the FastCGI pool, SIGHUP reopens the log file. "
+		"More in\nflowpush.fcgi(8).\n\n");
+	about_keys(f, CONFIG_API);
+}
+
+/*
+ * A web server never gives a FastCGI arguments and gives a CGI
+ * GATEWAY_INTERFACE (and, for a query without '=', the query's words as
+ * arguments, RFC 3875 4.4): only someone at a shell gets an answer to
+ * --help or --version. Returns the exit status when argv was such a
+ * request, -1 when the program should serve.
+ */
+static int shell_args(int argc, char **argv, int fcgi)
+{
+	if (argc < 2 || fcgi ||
+	    cgi_param_cb(NULL, "GATEWAY_INTERFACE") != NULL)
+		return -1;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		about_version(stdout, PROGNAME);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct ferr err;
-	int fcgi = fd0_listens(), result = 1;
+	int fcgi = fd0_listens(), result;
 
-	(void)argc;
-	(void)argv;
+	result = shell_args(argc, argv, fcgi);
+	if (result >= 0)
+		return result;
+	result = 1;
 	signal(SIGPIPE, SIG_IGN);
 	ferr_init(&err);
 	memset(&cfg, 0, sizeof cfg);

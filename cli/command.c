@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "about.h"
 #include "apidoc.h"
 #include "campaign.h"
 #include "command.h"
@@ -14,6 +15,8 @@
 
 static int command_help(struct cli *c, struct store *st);
 static int command_doc(struct cli *c, struct store *st);
+static int command_config_doc(struct cli *c, struct store *st);
+static int command_version(struct cli *c, struct store *st);
 
 #define RECORD (CMD_NEEDS_DB | CMD_NEEDS_COLL)
 
@@ -45,7 +48,10 @@ const struct command command_table[] = {
 		"prune [--keep-days N] [--keep-rows N]" },
 	{ "check", check_run, CMD_NEEDS_CONFIG, 0, 0, "check" },
 	{ "doc", command_doc, 0, 0, 0, "doc > docs/API.md" },
+	{ "config-doc", command_config_doc, 0, 0, 0,
+		"config-doc > flowpush.conf.5" },
 	{ "help", command_help, 0, 0, 0, "help" },
+	{ "version", command_version, 0, 0, 0, "version" },
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -66,7 +72,7 @@ void command_usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: flowpush [--config FILE] [--actor NAME] COMMAND "
-		"[ARGS]\n\ncommands:\n");
+		"[ARGS]\n       flowpush --help | --version\n\ncommands:\n");
 	for (k = command_table; k->name != NULL; k++)
 		fprintf(f, "  %s\n", k->usage);
 	fprintf(f, "\ncollections:");
@@ -77,13 +83,21 @@ void command_usage(FILE *f)
 		fprintf(f, " %s", campaign_action_name(i));
 	fprintf(f, "\n\nJSON goes in on stdin and out on stdout; an error "
 		"is the API's JSON error\non stderr with exit status 1. "
-		"Writes are journaled with --actor NAME (or null).\n\n");
+		"Writes are journaled with --actor NAME (or null).\nThe "
+		"config file is --config FILE, else $FLOWPUSH_CONFIG. More in "
+		"flowpush(1).\n\n");
 }
 
 static int command_help(struct cli *c, struct store *st)
 {
 	command_usage(stdout);
-	config_print_help(stdout);
+	about_keys(stdout, CONFIG_CLI);
+	return 0;
+}
+
+static int command_version(struct cli *c, struct store *st)
+{
+	about_version(stdout, "flowpush");
 	return 0;
 }
 
@@ -91,5 +105,15 @@ static int command_help(struct cli *c, struct store *st)
 static int command_doc(struct cli *c, struct store *st)
 {
 	apidoc_write(stdout);
+	return 0;
+}
+
+/* command_config_doc prints the manual page flowpush.conf(5), which the
+ * build makes with it so that the page cannot drift from the key table. */
+static int command_config_doc(struct cli *c, struct store *st)
+{
+	if (about_conf_man(stdout) < 0 || fflush(stdout) != 0)
+		return ferr_set(&c->err, 500, "write_failed",
+			"Cannot write the manual page.");
 	return 0;
 }

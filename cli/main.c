@@ -20,6 +20,7 @@ enum opt_kind {
 	OPT_TEXT,         /* --name VALUE or --name=VALUE: a borrowed string */
 	OPT_NUMBER,       /* the same, a whole number >= 0 */
 	OPT_HELP,         /* runs the help command instead */
+	OPT_VERSION,      /* runs the version command instead */
 };
 
 struct opt {
@@ -34,6 +35,7 @@ struct opt {
 
 static const struct opt opts[] = {
 	OPT("--help", "-h", OPT_HELP, cmd),
+	OPT("--version", NULL, OPT_VERSION, cmd),
 	OPT("--force", NULL, OPT_FLAG, force),
 	OPT("--follow", "-f", OPT_FLAG, follow),
 	OPT("--config", NULL, OPT_TEXT, config_path),
@@ -84,12 +86,15 @@ static int opt_take(struct cli *c, const struct opt *o, int argc,
 	const char *a = argv[*i], *v = NULL;
 	int r;
 
-	if (o->kind == OPT_FLAG || o->kind == OPT_HELP) {
+	if (o->kind == OPT_FLAG || o->kind == OPT_HELP ||
+	    o->kind == OPT_VERSION) {
 		if (strcmp(a, o->name) != 0 &&
 		    (o->alias == NULL || strcmp(a, o->alias) != 0))
 			return 0;
 		if (o->kind == OPT_HELP)
 			c->cmd = command_find("help");
+		else if (o->kind == OPT_VERSION)
+			c->cmd = command_find("version");
 		else
 			*(int *)(void *)field = 1;
 		return 1;

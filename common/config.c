@@ -18,95 +18,103 @@
 #include "log.h"
 #include "util.h"
 
+/* Each row starts with the programs that read the key (enum
+ * config_reader): a program's --help and flowpush.conf(5) list it from
+ * there. A key read in common/ code counts for every program that runs
+ * that code (store.c: the API and the admin command; db.c: all three). */
+#define API CONFIG_API
+#define PUSH CONFIG_PUSH
+#define CLI CONFIG_CLI
+#define ALL (CONFIG_API | CONFIG_PUSH | CONFIG_CLI)
 #define OFF(f) offsetof(struct config, f)
-#define STR(name, field, def, help) \
-	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help }
-#define LNG(name, field, def, lo, hi, help) \
-	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help }
-#define BOOL(name, field, def, help) \
-	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help }
+#define STR(who, name, field, def, help) \
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, who }
+#define LNG(who, name, field, def, lo, hi, help) \
+	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help, who }
+#define BOOL(who, name, field, def, help) \
+	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help, who }
 
 const struct config_key config_keys[] = {
-	STR("database", database, "flowpush.db",
+	STR(ALL, "database", database, "flowpush.db",
 		"SQLite database file"),
-	STR("doorbell", doorbell, "",
+	STR(ALL, "doorbell", doorbell, "",
 		"Unix datagram socket flowpushd listens on; empty: none"),
-	STR("secret", secret, "",
+	STR(API | PUSH, "secret", secret, "",
 		"HMAC secret for push tokens (hex); empty: tokens off"),
-	LNG("token_ttl", token_ttl, "3600", 1, 30L * 86400,
+	LNG(API, "token_ttl", token_ttl, "3600", 1, 30L * 86400,
 		"seconds a token from /api/token stays valid"),
-	LNG("body_limit", body_limit, "1048576", 1024, 1L << 30,
-		"largest request body in bytes"),
-	LNG("changes_max_bytes", changes_max_bytes, "4194304", 65536,
-		1073741824, "most bytes of events in one /api/changes answer "
-		"(one event always fits)"),
-	BOOL("require_user", require_user, "0",
+	LNG(API | CLI, "body_limit", body_limit, "1048576", 1024,
+		1L << 30, "largest request body in bytes"),
+	LNG(API | CLI, "changes_max_bytes", changes_max_bytes, "4194304",
+		65536, 1073741824, "most bytes of events in one /api/changes "
+		"answer (one event always fits)"),
+	BOOL(API, "require_user", require_user, "0",
 		"writes need REMOTE_USER (else 401)"),
-	LNG("threads", threads, "16", 2, 256,
+	LNG(API, "threads", threads, "16", 2, 256,
 		"FastCGI worker threads (long-polls hold one each)"),
-	LNG("busy_timeout_ms", busy_timeout_ms, "5000", 0, 600000,
+	LNG(ALL, "busy_timeout_ms", busy_timeout_ms, "5000", 0, 600000,
 		"how long a write waits for the database before 503"),
-	LNG("mmap_mb", mmap_mb, "0", 0, 1L << 20,
+	LNG(ALL, "mmap_mb", mmap_mb, "0", 0, 1L << 20,
 		"MiB of the database read through memory mapping (0: off)"),
-	LNG("wal_checkpoint_pages", wal_checkpoint_pages, "1000", 0,
+	LNG(API, "wal_checkpoint_pages", wal_checkpoint_pages, "1000", 0,
 		1L << 24, "WAL pages after which flowpush.fcgi's checkpoint "
 		"thread copies the WAL into the database, off the request "
 		"path (0: SQLite's auto-checkpoint, in the committing "
 		"request)"),
-	LNG("wal_max_pages", wal_max_pages, "10000", 1, 1L << 24,
+	LNG(API, "wal_max_pages", wal_max_pages, "10000", 1, 1L << 24,
 		"WAL pages past which that thread makes writers wait once "
 		"so that the WAL starts again (RESTART checkpoint)"),
-	LNG("max_rules", max_rules, "1000", 1, 100000,
+	LNG(API | CLI, "max_rules", max_rules, "1000", 1, 100000,
 		"most rules in one keyword set"),
-	LNG("changes_wait_max", changes_wait_max, "30", 0, 30,
+	LNG(API, "changes_wait_max", changes_wait_max, "30", 0, 30,
 		"longest wait= of /api/changes in seconds"),
-	STR("log_level", log_level, "info",
+	STR(ALL, "log_level", log_level, "info",
 		"error, warn, info or debug"),
-	STR("log_file", log_file, "",
+	STR(ALL, "log_file", log_file, "",
 		"log file; empty: stderr"),
-	STR("push_listen", push_listen, "127.0.0.1",
+	STR(PUSH, "push_listen", push_listen, "127.0.0.1",
 		"address flowpushd binds, or unix:PATH for a Unix stream "
 		"socket (mode 0660; push_port is then unused)"),
-	LNG("push_port", push_port, "8081", 0, 65535,
+	LNG(PUSH, "push_port", push_port, "8081", 0, 65535,
 		"port flowpushd binds (0: any free port)"),
-	LNG("push_heartbeat", push_heartbeat, "20", 1, 3600,
+	LNG(PUSH, "push_heartbeat", push_heartbeat, "20", 1, 3600,
 		"seconds between SSE comments and WebSocket pings"),
-	LNG("push_retry_ms", push_retry_ms, "3000", 0, 3600000,
+	LNG(PUSH, "push_retry_ms", push_retry_ms, "3000", 0, 3600000,
 		"SSE retry: sent to clients, in milliseconds"),
-	LNG("push_poll_ms", push_poll_ms, "500", 10, 60000,
+	LNG(PUSH, "push_poll_ms", push_poll_ms, "500", 10, 60000,
 		"period of the database check behind the doorbell"),
-	LNG("push_ring_size", push_ring_size, "4096", 16, 1L << 22,
+	LNG(PUSH, "push_ring_size", push_ring_size, "4096", 16, 1L << 22,
 		"events flowpushd keeps in memory"),
-	LNG("push_ring_bytes", push_ring_bytes, "33554432", 65536,
+	LNG(PUSH, "push_ring_bytes", push_ring_bytes, "33554432", 65536,
 		1L << 34, "bytes of events flowpushd keeps in memory (the "
 		"newest event always stays)"),
-	LNG("push_max_connections", push_max_connections, "16384", 1,
+	LNG(PUSH, "push_max_connections", push_max_connections, "16384", 1,
 		1000000, "most push connections at once"),
-	LNG("push_outbound_cap", push_outbound_cap, "1048576", 4096,
+	LNG(PUSH, "push_outbound_cap", push_outbound_cap, "1048576", 4096,
 		1L << 30,
 		"bytes queued for one connection before it is dropped"),
-	LNG("push_client_frame_rate", push_client_frame_rate, "20", 1,
+	LNG(PUSH, "push_client_frame_rate", push_client_frame_rate, "20", 1,
 		100000, "WebSocket frames a client may send per second "
 		"(ten seconds' worth at once); past it: closed with 1008"),
-	LNG("push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
+	LNG(PUSH, "push_dispatch_timeout_ms", push_dispatch_timeout_ms, "10000",
 		100, 3600000,
 		"longest a connection's queue may stay unwritten"),
-	STR("data_key", data_key, "",
+	STR(API | CLI, "data_key", data_key, "",
 		"64 hex digits that seal secrets (proxy passwords) at rest; "
 		"flowpush init makes one; empty: stored unsealed"),
-	STR("data_key_previous", data_key_previous, "",
+	STR(API | CLI, "data_key_previous", data_key_previous, "",
 		"the key before the last flowpush rekey, kept while it runs"),
-	STR("topic_grants", topic_grants, "",
+	STR(API, "topic_grants", topic_grants, "",
 		"who may subscribe to what: \"USER: TOPICS; ...\" by "
 		"REMOTE_USER, * for anyone else; empty: everyone, all"),
-	STR("push_origins", push_origins, "",
+	STR(PUSH, "push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),
-	STR("push_trusted_proxies", push_trusted_proxies,
+	STR(PUSH, "push_trusted_proxies", push_trusted_proxies,
 		"127.0.0.1, ::1, unix",
 		"peers whose X-Forwarded-Proto is believed (addresses; "
 		"unix: the Unix socket)"),
-	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL },
+	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0 },
 };
 
 /* Paths in a config file are relative to the file, not to whatever folder
@@ -318,7 +326,7 @@ out:
 	return result;
 }
 
-static void env_name(const char *key, char *out, size_t n)
+void config_env_name(const char *key, char *out, size_t n)
 {
 	size_t i;
 
@@ -366,7 +374,7 @@ int config_load(struct config *cfg, const char *path, struct ferr *err)
 	for (i = 0; config_keys[i].name != NULL; i++) {
 		const char *v;
 
-		env_name(config_keys[i].name, name, sizeof(name));
+		config_env_name(config_keys[i].name, name, sizeof(name));
 		v = getenv(name);
 		if (v != NULL && config_set(cfg, &config_keys[i], v, name,
 			err) < 0)
@@ -393,27 +401,6 @@ void config_release(struct config *cfg)
 	}
 	free(cfg->path);
 	cfg->path = NULL;
-}
-
-void config_print_help(FILE *f)
-{
-	size_t i;
-	char name[128];
-
-	fprintf(f, "Configuration: a file of \"key = value\" lines "
-		"(--config FILE or FLOWPUSH_CONFIG),\n"
-		"then environment variables FLOWPUSH_<KEY>. Relative paths "
-		"in a file are taken\nfrom the file's folder.\n\n");
-	for (i = 0; config_keys[i].name != NULL; i++) {
-		const struct config_key *k = &config_keys[i];
-
-		env_name(k->name, name, sizeof(name));
-		fprintf(f, "  %-26s %s\n", k->name, k->help);
-		fprintf(f, "  %-26s default: \"%s\"", "", k->def);
-		if (k->type == CONFIG_LONG)
-			fprintf(f, ", %ld..%ld", k->min, k->max);
-		fprintf(f, "; env %s\n", name);
-	}
 }
 
 /* format_value renders one key's value as the file should hold it. */

@@ -51,6 +51,14 @@ struct config {
 
 enum config_type { CONFIG_STRING, CONFIG_LONG, CONFIG_BOOL };
 
+/* The programs that read a key, as bits of config_key.readers: each
+ * program's --help lists its own keys, flowpush.conf(5) names them. */
+enum config_reader {
+	CONFIG_API = 1 << 0,     /* flowpush.fcgi */
+	CONFIG_PUSH = 1 << 1,    /* flowpushd */
+	CONFIG_CLI = 1 << 2,     /* flowpush */
+};
+
 struct config_key {
 	const char *name;
 	enum config_type type;
@@ -58,6 +66,7 @@ struct config_key {
 	const char *def;
 	long min, max;           /* for CONFIG_LONG */
 	const char *help;
+	unsigned readers;        /* enum config_reader bits */
 };
 
 /* config_keys is the table, terminated by a {NULL} row. */
@@ -86,8 +95,9 @@ const char *config_env_path(void);
 /* config_release frees the strings in cfg. */
 void config_release(struct config *cfg);
 
-/* config_print_help writes every key, its default and help to f. */
-void config_print_help(FILE *f);
+/* config_env_name writes FLOWPUSH_<KEY>, the environment variable that
+ * overrides key, into out (n bytes, cut to fit). */
+void config_env_name(const char *key, char *out, size_t n);
 
 /*
  * config_write writes cfg as a commented key = value file at path with

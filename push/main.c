@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include "about.h"
 #include "conn.h"
 #include "http.h"
 #include "hub.h"
@@ -44,11 +45,12 @@ struct push {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: flowpushd [--config FILE]\n"
+		"       flowpushd --help | --version\n"
 		"Streams the flowpush journal over WebSocket and SSE.\n"
-		"The config file defaults to $FLOWPUSH_CONFIG; every key may\n"
-		"be overridden by FLOWPUSH_<KEY> in the environment. "
-		"Keys:\n\n");
-	config_print_help(f);
+		"The config file defaults to $FLOWPUSH_CONFIG. SIGTERM or "
+		"SIGINT stops the\ndaemon, SIGHUP reopens its log file. More "
+		"in flowpushd(8).\n\n");
+	about_keys(f, CONFIG_PUSH);
 }
 
 /* raise_nofile makes room for the configured connections and returns how
@@ -244,8 +246,12 @@ int main(int argc, char **argv)
 			path = argv[++i];
 		} else if (strncmp(argv[i], "--config=", 9) == 0) {
 			path = argv[i] + 9;
-		} else if (strcmp(argv[i], "--help") == 0) {
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			about_version(stdout, "flowpushd");
 			return 0;
 		} else {
 			usage(stderr);

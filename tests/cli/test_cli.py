@@ -3,6 +3,8 @@
 
 import json
 import os
+import pty
+import re
 import shutil
 import sqlite3
 import signal
@@ -14,6 +16,24 @@ import time
 import unittest
 
 BIN = os.environ.get("FLOWPUSH_BIN") or os.path.abspath("flowpush")
+# The other two programs are built beside it.
+DAEMON = os.path.join(os.path.dirname(BIN), "flowpushd")
+FCGI = os.path.join(os.path.dirname(BIN), "flowpush.fcgi")
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def configure_version():
+    """The version configure.ac's AC_INIT gives the build."""
+    with open(os.path.join(SRC, "configure.ac"), encoding="utf-8") as fh:
+        m = re.search(r"^AC_INIT\(\[flowpush\], \[([^\]]+)\]", fh.read(),
+                      re.M)
+    return m.group(1)
+
+
+def listed_keys(help_text):
+    """The config keys a --help lists, one "  key   help" line each."""
+    keys = help_text.split("Configuration keys", 1)[1]
+    return set(re.findall(r"^  ([a-z_0-9]+) ", keys, re.M))
 
 
 def clean_env():
@@ -194,6 +214,24 @@ class Cli(unittest.TestCase):
                      "FLOWPUSH_DATABASE"):
             self.assertIn(word, out)
         self.assertEqual(self.ok("--help"), out)
+
+    def test_fcgi_as_cgi__query_words_as_arguments__still_serve_the_request(
+            self):
+        # A web server gives a CGI the words of a query without '=' as
+        # arguments (RFC 3875 4.4): "GET /api/dashboard?--help" is a
+        # request to answer, not a question from a shell.
+        env = dict(self.env, FLOWPUSH_CONFIG=self.conf,
+                   GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+                   REQUEST_URI="/api/dashboard?--help",
+                   QUERY_STRING="--help", SERVER_NAME="localhost",
+                   SERVER_PORT="80", SERVER_PROTOCOL="HTTP/1.1")
+        r = subprocess.run([FCGI, "--help"], env=env, capture_output=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head, _, body = r.stdout.partition(b"\r\n\r\n")
+        self.assertIn(b"application/json", head)
+        self.assertNotIn(b"usage:", r.stdout)
+        self.assertIn("seq", json.loads(body))
 
     # ---- CRUD ----
 
@@ -425,6 +463,69 @@ class Cli(unittest.TestCase):
                      ("--scale", "5", "nope"), ("--scale", "99999999")):
             err = self.fails("demo", *args)
             self.assertEqual(err["status"], 400, args)
+
+
+class Programs(unittest.TestCase):
+    """--version and --help of the three programs, from a shell."""
+
+    def run_program(self, argv, stdin=subprocess.DEVNULL):
+        return subprocess.run(argv, capture_output=True, text=True,
+                              env=clean_env(), timeout=60, stdin=stdin)
+
+    def test_version__every_program__prints_configure_s_version(self):
+        version = configure_version()
+        for argv, name in (([BIN, "--version"], "flowpush"),
+                           ([BIN, "version"], "flowpush"),
+                           ([DAEMON, "--version"], "flowpushd"),
+                           ([FCGI, "--version"], "flowpush.fcgi")):
+            with self.subTest(argv=argv[1:], program=name):
+                r = self.run_program(argv)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, "%s (flowpush) %s\n" %
+                                 (name, version))
+
+    def test_help__each_program__lists_the_keys_it_reads_and_no_other(self):
+        # Read in the code: body_limit by the API and the store (the admin
+        # command too), push_* by the daemon alone, threads and
+        # topic_grants by the API alone, database by all three.
+        cases = [
+            ([BIN, "--help"], {"database", "body_limit", "data_key"},
+             {"push_port", "threads", "topic_grants", "secret"}),
+            ([DAEMON, "--help"], {"database", "push_port", "secret",
+                                  "doorbell"},
+             {"body_limit", "threads", "data_key", "token_ttl"}),
+            ([FCGI, "--help"], {"database", "body_limit", "threads",
+                                "topic_grants", "secret"},
+             {"push_port", "push_heartbeat", "push_origins"}),
+        ]
+        for argv, has, lacks in cases:
+            with self.subTest(program=os.path.basename(argv[0])):
+                r = self.run_program(argv)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                keys = listed_keys(r.stdout)
+                self.assertEqual(has - keys, set())
+                self.assertEqual(lacks & keys, set())
+
+    def test_fcgi_help__on_a_terminal__answers_instead_of_a_cgi_400(self):
+        master, slave = pty.openpty()
+        try:
+            r = self.run_program([FCGI, "--help"], stdin=slave)
+        finally:
+            os.close(slave)
+            os.close(master)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("usage: flowpush.fcgi"),
+                        r.stdout[:200])
+        self.assertNotIn("Status:", r.stdout)
+        self.assertIn("flowpush.fcgi(8)", r.stdout)
+
+    def test_fcgi_and_daemon__unknown_option__usage_on_stderr_status_2(self):
+        for prog in (FCGI, DAEMON):
+            with self.subTest(program=os.path.basename(prog)):
+                r = self.run_program([prog, "--no-such-option"])
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stdout, "")
+                self.assertIn("usage:", r.stderr)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,38 @@ INCLUDE = re.compile(r'^#include "([A-Za-z0-9_]+)\.h"', re.M)
 DEFINITION = re.compile(r"^(?!static)[a-z][a-z0-9_ \t*]*?\b([a-z][a-z0-9_]*)\(", re.M)
 
 
+# The tree speaks of itself alone: no text in it may send a reader to a
+# file outside the repository (this file, which names them, excepted).
+OUTSIDE = re.compile(r"\b(?:DESIGN|STYLE)\.md\b|\.\./shared(?![-\w])")
+SELF = os.path.relpath(os.path.abspath(__file__), SRC)
+# Where the project's own text lives (what make dist ships, and more).
+TEXT_ROOTS = ["README.md", "CHANGELOG.md", "LICENSE", "Makefile.am",
+              "configure.ac", "quickstart", ".ci", "docs", "deploy", "bench",
+              "tests", "common", "push", "cgi", "cli", "www", "man"]
+SKIP_DIRS = {"node_modules", "__pycache__", ".git"}
+
+
+def text_files():
+    """Every file under TEXT_ROOTS that reads as UTF-8 text, as (relative
+    path, text)."""
+    for root in TEXT_ROOTS:
+        top = os.path.join(SRC, root)
+        if os.path.isfile(top):
+            paths = [top]
+        else:
+            paths = []
+            for d, dirs, files in os.walk(top):
+                dirs[:] = [x for x in dirs if x not in SKIP_DIRS]
+                paths += [os.path.join(d, f) for f in files]
+        for path in sorted(paths):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (UnicodeDecodeError, OSError):
+                continue    # pictures and other binary files
+            yield os.path.relpath(path, SRC), text
+
+
 def modules(folder):
     """{module: set of modules of the same folder it includes}, where a
     module is a .c file and its .h."""
@@ -94,6 +126,29 @@ class LayerTest(unittest.TestCase):
                          and n != prefix]
                 with self.subTest(file=os.path.relpath(f, SRC)):
                     self.assertEqual(wrong, [], "exported without the prefix")
+
+
+class StandsAloneTest(unittest.TestCase):
+    def test_no_text_refers_to_files_outside_the_repository(self):
+        seen, found = 0, []
+        for rel, text in text_files():
+            seen += 1
+            if rel == SELF:
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                if OUTSIDE.search(line):
+                    found.append("%s:%d: %s" % (rel, n, line.strip()))
+        self.assertGreater(seen, 100, "the tree's text was not found")
+        self.assertEqual(found, [], "references to files outside the "
+                         "repository:\n" + "\n".join(found))
+
+    def test_outside_pattern__finds_what_it_must_and_spares_the_rest(self):
+        for bad in ("see DESIGN.md section 5", "(STYLE.md)",
+                    "../shared/DESIGN", "cp ../shared x"):
+            self.assertIsNotNone(OUTSIDE.search(bad), bad)
+        for good in ("deploy/shared-hosting/htaccess", "../shared-hosting",
+                     "docs/PUSH.md", "a shared folder"):
+            self.assertIsNone(OUTSIDE.search(good), good)
 
 
 if __name__ == "__main__":

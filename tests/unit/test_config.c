@@ -323,20 +323,6 @@ static void config_write__existing_file__needs_overwrite(void **state)
 	ferr_release(&e);
 }
 
-static void config_print_help__lists_every_key(void **state)
-{
-	char *buf = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&buf, &len);
-
-	config_print_help(f);
-	fclose(f);
-	for (i = 0; config_keys[i].name != NULL; i++)
-		assert_non_null(strstr(buf, config_keys[i].name));
-	assert_non_null(strstr(buf, "FLOWPUSH_PUSH_PORT"));
-	free(buf);
-}
-
 static void config_path_dir__as_written__is_text_before_last_slash(
 	void **state)
 {
@@ -386,7 +372,6 @@ int main(void)
 		cmocka_unit_test(
 			config_write__round_trip__gives_same_values_mode_0600),
 		cmocka_unit_test(config_write__existing_file__needs_overwrite),
-		cmocka_unit_test(config_print_help__lists_every_key),
 		cmocka_unit_test(
 		config_path_dir__as_written__is_text_before_last_slash),
 		cmocka_unit_test(config_path_dir__real__resolves_or_fails),
