@@ -42,7 +42,7 @@ const struct command command_table[] = {
 	{ "tail", events_tail, CMD_NEEDS_DB, 0, 0,
 		"tail [--since N] [--topics T,...] [--follow]" },
 	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,
-		"prune [--keep-days N] [--keep-rows N]" },
+		"prune [--keep-days N (7)] [--keep-rows N (push_ring_size)]" },
 	{ "check", check_run, CMD_NEEDS_CONFIG, 0, 0, "check" },
 	{ "doc", command_doc, 0, 0, 0, "doc > docs/API.md" },
 	{ "help", command_help, 0, 0, 0, "help" },

@@ -335,7 +335,7 @@ class Cli(unittest.TestCase):
                 "name": "n%d" % i, "address": "192.0.2.%d:81" % (i + 1),
                 "protocol": "http"})
         last = self.last_seq()
-        out = json.loads(self.ok("prune", "--keep-rows", "2"))
+        out = json.loads(self.ok("prune", "--keep-days", "0", "--keep-rows", "2"))
         self.assertGreater(out["deleted"], 0)
         self.assertEqual([e["seq"] for e in self.tail()],
                          [last - 1, last])
@@ -344,7 +344,76 @@ class Cli(unittest.TestCase):
             "protocol": "http"})
         self.assertGreater(self.tail()[0]["seq"], last - 2)
         self.assertGreater(self.last_seq(), last)
-        self.assertEqual(self.fails("prune")["status"], 400)
+
+    def age_journal(self):
+        """Every journal row as if written in 2000: older than any
+        --keep-days."""
+        db = sqlite3.connect(os.path.join(self.dir, "flowpush.db"))
+        try:
+            db.execute("UPDATE journal SET ts = '2000-01-01T00:00:00.000Z'")
+            db.commit()
+        finally:
+            db.close()
+
+    def test_prune__defaults__keep_a_week_and_the_daemons_ring(self):
+        with open(self.conf, "a") as f:
+            f.write("push_ring_size = 16\n")
+        for i in range(12):
+            self.ok_json("create", "proxies", body={
+                "name": "d%d" % i, "address": "192.0.2.%d:83" % (i + 1),
+                "protocol": "http"})
+        out = json.loads(self.ok("prune"))
+        self.assertEqual((out["deleted"], out["keepDays"], out["keepRows"]),
+                         (0, 7, 16))
+        last = self.last_seq()
+        self.assertGreater(last, 16)
+        self.age_journal()
+        out = json.loads(self.ok("prune"))
+        self.assertEqual(out["deleted"], last - 16)
+        self.assertEqual((out["firstSeq"], out["lastSeq"]),
+                         (last - 15, last))
+        self.assertEqual([e["seq"] for e in self.tail()],
+                         list(range(last - 15, last + 1)))
+
+    def test_prune__keep_days_only__deletes_every_old_row(self):
+        self.ok_json("create", "proxies", body={
+            "name": "o", "address": "192.0.2.1:84", "protocol": "http"})
+        self.age_journal()
+        out = json.loads(self.ok("prune", "--keep-rows", "0"))
+        self.assertGreater(out["deleted"], 0)
+        self.assertEqual(out["firstSeq"], 0)
+        self.assertEqual(self.tail(), [])
+        # The seq goes on: a page that saw the last event follows.
+        self.assertEqual(self.tail("--since", str(out["lastSeq"])), [])
+
+    def test_prune__both_limits_off__is_refused_and_deletes_nothing(self):
+        self.ok_json("create", "proxies", body={
+            "name": "z", "address": "192.0.2.1:85", "protocol": "http"})
+        before = self.tail()
+        self.age_journal()
+        err = self.fails("prune", "--keep-days", "0", "--keep-rows", "0")
+        self.assertEqual((err["status"], err["code"]), (400, "usage"))
+        self.assertIn("whole journal", err["message"])
+        self.assertEqual(len(self.tail()), len(before))
+
+    def test_prune__since_at_the_oldest_kept_edge__resumes_one_below_resets(
+            self):
+        for i in range(4):
+            self.ok_json("create", "proxies", body={
+                "name": "e%d" % i, "address": "192.0.2.%d:86" % (i + 1),
+                "protocol": "http"})
+        out = json.loads(self.ok("prune", "--keep-days", "0",
+                                 "--keep-rows", "3"))
+        first, last = out["firstSeq"], out["lastSeq"]
+        # since = first - 1: nothing after it was pruned, every kept
+        # event comes, no reset.
+        self.assertEqual([e["seq"] for e in self.tail("--since",
+                                                      str(first - 1))],
+                         [first, first + 1, first + 2])
+        # One lower: the event first - 1 is gone; a reset to the newest
+        # seq, and nothing else.
+        self.assertEqual(self.tail("--since", str(first - 2)),
+                         [{"action": "reset", "seq": last}])
 
     def test_tail__since_before_a_pruned_gap__says_reset_then_follows(self):
         start = self.last_seq()
@@ -352,7 +421,7 @@ class Cli(unittest.TestCase):
             self.ok_json("create", "proxies", body={
                 "name": "g%d" % i, "address": "192.0.2.%d:82" % (i + 1),
                 "protocol": "http"})
-        self.ok("prune", "--keep-rows", "1")
+        self.ok("prune", "--keep-days", "0", "--keep-rows", "1")
         last = self.last_seq()
         events = self.tail("--since", str(start))
         self.assertEqual(events, [{"action": "reset", "seq": last}])
