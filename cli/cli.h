@@ -22,6 +22,7 @@ struct cli {
 	const char *topics;        /* tail --topics */
 	long long limit;           /* list --limit, -1 = default */
 	long long scale;           /* demo --scale, -1 = the demo data */
+	long long pages;           /* backup --pages, -1 = default */
 	const char *after;         /* list --after */
 	long long keep_days;       /* prune, -1 = not given */
 	long long keep_rows;       /* prune, -1 = not given */

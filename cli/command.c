@@ -5,6 +5,7 @@
 #include "apidoc.h"
 #include "campaign.h"
 #include "command.h"
+#include "backup.h"
 #include "check.h"
 #include "demo.h"
 #include "events.h"
@@ -43,6 +44,8 @@ const struct command command_table[] = {
 		"tail [--since N] [--topics T,...] [--follow]" },
 	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,
 		"prune [--keep-days N (7)] [--keep-rows N (push_ring_size)]" },
+	{ "backup", backup_run, CMD_NEEDS_DB, 1, 1,
+		"backup FILE [--force] [--pages N]" },
 	{ "check", check_run, CMD_NEEDS_CONFIG, 0, 0, "check" },
 	{ "doc", command_doc, 0, 0, 0, "doc > docs/API.md" },
 	{ "help", command_help, 0, 0, 0, "help" },

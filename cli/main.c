@@ -48,6 +48,7 @@ static const struct opt opts[] = {
 	OPT("--keep-days", NULL, OPT_NUMBER, keep_days),
 	OPT("--keep-rows", NULL, OPT_NUMBER, keep_rows),
 	OPT("--scale", NULL, OPT_NUMBER, scale),
+	OPT("--pages", NULL, OPT_NUMBER, pages),
 	{ NULL, NULL, OPT_FLAG, 0 },
 };
 

@@ -1060,6 +1060,13 @@ int store_first_seq(struct store *st, int64_t *seq, struct ferr *err)
 	return journal_first_seq(st->db, seq, err);
 }
 
+int store_backup(struct store *st, const char *path,
+	const struct backup_opts *opts, struct backup_result *res,
+	struct ferr *err)
+{
+	return backup_copy(st->db, path, opts, res, err);
+}
+
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,
 	long batch, long *deleted, struct ferr *err)
 {

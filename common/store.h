@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <jansson.h>
+#include "backup.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "ferr.h"
@@ -147,6 +148,16 @@ int store_first_seq(struct store *st, int64_t *seq, struct ferr *err);
  */
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,
 	long batch, long *deleted, struct ferr *err);
+
+/*
+ * store_backup copies the store's database into a new file at path while
+ * the API goes on writing (common/backup.h, backup_copy, has the
+ * contract): the copy holds every change up to res->seq and none after.
+ * Returns 0 or -1 with err set.
+ */
+int store_backup(struct store *st, const char *path,
+	const struct backup_opts *opts, struct backup_result *res,
+	struct ferr *err);
 
 /* What store_inspect found in a database file. */
 struct store_health {

@@ -14,6 +14,8 @@ import time
 import unittest
 
 BIN = os.environ.get("FLOWPUSH_BIN") or os.path.abspath("flowpush")
+COLLECTIONS = ("campaigns", "personas", "keyword-sets", "proxies",
+               "proxy-pools")
 
 
 def clean_env():
@@ -480,6 +482,164 @@ class Cli(unittest.TestCase):
                      ("--scale", "5", "nope"), ("--scale", "99999999")):
             err = self.fails("demo", *args)
             self.assertEqual(err["status"], 400, args)
+
+    # ---- backup, export, import ----
+
+    def conf_for(self, db):
+        """A config like ours (same keys) over another database file."""
+        conf = os.path.join(os.path.dirname(db), "other.conf")
+        with open(self.conf) as f:
+            lines = [l for l in f.read().splitlines()
+                     if not l.startswith("database")]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines + ["database = " + db]) + "\n")
+        os.chmod(conf, 0o600)
+        return conf
+
+    def run_on(self, conf, *args, stdin=None):
+        r = subprocess.run([BIN, "--config", conf] + list(args),
+                           input=stdin, capture_output=True, text=True,
+                           env=self.env, timeout=120, cwd=self.dir)
+        self.assertEqual(r.returncode, 0, "%s: %s" % (args, r.stderr))
+        return r.stdout
+
+    def records_on(self, conf):
+        """{collection: {id: record}} as flowpush list shows them."""
+        out = {}
+        for coll in COLLECTIONS:
+            recs, after = {}, None
+            while True:
+                args = ["list", coll, "--limit", "1000"]
+                if after:
+                    args += ["--after", after]
+                page = json.loads(self.run_on(conf, *args))
+                recs.update((r["id"], r) for r in page["items"])
+                after = page["next"]
+                if not after:
+                    break
+            out[coll] = recs
+        return out
+
+    def journal_on(self, conf):
+        return [json.loads(l) for l in
+                self.run_on(conf, "tail").splitlines()]
+
+    def start_writers(self, n=2):
+        """Writers through the CLI until stop is set; counts their
+        writes."""
+        import threading
+        stop, done, errors = threading.Event(), [0], []
+        pid = self.ok_json("create", "personas", body={
+            "name": "moving", "personaType": "dns",
+            "configDetails": {"resolvers": ["192.0.2.53:53"]}})["id"]
+
+        def write(k):
+            i = 0
+            while not stop.is_set():
+                i += 1
+                if i % 2:
+                    args, body = ["create", "proxies"], {
+                        "name": "w%d-%d" % (k, i), "protocol": "http",
+                        "address": "198.51.%d.%d:%d" % (k, i % 250 + 1,
+                                                        1000 + i)}
+                else:
+                    args, body = ["update", "personas", pid], {
+                        "description": "w%d %d" % (k, i)}
+                r = self.run_cli(*args, stdin=json.dumps(body))
+                if r.returncode != 0:
+                    errors.append(r.stderr)
+                done[0] += 1
+
+        threads = [threading.Thread(target=write, args=(k,))
+                   for k in range(n)]
+        for t in threads:
+            t.start()
+
+        def finish():
+            stop.set()
+            for t in threads:
+                t.join()
+            self.assertEqual(errors, [])
+        return done, finish
+
+    def wait_writes(self, done, more):
+        target = done[0] + more
+        deadline = time.monotonic() + 60
+        while done[0] < target:
+            self.assertLess(time.monotonic(), deadline, "writers stuck")
+            time.sleep(0.02)
+
+    def test_backup__while_writers_run__restores_to_the_console_at_its_seq(
+            self):
+        self.ok("demo", "--scale", "300")
+        done, finish = self.start_writers()
+        try:
+            self.wait_writes(done, 4)
+            # A copy in many small steps. Retried until writes went on
+            # while it ran, so the test is of a live copy.
+            for attempt in range(5):
+                path = os.path.join(self.dir, "b%d.db" % attempt)
+                before = done[0]
+                out = json.loads(self.ok("backup", path, "--pages", "16"))
+                if done[0] > before + 1:
+                    break
+            self.assertGreater(done[0], before + 1)
+            self.wait_writes(done, 4)
+        finally:
+            finish()
+        seq = out["seq"]
+        self.assertEqual(out["backup"], path)
+        live = self.journal_on(self.conf)
+        self.assertGreater(live[-1]["seq"], seq)
+
+        # Restored as the database of another console.
+        rdir = os.path.join(self.dir, "restored")
+        os.mkdir(rdir)
+        shutil.copy(path, os.path.join(rdir, "flowpush.db"))
+        rconf = self.conf_for(os.path.join(rdir, "flowpush.db"))
+        self.assertNotIn("FAIL", self.run_on(rconf, "check"))
+        # Its journal is the live one up to seq, and it ends there.
+        self.assertEqual(self.journal_on(rconf),
+                         [e for e in live if e["seq"] <= seq])
+        # Its records are the live console's as of seq: the journal
+        # replayed up to seq (every record as GET showed it then).
+        want = {c: {} for c in COLLECTIONS}
+        for e in live:
+            if e["seq"] > seq or e["topic"] not in want:
+                continue
+            if e["action"] == "deleted":
+                want[e["topic"]].pop(e["id"], None)
+            else:
+                want[e["topic"]][e["id"]] = e["data"]
+        got = self.records_on(rconf)
+        for coll in COLLECTIONS:
+            self.assertEqual(len(got[coll]), len(want[coll]), coll)
+            self.assertEqual(got[coll], want[coll], coll)
+        self.assertGreaterEqual(len(got["proxies"]), 300)
+
+    def test_backup__existing_file__is_refused_unless_forced(self):
+        path = os.path.join(self.dir, "b.db")
+        with open(path, "w") as f:
+            f.write("keep me")
+        err = self.fails("backup", path)
+        self.assertEqual((err["status"], err["code"]), (409, "file_exists"))
+        self.assertIn("--force", err["message"])
+        with open(path) as f:
+            self.assertEqual(f.read(), "keep me")
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["b.db", "flowpush.conf", "flowpush.db"])
+        out = json.loads(self.ok("backup", path, "--force"))
+        self.assertGreater(out["bytes"], 0)
+        db = sqlite3.connect(path)
+        try:
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone(),
+                             ("ok",))
+        finally:
+            db.close()
+        # The database itself is never a target, forced or not.
+        err = self.fails("backup", os.path.join(self.dir, "flowpush.db"),
+                         "--force")
+        self.assertEqual(err["status"], 409)
 
 
 if __name__ == "__main__":
