@@ -17,6 +17,8 @@ struct cli {
 	const char *database;      /* init --database */
 	int force;                 /* --force */
 	int follow;                /* tail --follow */
+	int with_secrets;          /* export --with-secrets */
+	const char *collections;   /* export --collections A,B */
 	long long if_match;        /* --if-match, -1 = none */
 	long long since;           /* tail --since, -1 = from the start */
 	const char *topics;        /* tail --topics */

@@ -36,6 +36,8 @@ static const struct opt opts[] = {
 	OPT("--help", "-h", OPT_HELP, cmd),
 	OPT("--force", NULL, OPT_FLAG, force),
 	OPT("--follow", "-f", OPT_FLAG, follow),
+	OPT("--with-secrets", NULL, OPT_FLAG, with_secrets),
+	OPT("--collections", NULL, OPT_TEXT, collections),
 	OPT("--config", NULL, OPT_TEXT, config_path),
 	OPT("--actor", NULL, OPT_TEXT, actor),
 	OPT("--database", NULL, OPT_TEXT, database),

@@ -641,6 +641,155 @@ class Cli(unittest.TestCase):
                          "--force")
         self.assertEqual(err["status"], 409)
 
+    def fresh_console(self, name):
+        """Another console: its own folder, config and empty database,
+        with our data_key (so secrets could move between the two)."""
+        d = os.path.join(self.dir, name)
+        os.mkdir(d)
+        conf = self.conf_for(os.path.join(d, "flowpush.db"))
+        r = subprocess.run([BIN, "--config", os.path.join(d, "init.conf"),
+                            "init", "--database",
+                            os.path.join(d, "flowpush.db")],
+                           capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return conf
+
+    def export_lines(self, conf, *args):
+        return [json.loads(l) for l in
+                self.run_on(conf, "export", *args).splitlines()]
+
+    def test_export_import__fresh_database__same_records_and_created_events(
+            self):
+        self.ok("demo")
+        self.ok("demo", "--scale", "40")
+        lines = self.export_lines(self.conf, "--with-secrets")
+        head, recs = lines[0], lines[1:]
+        self.assertEqual((head["format"], head["version"], head["secrets"]),
+                         ("flowpush-export", 1, True))
+        self.assertEqual(head["seq"], self.last_seq())
+        # Collections come after those they name.
+        order = [l["collection"] for l in recs]
+        self.assertEqual(sorted(set(order), key=order.index),
+                         head["collections"])
+        self.assertLess(order.index("proxies"), order.index("proxy-pools"))
+        self.assertLess(order.index("personas"), order.index("campaigns"))
+        self.assertTrue(any("password" in l["record"] for l in recs))
+
+        path = os.path.join(self.dir, "all.jsonl")
+        with open(path, "w") as f:
+            f.write(self.run_on(self.conf, "export", "--with-secrets"))
+        other = self.fresh_console("other")
+        before = self.journal_on(other)
+        out = json.loads(self.run_on(other, "import", path))
+        self.assertEqual(out["records"], len(recs))
+        self.assertEqual(out["withoutSecrets"], 0)
+        self.assertEqual(out["lines"], len(lines))
+
+        # The same records, field for field: ids, versions, times,
+        # campaign states and progress; and the same secrets.
+        self.assertEqual(self.records_on(other), self.records_on(self.conf))
+        again = self.export_lines(other, "--with-secrets")[1:]
+        self.assertEqual(again, recs)
+        # Pages hear of it: one created event a record, at its version,
+        # carrying the record, and the dashboard once.
+        events = self.journal_on(other)[len(before):]
+        created = [e for e in events if e["action"] == "created"]
+        self.assertEqual([(e["topic"], e["id"], e["version"], e["data"])
+                          for e in created],
+                         [(l["collection"], l["record"]["id"],
+                           l["record"]["version"],
+                           {k: v for k, v in l["record"].items()
+                            if k != "password"}) for l in recs])
+        dash = [e for e in events if e["topic"] == "dashboard"]
+        self.assertEqual(len(dash), 1)
+        self.assertEqual(len(events), len(created) + 1)
+        self.assertNotIn("password", json.dumps(events))
+
+    def test_export__without_the_flag__carries_no_secret(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf)
+        self.assertFalse(lines[0]["secrets"])
+        self.assertNotIn('"password"', json.dumps(lines))
+        with_pw = [l for l in lines[1:] if l["record"].get("hasPassword")]
+        self.assertTrue(with_pw)
+        path = os.path.join(self.dir, "plain.jsonl")
+        with open(path, "w") as f:
+            f.write(self.run_on(self.conf, "export"))
+        other = self.fresh_console("plain")
+        r = subprocess.run([BIN, "--config", other, "import", path],
+                           capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["withoutSecrets"],
+                         len(with_pw))
+        self.assertIn("without their secrets", r.stderr)
+        got = self.records_on(other)["proxies"]
+        self.assertFalse(any(p["hasPassword"] for p in got.values()))
+
+    def test_export__collections__only_those(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf, "--collections",
+                                  "proxy-pools,proxies")
+        self.assertEqual(lines[0]["collections"], ["proxies", "proxy-pools"])
+        self.assertEqual({l["collection"] for l in lines[1:]},
+                         {"proxies", "proxy-pools"})
+        err = self.fails("export", "--collections", "proxies,nope")
+        self.assertEqual(err["status"], 404)
+        self.assertIn("nope", err["message"])
+
+    def test_import__bad_lines__each_named_and_nothing_imported(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf)
+        proxy = [l for l in lines[1:] if l["collection"] == "proxies"][0]
+        empty_name = json.loads(json.dumps(proxy))
+        empty_name["record"]["name"] = ""
+        empty_name["record"]["id"] = "01900000-0000-7000-8000-000000000001"
+        bad_time = json.loads(json.dumps(proxy))
+        bad_time["record"]["createdAt"] = "yesterday"
+        text = "\n".join([
+            json.dumps(lines[0]),                         # 1 header
+            json.dumps(proxy),                            # 2 fine
+            '{"collection": "proxies", "record": ',       # 3 not JSON
+            json.dumps({"collection": "gadgets",
+                        "record": proxy["record"]}),      # 4 no such
+            json.dumps(empty_name),                       # 5 invalid
+            "",                                           # 6 blank
+            json.dumps(proxy),                            # 7 same id
+            json.dumps(bad_time),                         # 8 meta
+            json.dumps(lines[0]),                         # 9 header late
+        ]) + "\n"
+        other = self.fresh_console("bad")
+        before = self.journal_on(other)
+        r = subprocess.run([BIN, "--config", other, "import", "-"],
+                           input=text, capture_output=True, text=True,
+                           env=self.env)
+        self.assertEqual(r.returncode, 1)
+        reports = [json.loads(l) for l in r.stderr.splitlines()]
+        by_line = {x["line"]: x for x in reports if "line" in x}
+        self.assertEqual(sorted(by_line), [3, 4, 5, 7, 8, 9])
+        self.assertEqual(by_line[3]["error"]["code"], "bad_json")
+        self.assertEqual(by_line[4]["error"]["status"], 404)
+        self.assertIn("gadgets", by_line[4]["error"]["message"])
+        self.assertEqual(by_line[5]["error"]["status"], 422)
+        self.assertIn("name", by_line[5]["error"]["fields"])
+        self.assertEqual(by_line[5]["id"], empty_name["record"]["id"])
+        self.assertEqual(by_line[5]["collection"], "proxies")
+        self.assertEqual(by_line[7]["error"]["status"], 409)
+        self.assertIn("id", by_line[7]["error"]["fields"])
+        self.assertIn("createdAt", by_line[8]["error"]["fields"])
+        self.assertEqual(by_line[9]["error"]["code"], "bad_line")
+        final = reports[-1]["error"]
+        self.assertEqual((final["status"], final["code"]),
+                         (422, "import_failed"))
+        self.assertIn("6 of 9 lines", final["message"])
+        # All or nothing: line 2 was fine, yet nothing was written.
+        self.assertEqual(self.records_on(other)["proxies"], {})
+        self.assertEqual(self.journal_on(other), before)
+
+    def test_import__missing_file__is_a_clear_error(self):
+        err = self.fails("import", os.path.join(self.dir, "nope.jsonl"))
+        self.assertEqual(err["status"], 404)
+        self.assertIn("nope.jsonl", err["message"])
+
 
 if __name__ == "__main__":
     if not os.access(BIN, os.X_OK):
