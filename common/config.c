@@ -60,6 +60,9 @@ const struct config_key config_keys[] = {
 		"most rules in one keyword set"),
 	LNG("changes_wait_max", changes_wait_max, "30", 0, 30,
 		"longest wait= of /api/changes in seconds"),
+	BOOL("api_metrics", api_metrics, "1",
+		"count API requests in <database>-metrics, shared by every "
+		"flowpush.fcgi process, and serve them at /api/metrics"),
 	STR("log_level", log_level, "info",
 		"error, warn, info or debug"),
 	STR("log_file", log_file, "",
