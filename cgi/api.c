@@ -52,6 +52,7 @@ static int h_action(struct api *a);
 static int h_dashboard(struct api *a);
 static int h_changes(struct api *a);
 static int h_token(struct api *a);
+static int h_metrics(struct api *a);
 
 /*
  * The API, declared once. Patterns are matched segment by segment from
@@ -61,6 +62,7 @@ static int h_token(struct api *a);
  * method is 405, so junk never reaches the store.
  */
 static const struct route routes[] = {
+	{RM_GET, "api/metrics", h_metrics, 0},
 	{RM_GET, "api/dashboard", h_dashboard, 0},
 	{RM_GET, "api/changes", h_changes, 0},
 	{RM_GET, "api/token", h_token, 0},
@@ -75,6 +77,9 @@ static const struct route routes[] = {
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
+/* The metrics slot of the requests that match no route. */
+#define SLOT_UNMATCHED NROUTES
+#define METRICS_SUFFIX "-metrics"
 
 static int check_segment_cb(const char *kind, const char *seg)
 {
@@ -92,12 +97,49 @@ static int check_segment_cb(const char *kind, const char *seg)
 }
 
 void api_env_init(struct api_env *env, const struct config *cfg,
-	const atomic_int *stop, struct checkpoint *checkpoint)
+	const atomic_int *stop, struct checkpoint *checkpoint,
+	struct apimetrics *metrics)
 {
 	memset(env, 0, sizeof *env);
 	env->cfg = cfg;
 	env->stop = stop;
 	env->checkpoint = checkpoint;
+	env->metrics = metrics;
+}
+
+/* routes_tag is an FNV-1a hash of the route table's methods and
+ * patterns: what the metrics slots count. */
+static uint64_t routes_tag(void)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		h = (h ^ routes[i].methods) * 1099511628211ULL;
+		for (p = routes[i].pattern; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+int api_metrics_open(struct apimetrics *m, const struct config *cfg,
+	struct ferr *err)
+{
+	size_t n = strlen(cfg->database) + sizeof(METRICS_SUFFIX);
+	char *path;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!cfg->api_metrics)
+		return 0;
+	path = malloc(n);
+	if (!path)
+		return ferr_set(err, 500, "internal_error", "Out of memory.");
+	snprintf(path, n, "%s" METRICS_SUFFIX, cfg->database);
+	rc = apimetrics_open(m, path, NROUTES + 1, routes_tag(), err);
+	free(path);
+	return rc;
 }
 
 void api_env_release(struct api_env *env)
@@ -434,6 +476,39 @@ out:
 	return result;
 }
 
+/*
+ * GET /api/metrics: the request counters of every process, in the
+ * Prometheus text format. The web server configs keep it to loopback
+ * (docs/OPERATIONS.md); 404 when api_metrics is off.
+ */
+static int h_metrics(struct api *a)
+{
+	struct apimetrics_label labels[NROUTES + 1];
+	char names[NROUTES][2][64];
+	size_t i, len = 0;
+	char *text;
+
+	if (!a->env->metrics || !a->env->metrics->file)
+		return ferr_set(a->err, 404, "not_configured", "API metrics "
+			"are off on this server (api_metrics).");
+	for (i = 0; i < NROUTES; i++) {
+		snprintf(names[i][0], sizeof names[i][0], "/%s",
+			routes[i].pattern);
+		header_allow_format(routes[i].methods, names[i][1],
+			sizeof names[i][1]);
+		labels[i].route = names[i][0];
+		labels[i].method = names[i][1];
+	}
+	labels[SLOT_UNMATCHED].route = "unmatched";
+	labels[SLOT_UNMATCHED].method = "*";
+	text = apimetrics_render(a->env->metrics, labels, &len);
+	if (!text)
+		return ferr_set(a->err, 500, "internal_error", "Out of memory.");
+	response_text(a->resp, 200, "text/plain; version=0.0.4; "
+		"charset=utf-8", text, len);
+	return 0;
+}
+
 /* Takes the body the route wants: the JSON object, or the form turned
  * into one by the resource's field table. */
 static int take_body(struct api *a, unsigned flags)
@@ -535,6 +610,16 @@ static void form_answer(struct request *rq, struct response *resp,
 	free(target);
 }
 
+/* mono_us is a monotonic clock in microseconds: requests take less
+ * than a millisecond. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 void api_serve(struct api_env *env, const struct request_io *io)
 {
 	struct request rq;
@@ -542,6 +627,7 @@ void api_serve(struct api_env *env, const struct request_io *io)
 	struct ferr err;
 	struct api a;
 	char allow[80];
+	uint64_t start = mono_us();
 
 	request_init(&rq);
 	response_init(&resp);
@@ -573,6 +659,10 @@ void api_serve(struct api_env *env, const struct request_io *io)
 	if (redirect_wants_form_answer(&rq))
 		form_answer(&rq, &resp, &err, a.res);
 	response_render(&resp, io->write_cb, io->ctx);
+	if (env->metrics)
+		apimetrics_count(env->metrics, a.m.route ? (size_t)(a.m.route -
+			routes) : SLOT_UNMATCHED, resp.status ? resp.status :
+			500, mono_us() - start);
 
 	json_decref(a.body);
 	ferr_release(&err);

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "request.h"
 #include "route.h"
+#include "apimetrics.h"
 
 /*
  * What one worker keeps between requests: the configuration (borrowed)
@@ -20,14 +21,27 @@ struct api_env {
 					 long-polls answer at once */
 	struct checkpoint *checkpoint; /* takes the store's WAL checkpoints,
 					 or NULL */
+	struct apimetrics *metrics;   /* counts every request, serves
+					 /api/metrics; NULL: neither */
 };
 
 /* api_env_init prepares env; stop may be NULL (CGI: nothing stops us);
  * checkpoint, when not NULL, takes the WAL checkpoints of the store's
  * writes off the requests (FastCGI: one thread for all workers) and must
- * outlive env. */
+ * outlive env; so must metrics (api_metrics_open), when not NULL. */
 void api_env_init(struct api_env *env, const struct config *cfg,
-	const atomic_int *stop, struct checkpoint *checkpoint);
+	const atomic_int *stop, struct checkpoint *checkpoint,
+	struct apimetrics *metrics);
+
+/*
+ * api_metrics_open maps the request counters of cfg's database
+ * (<database>-metrics, see cgi/apimetrics.h) with one slot a route of the
+ * route table and one for requests that match none. With api_metrics off
+ * it returns 0 and leaves m zeroed. Returns 0, or -1 with err set (m
+ * zeroed: requests are then not counted).
+ */
+int api_metrics_open(struct apimetrics *m, const struct config *cfg,
+	struct ferr *err);
 
 /* api_env_release closes the store. */
 void api_env_release(struct api_env *env);

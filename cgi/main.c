@@ -131,9 +131,17 @@ static int run_cgi(const struct config *cfg)
 	struct api_env env;
 	int result;
 
-	api_env_init(&env, cfg, NULL, NULL);
+	struct apimetrics metrics;
+	struct ferr err;
+
+	ferr_init(&err);
+	if (api_metrics_open(&metrics, cfg, &err) < 0)
+		log_msg(LOG_WARN, "requests are not counted: %s", err.message);
+	ferr_release(&err);
+	api_env_init(&env, cfg, NULL, NULL, &metrics);
 	api_serve(&env, &cgi_io);
 	api_env_release(&env);
+	apimetrics_close(&metrics);
 	result = fflush(stdout) == 0 ? 0 : 1;
 	cgi_drain(cfg);
 	return result;
@@ -213,6 +221,7 @@ struct pool {
 	atomic_int running;           /* workers not yet finished */
 	pthread_t main_thread;
 	struct checkpoint checkpoint; /* every worker's WAL checkpoints */
+	struct apimetrics metrics;    /* every worker counts here */
 };
 
 /* start_checkpoints starts the thread that checkpoints the WAL for every
@@ -226,6 +235,17 @@ static void start_checkpoints(struct pool *pool)
 	if (checkpoint_start(&pool->checkpoint, pool->cfg, &err) < 0)
 		log_msg(LOG_WARN, "no checkpoint thread (%s): each request "
 			"checkpoints the WAL itself", err.message);
+	ferr_release(&err);
+}
+
+/* start_metrics maps the request counters every worker adds to. */
+static void start_metrics(struct pool *pool)
+{
+	struct ferr err;
+
+	ferr_init(&err);
+	if (api_metrics_open(&pool->metrics, pool->cfg, &err) < 0)
+		log_msg(LOG_WARN, "requests are not counted: %s", err.message);
 	ferr_release(&err);
 }
 
@@ -245,7 +265,8 @@ static void *worker_main(void *arg)
 	struct timespec pause = {0, 100 * 1000 * 1000};
 	int rc, failures = 0;
 
-	api_env_init(&env, pool->cfg, &pool->stop, &pool->checkpoint);
+	api_env_init(&env, pool->cfg, &pool->stop, &pool->checkpoint,
+		&pool->metrics);
 	if (FCGX_InitRequest(&req, STDIN_FILENO, 0) != 0) {
 		log_msg(LOG_ERROR, "cannot set up a FastCGI request");
 		goto out;
@@ -319,6 +340,7 @@ static int run_fcgi(const struct config *cfg)
 		goto out;
 	}
 	start_checkpoints(&pool);
+	start_metrics(&pool);
 	n = cfg->threads < 1 ? 1 : cfg->threads > MAX_THREADS ? MAX_THREADS
 		: cfg->threads;
 	atomic_init(&pool.running, (int)n);
@@ -364,6 +386,7 @@ static int run_fcgi(const struct config *cfg)
 out:
 	/* The workers have closed their connections. */
 	checkpoint_stop(&pool.checkpoint);
+	apimetrics_close(&pool.metrics);
 	return result;
 }
 

@@ -34,6 +34,7 @@ void response_reset(struct response *r)
 	r->body = NULL;
 	r->body_len = 0;
 	r->status = 0;
+	r->content_type = NULL;
 }
 
 void response_release(struct response *r)
@@ -135,6 +136,16 @@ void response_error(struct response *r, const struct ferr *e)
 			e->retry_after > 0 ? e->retry_after : 1);
 }
 
+void response_text(struct response *r, int status, const char *content_type,
+	char *text, size_t len)
+{
+	free(r->body);
+	r->body = text;
+	r->body_len = len;
+	r->status = status;
+	r->content_type = content_type;
+}
+
 int response_render(const struct response *r,
 	int (*write_cb)(void *ctx, const char *buf, size_t n), void *ctx)
 {
@@ -159,8 +170,9 @@ int response_render(const struct response *r,
 		goto out;
 	fprintf(f, "Status: %d %s\r\n", status, ferr_reason_phrase(status));
 	if (body)
-		fprintf(f, "Content-Type: application/json\r\n"
-			"Content-Length: %zu\r\n", body_len);
+		fprintf(f, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			r->content_type && body == r->body ? r->content_type :
+			"application/json", body_len);
 	fprintf(f, "Cache-Control: no-store\r\n"
 		"X-Content-Type-Options: nosniff\r\n");
 	for (i = 0; i < r->nheaders; i++)

@@ -24,6 +24,7 @@ struct response {
 	char *body;                   /* owned; NULL = no body */
 	size_t body_len;
 	int head_only;                /* HEAD: headers, no body */
+	const char *content_type;     /* static; NULL: application/json */
 };
 
 /* response_init empties r; response_release frees its contents. */
@@ -48,6 +49,11 @@ void response_header_drop(struct response *r, const char *name);
 /* response_json sets status and the body to doc (borrowed) in compact
  * form. Returns 0, or -1 when out of memory (status set to 500). */
 int response_json(struct response *r, int status, const json_t *doc);
+
+/* response_text sets status and the body to text (len bytes, stolen:
+ * freed with r even on failure) of content_type (a static string). */
+void response_text(struct response *r, int status, const char *content_type,
+	char *text, size_t len);
 
 /* response_etag adds ETag: "<version>" when rec has an integer version. */
 void response_etag(struct response *r, const json_t *rec);

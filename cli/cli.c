@@ -24,6 +24,7 @@ void cli_init(struct cli *c)
 	c->keep_days = -1;
 	c->keep_rows = -1;
 	c->scale = -1;
+	c->pages = -1;
 	c->w.if_match = -1;
 }
 

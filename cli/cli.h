@@ -17,11 +17,14 @@ struct cli {
 	const char *database;      /* init --database */
 	int force;                 /* --force */
 	int follow;                /* tail --follow */
+	int with_secrets;          /* export --with-secrets */
+	const char *collections;   /* export --collections A,B */
 	long long if_match;        /* --if-match, -1 = none */
 	long long since;           /* tail --since, -1 = from the start */
 	const char *topics;        /* tail --topics */
 	long long limit;           /* list --limit, -1 = default */
 	long long scale;           /* demo --scale, -1 = the demo data */
+	long long pages;           /* backup --pages, -1 = default */
 	const char *after;         /* list --after */
 	long long keep_days;       /* prune, -1 = not given */
 	long long keep_rows;       /* prune, -1 = not given */

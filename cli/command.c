@@ -6,8 +6,10 @@
 #include "apidoc.h"
 #include "campaign.h"
 #include "command.h"
+#include "backup.h"
 #include "check.h"
 #include "demo.h"
+#include "dump.h"
 #include "events.h"
 #include "init.h"
 #include "records.h"
@@ -45,7 +47,13 @@ const struct command command_table[] = {
 	{ "tail", events_tail, CMD_NEEDS_DB, 0, 0,
 		"tail [--since N] [--topics T,...] [--follow]" },
 	{ "prune", events_prune, CMD_NEEDS_DB, 0, 0,
-		"prune [--keep-days N] [--keep-rows N]" },
+		"prune [--keep-days N (7)] [--keep-rows N (push_ring_size)]" },
+	{ "backup", backup_run, CMD_NEEDS_DB, 1, 1,
+		"backup FILE [--force] [--pages N]" },
+	{ "export", dump_export, CMD_NEEDS_DB, 0, 0,
+		"export [--collections A,B] [--with-secrets] > records.jsonl" },
+	{ "import", dump_import, CMD_NEEDS_DB | CMD_NEEDS_WRITER, 1, 1,
+		"import FILE|-" },
 	{ "check", check_run, CMD_NEEDS_CONFIG, 0, 0, "check" },
 	{ "doc", command_doc, 0, 0, 0, "doc > docs/API.md" },
 	{ "config-doc", command_config_doc, 0, 0, 0,

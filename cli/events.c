@@ -5,6 +5,10 @@
 
 #define TAIL_PAGE 1000
 
+/* Days of journal prune keeps by default: a page left open over a long
+ * weekend still resumes without a refetch. */
+#define EVENTS_KEEP_DAYS 7
+
 /* tail_page prints one answer of store_changes (borrowed) and gives the
  * seq to read on from in *next. */
 static void tail_page(json_t *page, int64_t *next)
@@ -84,20 +88,40 @@ out:
 	return result;
 }
 
+/* events_prune_limits gives the limits prune runs with: --keep-days
+ * (default EVENTS_KEEP_DAYS) and --keep-rows (default the daemon's
+ * push_ring_size, so that a restarted flowpushd fills its ring with
+ * rows that still exist). 0 turns a limit off; both off is refused, as
+ * it would empty the journal. Returns 0, or -1 with c->err set. */
+static int events_prune_limits(struct cli *c, long *days, long *rows)
+{
+	*days = c->keep_days >= 0 ? (long)c->keep_days : EVENTS_KEEP_DAYS;
+	*rows = c->keep_rows >= 0 ? (long)c->keep_rows :
+		c->cfg.push_ring_size;
+	if (*days == 0 && *rows == 0)
+		return cli_fail_usage(c, "prune with --keep-days 0 and "
+			"--keep-rows 0 would delete the whole journal; keep "
+			"some days or some rows.");
+	return 0;
+}
+
 int events_prune(struct cli *c, struct store *st)
 {
-	long deleted = 0;
+	long deleted = 0, days, rows;
+	int64_t first = 0, last = 0;
 	json_t *res;
 	int result;
 
-	if (c->keep_days < 0 && c->keep_rows < 0)
-		return cli_fail_usage(c, "prune needs --keep-days N or "
-			"--keep-rows N (or both).");
-	if (store_journal_prune(st, c->keep_days > 0 ? (long)c->keep_days :
-		0, c->keep_rows > 0 ? (long)c->keep_rows : 0, 1000, &deleted,
-		&c->err) < 0)
+	if (events_prune_limits(c, &days, &rows) < 0)
 		return -1;
-	res = json_pack("{s:i}", "deleted", (json_int_t)deleted);
+	if (store_journal_prune(st, days, rows, 1000, &deleted, &c->err) < 0 ||
+	    store_first_seq(st, &first, &c->err) < 0 ||
+	    store_last_seq(st, &last, &c->err) < 0)
+		return -1;
+	res = json_pack("{s:I, s:i, s:i, s:I, s:I}", "deleted",
+		(json_int_t)deleted, "keepDays", (int)days, "keepRows",
+		(int)rows, "firstSeq", (json_int_t)first, "lastSeq",
+		(json_int_t)last);
 	result = res != NULL ? cli_print_json(res, JSON_COMPACT) : -1;
 	json_decref(res);
 	return result;

@@ -13,8 +13,14 @@
  */
 int events_tail(struct cli *c, struct store *st);
 
-/* events_prune deletes journal rows beyond --keep-days and --keep-rows
- * and prints {"deleted":N}. Returns 0, or -1 with c->err set. */
+/*
+ * events_prune deletes the journal rows that are both older than
+ * --keep-days (default 7) and not among the newest --keep-rows (default
+ * push_ring_size from the config); 0 turns either limit off, both 0 is a
+ * usage error. It prints {"deleted":N,"keepDays":D,"keepRows":R,
+ * "firstSeq":F,"lastSeq":L} (F: the oldest seq kept, 0 when none).
+ * Returns 0, or -1 with c->err set.
+ */
 int events_prune(struct cli *c, struct store *st);
 
 #endif

@@ -38,6 +38,8 @@ static const struct opt opts[] = {
 	OPT("--version", NULL, OPT_VERSION, cmd),
 	OPT("--force", NULL, OPT_FLAG, force),
 	OPT("--follow", "-f", OPT_FLAG, follow),
+	OPT("--with-secrets", NULL, OPT_FLAG, with_secrets),
+	OPT("--collections", NULL, OPT_TEXT, collections),
 	OPT("--config", NULL, OPT_TEXT, config_path),
 	OPT("--actor", NULL, OPT_TEXT, actor),
 	OPT("--database", NULL, OPT_TEXT, database),
@@ -50,6 +52,7 @@ static const struct opt opts[] = {
 	OPT("--keep-days", NULL, OPT_NUMBER, keep_days),
 	OPT("--keep-rows", NULL, OPT_NUMBER, keep_rows),
 	OPT("--scale", NULL, OPT_NUMBER, scale),
+	OPT("--pages", NULL, OPT_NUMBER, pages),
 	{ NULL, NULL, OPT_FLAG, 0 },
 };
 

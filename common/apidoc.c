@@ -166,7 +166,11 @@ static void write_endpoints(FILE *out)
 		"| `GET /api/changes?since=&topics=&limit=&wait=` | 200 "
 		"`{\"events\",\"seq\"}` or `{\"reset\":true,\"seq\"}` |\n"
 		"| `GET /api/token?topics=` | 200 `{\"token\",\"expires\"}`; "
-		"404 without a secret |\n\n", out);
+		"404 without a secret |\n"
+		"| `GET /api/metrics` | 200 request counters and latency "
+		"histograms in the Prometheus text format; loopback only in "
+		"the server recipes; 404 when `api_metrics` is off |\n\n",
+		out);
 }
 
 static void write_details(FILE *out)

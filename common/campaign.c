@@ -133,6 +133,9 @@ int campaign_validate(const struct validate_ctx *ctx,
 
 		if (nv == ov)
 			continue;
+		/* A restored campaign comes back with its progress. */
+		if (!old && ctx != NULL && ctx->restoring)
+			continue;
 		if (!old) {
 			ferr_field(err, progress[i], "is reported by workers "
 				"while the campaign runs; send 0 or leave it "

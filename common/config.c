@@ -68,6 +68,9 @@ const struct config_key config_keys[] = {
 		"most rules in one keyword set"),
 	LNG(API, "changes_wait_max", changes_wait_max, "30", 0, 30,
 		"longest wait= of /api/changes in seconds"),
+	BOOL(API, "api_metrics", api_metrics, "1",
+		"count API requests in <database>-metrics, shared by every "
+		"flowpush.fcgi process, and serve them at /api/metrics"),
 	STR(ALL, "log_level", log_level, "info",
 		"error, warn, info or debug"),
 	STR(ALL, "log_file", log_file, "",

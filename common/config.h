@@ -27,6 +27,7 @@ struct config {
 	long wal_max_pages;      /* past it, a RESTART checkpoint */
 	long max_rules;          /* most rules in one keyword set */
 	long changes_wait_max;   /* longest wait= for /api/changes, seconds */
+	int api_metrics;         /* count requests in <database>-metrics */
 	char *log_level;         /* error|warn|info|debug */
 	char *log_file;          /* "" = stderr */
 	/* flowpushd */

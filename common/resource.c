@@ -521,3 +521,31 @@ const struct resource *resource_find(const char *name)
 			return r;
 	return NULL;
 }
+
+/* fields_name tells whether any of fields, or their items and members,
+ * references the collection name. */
+static int fields_name(const struct field *fields, const char *name)
+{
+	const struct field *f;
+
+	for (f = fields; f != NULL && f->name != NULL; f++) {
+		if (f->ref != NULL && strcmp(f->ref, name) == 0)
+			return 1;
+		if (f->sub == NULL)
+			continue;
+		/* An object's sub is its fields; an array's or a map's is
+		 * the one field of every item. */
+		if (f->type == FT_OBJECT ? fields_name(f->sub, name) :
+		    (f->sub->ref != NULL && strcmp(f->sub->ref, name) == 0) ||
+		    (f->sub->type == FT_OBJECT && fields_name(f->sub->sub,
+		    name)))
+			return 1;
+	}
+	return 0;
+}
+
+int resource_names_other(const struct resource *a,
+	const struct resource *b)
+{
+	return a != b && fields_name(a->fields, b->name);
+}

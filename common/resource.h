@@ -13,4 +13,10 @@ extern const struct resource resources[];
 /* resource_find returns the collection named name, or NULL. */
 const struct resource *resource_find(const char *name);
 
+/* resource_names_other is non-zero when a field of a, at any depth,
+ * references records of b (b other than a): a's records name b's, so b
+ * must be loaded first. */
+int resource_names_other(const struct resource *a,
+	const struct resource *b);
+
 #endif

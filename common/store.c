@@ -599,16 +599,48 @@ static json_t *change_prev(const struct resource *res, json_t *old,
 	return prev;
 }
 
-enum write_kind { WRITE_CREATE, WRITE_REPLACE, WRITE_PATCH };
+/* WRITE_IMPORT is a create that keeps the record's id, version, times
+ * and server-made fields (an exported record coming back). */
+enum write_kind { WRITE_CREATE, WRITE_REPLACE, WRITE_PATCH, WRITE_IMPORT };
 
 /* What a write starts from: its id, the stored record and secrets (none
- * on create), the input to validate, the version and creation time. */
+ * on create), the input to validate, the version and its times. */
 struct draft {
 	char id[UTIL_UUID_LEN];
 	json_t *old, *old_secret, *input;
 	long long version;
 	const char *created;          /* borrowed from old, or NULL: now */
+	const char *updated;          /* borrowed from the body on import,
+					 else NULL: now */
 };
+
+/* draft_import fills d from an exported record: its meta fields checked
+ * (422), its id not taken yet (409). */
+static int draft_import(struct store *st, const struct resource *res,
+	json_t *body, struct draft *d, struct ferr *err)
+{
+	int rc;
+
+	if (validate_meta(body, err) < 0)
+		return -1;
+	snprintf(d->id, sizeof(d->id), "%s", json_string_value(
+		json_object_get(body, "id")));
+	rc = exists_cb(st, res->name, d->id, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		ferr_set(err, 409, "conflict", "A record of %s with this id "
+			"exists already.", res->name);
+		return ferr_field(err, "id", "is already used by a record of "
+			"%s", res->name);
+	}
+	d->version = (long long)json_integer_value(json_object_get(body,
+		"version"));
+	d->created = json_string_value(json_object_get(body, "createdAt"));
+	d->updated = json_string_value(json_object_get(body, "updatedAt"));
+	d->input = json_deep_copy(body);
+	return 0;
+}
 
 /* draft_start fills d for a write of kind on res: a new id, or the stored
  * record (checked against If-Match) with body merged in for a PATCH. */
@@ -617,6 +649,8 @@ static int draft_start(struct store *st, const struct resource *res,
 	const struct store_write *w, struct draft *d, struct ferr *err)
 {
 	d->version = 1;
+	if (kind == WRITE_IMPORT)
+		return draft_import(st, res, body, d, err);
 	if (kind == WRITE_CREATE) {
 		if (util_uuid_new(d->id))
 			return ferr_set(err, 500, "internal_error",
@@ -645,10 +679,11 @@ static int draft_start(struct store *st, const struct resource *res,
  * reference or NULL with err. costly_checked: the costly checks passed
  * already (precheck). */
 static json_t *validated(struct store *st, const struct resource *res,
-	json_t *input, json_t *old, int costly_checked, struct ferr *err)
+	json_t *input, json_t *old, int costly_checked, enum write_kind kind,
+	struct ferr *err)
 {
 	struct validate_ctx ctx = { exists_cb, get_cb, st, st->cfg,
-		costly_checked };
+		costly_checked, kind == WRITE_IMPORT };
 	json_t *rec = validate_record(res, input, old, &ctx, err);
 
 	if (rec && res->validate && res->validate(&ctx, res, rec, old, err)) {
@@ -690,7 +725,7 @@ static int precheck(struct store *st, const struct resource *res,
 		return -1;
 	if (draft_start(st, res, id_in, body, kind, w, &d, err) == 0) {
 		strip_meta(res, d.input);
-		rec = validated(st, res, d.input, d.old, 0, err);
+		rec = validated(st, res, d.input, d.old, 0, kind, err);
 		result = rec ? 0 : -1;
 	}
 	store_read_end(st);
@@ -707,7 +742,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	struct txn t;
 	json_t *rec = NULL, *secret = NULL, *out = NULL, *prev = NULL;
 	char now[UTIL_TS_LEN];
-	const char *created;
+	const char *created, *updated;
 
 	if (!json_is_object(body)) {
 		ferr_set(err, 400, "bad_request",
@@ -722,21 +757,23 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	    draft_start(st, res, id_in, body, kind, w, &d, err))
 		goto out;
 	created = d.created ? d.created : now;
+	updated = d.updated ? d.updated : now;
 	strip_meta(res, d.input);
 	secret = secrets_apply(res, body, d.old_secret);
-	rec = validated(st, res, d.input, d.old, !st->batch.open, err);
+	rec = validated(st, res, d.input, d.old, !st->batch.open, kind, err);
 	if (!rec || unique_check(st, res, rec, d.id, err) ||
 	    txn_dashboard(&t, res, d.old, rec, err) ||
-	    row_write(st, res, kind == WRITE_CREATE, d.id, d.version, created,
-	    now, rec, secret, err))
+	    row_write(st, res, kind == WRITE_CREATE || kind == WRITE_IMPORT,
+	    d.id, d.version, created, updated, rec, secret, err))
 		goto out;
-	out = record_build(res, d.id, d.version, created, now,
+	out = record_build(res, d.id, d.version, created, updated,
 		json_incref(rec), secret);
 	/* The journal carries the record as GET shows it: with the secret
 	 * flags but never the secrets. */
 	prev = change_prev(res, d.old, rec);
-	if (journal_append(st->db, &st->journal_stmt, res->name, kind == WRITE_CREATE ?
-	    "created" : "updated", d.id, d.version, w->actor, out, prev, NULL,
+	if (journal_append(st->db, &st->journal_stmt, res->name,
+	    kind == WRITE_CREATE || kind == WRITE_IMPORT ? "created" :
+	    "updated", d.id, d.version, w->actor, out, prev, NULL,
 	    err) || txn_commit(&t, w->actor, err)) {
 		json_decref(out);
 		out = NULL;
@@ -768,6 +805,66 @@ json_t *store_patch(struct store *st, const struct resource *res,
 	struct ferr *err)
 {
 	return write_record(st, res, id, patch, WRITE_PATCH, w, err);
+}
+
+json_t *store_import(struct store *st, const struct resource *res,
+	json_t *rec, const struct store_write *w, struct ferr *err)
+{
+	return write_record(st, res, NULL, rec, WRITE_IMPORT, w, err);
+}
+
+/* export_secrets adds the opened secrets of the row (column 5 of stmt)
+ * to rec. 0, or -1 with err (a secret that no key opens). */
+static int export_secrets(struct store *st, const struct resource *res,
+	sqlite3_stmt *stmt, json_t *rec, struct ferr *err)
+{
+	json_t *secret = NULL;
+	int rc = secret_open(st, res, (const char *)sqlite3_column_text(stmt,
+		0), (const char *)sqlite3_column_text(stmt, 5), &secret, err);
+
+	if (rc == 0 && secret != NULL)
+		json_object_update(rec, secret);
+	json_decref(secret);
+	return rc;
+}
+
+int store_export(struct store *st, const struct resource *res,
+	int with_secrets, store_record_cb cb, void *arg, struct ferr *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[256];
+	int rc, result = -1;
+
+	if (with_secrets && has_secrets(res) && keys_fresh(st, err) < 0)
+		return -1;
+	/* Creation order: a record comes after those it was made to name. */
+	snprintf(sql, sizeof(sql), "SELECT id, version, created_at, "
+		"updated_at, data, secret FROM %s ORDER BY created_at, id",
+		res->table);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(st->db, rc, "export", err);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *rec = store_row_record(res, stmt, 0);
+
+		if (rec == NULL || (with_secrets && export_secrets(st, res,
+		    stmt, rec, err) < 0) || cb(arg, res, rec, err) < 0) {
+			if (rec == NULL)
+				ferr_set(err, 500, "internal_error",
+					"Out of memory.");
+			json_decref(rec);
+			goto out;
+		}
+		json_decref(rec);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(st->db, rc, "export", err);
+		goto out;
+	}
+	result = 0;
+out:
+	sqlite3_finalize(stmt);
+	return result;
 }
 
 /* store_update_stored rewrites an already-validated record (pool cleanup,
@@ -1076,6 +1173,13 @@ int store_last_seq(struct store *st, int64_t *seq, struct ferr *err)
 int store_first_seq(struct store *st, int64_t *seq, struct ferr *err)
 {
 	return journal_first_seq(st->db, seq, err);
+}
+
+int store_backup(struct store *st, const char *path,
+	const struct backup_opts *opts, struct backup_result *res,
+	struct ferr *err)
+{
+	return backup_copy(st->db, path, opts, res, err);
 }
 
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <jansson.h>
+#include "backup.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "ferr.h"
@@ -112,6 +113,34 @@ json_t *store_patch(struct store *st, const struct resource *res,
 	const char *id, json_t *patch, const struct store_write *w,
 	struct ferr *err);
 
+/*
+ * store_import writes an exported record back (flowpush import): rec
+ * (borrowed) is the whole record as GET showed it, with its id, version,
+ * createdAt and updatedAt, which it keeps, as it keeps the server-made
+ * fields (a campaign's status and times, its progress); secret fields
+ * (password) are stored when present. Validation is store_create's with
+ * those fields checked instead of made, and the record is journaled as
+ * "created" at its version. Errors as store_create, plus 422 naming a
+ * bad meta field and 409 when the id exists. Returns the record.
+ */
+json_t *store_import(struct store *st, const struct resource *res,
+	json_t *rec, const struct store_write *w, struct ferr *err);
+
+/* A record handed out by store_export (borrowed); returns 0, or -1 with
+ * err set to stop. */
+typedef int (*store_record_cb)(void *arg, const struct resource *res,
+	json_t *rec, struct ferr *err);
+
+/*
+ * store_export hands every record of res to cb, oldest first (creation
+ * time, then id), as GET shows it; with with_secrets each also carries
+ * its secrets opened (proxies' "password"). Call it inside
+ * store_read_begin for one snapshot of several collections. Returns 0,
+ * or -1 with err set (by cb, or a secret no key opens).
+ */
+int store_export(struct store *st, const struct resource *res,
+	int with_secrets, store_record_cb cb, void *arg, struct ferr *err);
+
 /* store_delete removes a record (404, 412 as above). Deleting a proxy also
  * removes it from every pool in the same transaction. Returns 0 or -1. */
 int store_delete(struct store *st, const struct resource *res,
@@ -153,6 +182,16 @@ int store_first_seq(struct store *st, int64_t *seq, struct ferr *err);
  */
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,
 	long batch, long *deleted, struct ferr *err);
+
+/*
+ * store_backup copies the store's database into a new file at path while
+ * the API goes on writing (common/backup.h, backup_copy, has the
+ * contract): the copy holds every change up to res->seq and none after.
+ * Returns 0 or -1 with err set.
+ */
+int store_backup(struct store *st, const char *path,
+	const struct backup_opts *opts, struct backup_result *res,
+	struct ferr *err);
 
 /* What store_inspect found in a database file. */
 struct store_health {

@@ -553,7 +553,9 @@ static int check_field(struct vstate *vs, const struct field *f, json_t *v,
 	json_t *ov = old ? json_object_get(old, f->name) : NULL;
 
 	*nv = NULL;
-	if (f->flags & FF_READONLY) {
+	/* Restoring, a server-made value sent is checked and kept. */
+	if ((f->flags & FF_READONLY) && !(v && vs->ctx &&
+	    vs->ctx->restoring)) {
 		*nv = ov ? json_incref(ov) : default_value(f);
 		return 0;
 	}
@@ -658,6 +660,40 @@ static void held_collect(const struct field *fields, json_t *obj,
 		if (field_applies(f, obj))
 			held_collect_value(f, json_object_get(obj, f->name),
 				held);
+}
+
+/* stamp_ok: a timestamp exactly as util_ts_format writes it, so that
+ * restored records sort among the others by their text. */
+static int stamp_ok(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && strlen(s) == UTIL_TS_LEN - 1 && time_ok(s) &&
+		s[19] == '.' && s[UTIL_TS_LEN - 2] == 'Z';
+}
+
+int validate_meta(json_t *rec, struct ferr *err)
+{
+	static const char *const stamps[] = { "createdAt", "updatedAt" };
+	json_t *id = json_object_get(rec, "id");
+	json_t *version = json_object_get(rec, "version");
+	int result = 0;
+	size_t i;
+
+	if (!json_is_object(rec))
+		return ferr_set(err, 400, "bad_request",
+			"A record must be a JSON object.");
+	if (!json_is_string(id) || !util_is_uuid(json_string_value(id)))
+		result = ferr_field(err, "id", "must be a lowercase UUID");
+	if (!json_is_integer(version) || json_integer_value(version) < 1 ||
+	    json_integer_value(version) > (1LL << 53))
+		result = ferr_field(err, "version", "must be an integer from "
+			"1");
+	for (i = 0; i < 2; i++)
+		if (!stamp_ok(json_object_get(rec, stamps[i])))
+			result = ferr_field(err, stamps[i], "must be a time "
+				"such as 2026-01-31T12:00:00.000Z");
+	return result;
 }
 
 json_t *validate_record(const struct resource *res, json_t *input,

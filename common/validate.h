@@ -26,6 +26,11 @@ struct validate_ctx {
 	 * expressions) passed already, before the write lock was taken:
 	 * the check under the lock skips them. */
 	int costly_checked;
+	/* A record comes back from an export (flowpush import): the fields
+	 * the server makes (a campaign's status, its times) are taken from
+	 * the input, checked like any field, instead of defaulted, and the
+	 * rules let a new record carry the state it had (progress). */
+	int restoring;
 };
 
 /*
@@ -42,6 +47,15 @@ struct validate_ctx {
  */
 json_t *validate_record(const struct resource *res, json_t *input,
 	json_t *old, const struct validate_ctx *ctx, struct ferr *err);
+
+/*
+ * validate_meta checks the server-made fields of a whole exported record
+ * (rec borrowed): "id" a lowercase UUID, "version" an integer from 1,
+ * "createdAt" and "updatedAt" timestamps as the server writes them
+ * (2026-01-31T12:00:00.000Z). Every wrong one is named in err->fields
+ * (422). Returns 0 or -1.
+ */
+int validate_meta(json_t *rec, struct ferr *err);
 
 /* validate_utf8_length counts the characters of a valid UTF-8 string. */
 size_t validate_utf8_length(const char *s);

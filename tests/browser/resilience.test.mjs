@@ -178,7 +178,7 @@ test('events pruned while a long-poll was on its way: the page gets a reset, rel
 		await create('keyword-sets');
 		await stack.curl('DELETE', `/api/keyword-sets/${first[0].id}`);
 		await stack.curl('PATCH', `/api/keyword-sets/${a.id}`, SPECS['keyword-sets'].patch());
-		await stack.cli(['prune', '--keep-rows', '1']);
+		await stack.cli(['prune', '--keep-days', '0', '--keep-rows', '1']);
 		await create('keyword-sets');
 		holding = false;
 		for (const r of held.splice(0)) await r.continue().catch(() => {});
@@ -228,7 +228,7 @@ test('events pruned while pages were disconnected: the daemon\'s reset (WebSocke
 		await create('personas');
 		await stack.curl('DELETE', `/api/personas/${pers.id}`);
 		await stack.curl('PATCH', `/api/campaigns/${camp.id}`, SPECS.campaigns.patch());
-		await stack.cli(['prune', '--keep-rows', '1']);
+		await stack.cli(['prune', '--keep-days', '0', '--keep-rows', '1']);
 		await create('personas');
 		await stack.curl('POST', `/api/campaigns/${c2.id}/start`);
 		await stack.startPush();

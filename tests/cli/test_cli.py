@@ -34,6 +34,8 @@ def listed_keys(help_text):
     """The config keys a --help lists, one "  key   help" line each."""
     keys = help_text.split("Configuration keys", 1)[1]
     return set(re.findall(r"^  ([a-z_0-9]+) ", keys, re.M))
+COLLECTIONS = ("campaigns", "personas", "keyword-sets", "proxies",
+               "proxy-pools")
 
 
 def clean_env():
@@ -373,7 +375,7 @@ class Cli(unittest.TestCase):
                 "name": "n%d" % i, "address": "192.0.2.%d:81" % (i + 1),
                 "protocol": "http"})
         last = self.last_seq()
-        out = json.loads(self.ok("prune", "--keep-rows", "2"))
+        out = json.loads(self.ok("prune", "--keep-days", "0", "--keep-rows", "2"))
         self.assertGreater(out["deleted"], 0)
         self.assertEqual([e["seq"] for e in self.tail()],
                          [last - 1, last])
@@ -382,7 +384,76 @@ class Cli(unittest.TestCase):
             "protocol": "http"})
         self.assertGreater(self.tail()[0]["seq"], last - 2)
         self.assertGreater(self.last_seq(), last)
-        self.assertEqual(self.fails("prune")["status"], 400)
+
+    def age_journal(self):
+        """Every journal row as if written in 2000: older than any
+        --keep-days."""
+        db = sqlite3.connect(os.path.join(self.dir, "flowpush.db"))
+        try:
+            db.execute("UPDATE journal SET ts = '2000-01-01T00:00:00.000Z'")
+            db.commit()
+        finally:
+            db.close()
+
+    def test_prune__defaults__keep_a_week_and_the_daemons_ring(self):
+        with open(self.conf, "a") as f:
+            f.write("push_ring_size = 16\n")
+        for i in range(12):
+            self.ok_json("create", "proxies", body={
+                "name": "d%d" % i, "address": "192.0.2.%d:83" % (i + 1),
+                "protocol": "http"})
+        out = json.loads(self.ok("prune"))
+        self.assertEqual((out["deleted"], out["keepDays"], out["keepRows"]),
+                         (0, 7, 16))
+        last = self.last_seq()
+        self.assertGreater(last, 16)
+        self.age_journal()
+        out = json.loads(self.ok("prune"))
+        self.assertEqual(out["deleted"], last - 16)
+        self.assertEqual((out["firstSeq"], out["lastSeq"]),
+                         (last - 15, last))
+        self.assertEqual([e["seq"] for e in self.tail()],
+                         list(range(last - 15, last + 1)))
+
+    def test_prune__keep_days_only__deletes_every_old_row(self):
+        self.ok_json("create", "proxies", body={
+            "name": "o", "address": "192.0.2.1:84", "protocol": "http"})
+        self.age_journal()
+        out = json.loads(self.ok("prune", "--keep-rows", "0"))
+        self.assertGreater(out["deleted"], 0)
+        self.assertEqual(out["firstSeq"], 0)
+        self.assertEqual(self.tail(), [])
+        # The seq goes on: a page that saw the last event follows.
+        self.assertEqual(self.tail("--since", str(out["lastSeq"])), [])
+
+    def test_prune__both_limits_off__is_refused_and_deletes_nothing(self):
+        self.ok_json("create", "proxies", body={
+            "name": "z", "address": "192.0.2.1:85", "protocol": "http"})
+        before = self.tail()
+        self.age_journal()
+        err = self.fails("prune", "--keep-days", "0", "--keep-rows", "0")
+        self.assertEqual((err["status"], err["code"]), (400, "usage"))
+        self.assertIn("whole journal", err["message"])
+        self.assertEqual(len(self.tail()), len(before))
+
+    def test_prune__since_at_the_oldest_kept_edge__resumes_one_below_resets(
+            self):
+        for i in range(4):
+            self.ok_json("create", "proxies", body={
+                "name": "e%d" % i, "address": "192.0.2.%d:86" % (i + 1),
+                "protocol": "http"})
+        out = json.loads(self.ok("prune", "--keep-days", "0",
+                                 "--keep-rows", "3"))
+        first, last = out["firstSeq"], out["lastSeq"]
+        # since = first - 1: nothing after it was pruned, every kept
+        # event comes, no reset.
+        self.assertEqual([e["seq"] for e in self.tail("--since",
+                                                      str(first - 1))],
+                         [first, first + 1, first + 2])
+        # One lower: the event first - 1 is gone; a reset to the newest
+        # seq, and nothing else.
+        self.assertEqual(self.tail("--since", str(first - 2)),
+                         [{"action": "reset", "seq": last}])
 
     def test_tail__since_before_a_pruned_gap__says_reset_then_follows(self):
         start = self.last_seq()
@@ -390,7 +461,7 @@ class Cli(unittest.TestCase):
             self.ok_json("create", "proxies", body={
                 "name": "g%d" % i, "address": "192.0.2.%d:82" % (i + 1),
                 "protocol": "http"})
-        self.ok("prune", "--keep-rows", "1")
+        self.ok("prune", "--keep-days", "0", "--keep-rows", "1")
         last = self.last_seq()
         events = self.tail("--since", str(start))
         self.assertEqual(events, [{"action": "reset", "seq": last}])
@@ -463,6 +534,313 @@ class Cli(unittest.TestCase):
                      ("--scale", "5", "nope"), ("--scale", "99999999")):
             err = self.fails("demo", *args)
             self.assertEqual(err["status"], 400, args)
+
+    # ---- backup, export, import ----
+
+    def conf_for(self, db):
+        """A config like ours (same keys) over another database file."""
+        conf = os.path.join(os.path.dirname(db), "other.conf")
+        with open(self.conf) as f:
+            lines = [l for l in f.read().splitlines()
+                     if not l.startswith("database")]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines + ["database = " + db]) + "\n")
+        os.chmod(conf, 0o600)
+        return conf
+
+    def run_on(self, conf, *args, stdin=None):
+        r = subprocess.run([BIN, "--config", conf] + list(args),
+                           input=stdin, capture_output=True, text=True,
+                           env=self.env, timeout=120, cwd=self.dir)
+        self.assertEqual(r.returncode, 0, "%s: %s" % (args, r.stderr))
+        return r.stdout
+
+    def records_on(self, conf):
+        """{collection: {id: record}} as flowpush list shows them."""
+        out = {}
+        for coll in COLLECTIONS:
+            recs, after = {}, None
+            while True:
+                args = ["list", coll, "--limit", "1000"]
+                if after:
+                    args += ["--after", after]
+                page = json.loads(self.run_on(conf, *args))
+                recs.update((r["id"], r) for r in page["items"])
+                after = page["next"]
+                if not after:
+                    break
+            out[coll] = recs
+        return out
+
+    def journal_on(self, conf):
+        return [json.loads(l) for l in
+                self.run_on(conf, "tail").splitlines()]
+
+    def start_writers(self, n=2):
+        """Writers through the CLI until stop is set; counts their
+        writes."""
+        import threading
+        stop, done, errors = threading.Event(), [0], []
+        pid = self.ok_json("create", "personas", body={
+            "name": "moving", "personaType": "dns",
+            "configDetails": {"resolvers": ["192.0.2.53:53"]}})["id"]
+
+        def write(k):
+            i = 0
+            while not stop.is_set():
+                i += 1
+                if i % 2:
+                    args, body = ["create", "proxies"], {
+                        "name": "w%d-%d" % (k, i), "protocol": "http",
+                        "address": "198.51.%d.%d:%d" % (k, i % 250 + 1,
+                                                        1000 + i)}
+                else:
+                    args, body = ["update", "personas", pid], {
+                        "description": "w%d %d" % (k, i)}
+                r = self.run_cli(*args, stdin=json.dumps(body))
+                if r.returncode != 0:
+                    errors.append(r.stderr)
+                done[0] += 1
+
+        threads = [threading.Thread(target=write, args=(k,))
+                   for k in range(n)]
+        for t in threads:
+            t.start()
+
+        def finish():
+            stop.set()
+            for t in threads:
+                t.join()
+            self.assertEqual(errors, [])
+        return done, finish
+
+    def wait_writes(self, done, more):
+        target = done[0] + more
+        deadline = time.monotonic() + 60
+        while done[0] < target:
+            self.assertLess(time.monotonic(), deadline, "writers stuck")
+            time.sleep(0.02)
+
+    def test_backup__while_writers_run__restores_to_the_console_at_its_seq(
+            self):
+        self.ok("demo", "--scale", "300")
+        done, finish = self.start_writers()
+        try:
+            self.wait_writes(done, 4)
+            # A copy in many small steps. Retried until writes went on
+            # while it ran, so the test is of a live copy.
+            for attempt in range(5):
+                path = os.path.join(self.dir, "b%d.db" % attempt)
+                before = done[0]
+                out = json.loads(self.ok("backup", path, "--pages", "16"))
+                if done[0] > before + 1:
+                    break
+            self.assertGreater(done[0], before + 1)
+            self.wait_writes(done, 4)
+        finally:
+            finish()
+        seq = out["seq"]
+        self.assertEqual(out["backup"], path)
+        live = self.journal_on(self.conf)
+        self.assertGreater(live[-1]["seq"], seq)
+
+        # Restored as the database of another console.
+        rdir = os.path.join(self.dir, "restored")
+        os.mkdir(rdir)
+        shutil.copy(path, os.path.join(rdir, "flowpush.db"))
+        rconf = self.conf_for(os.path.join(rdir, "flowpush.db"))
+        self.assertNotIn("FAIL", self.run_on(rconf, "check"))
+        # Its journal is the live one up to seq, and it ends there.
+        self.assertEqual(self.journal_on(rconf),
+                         [e for e in live if e["seq"] <= seq])
+        # Its records are the live console's as of seq: the journal
+        # replayed up to seq (every record as GET showed it then).
+        want = {c: {} for c in COLLECTIONS}
+        for e in live:
+            if e["seq"] > seq or e["topic"] not in want:
+                continue
+            if e["action"] == "deleted":
+                want[e["topic"]].pop(e["id"], None)
+            else:
+                want[e["topic"]][e["id"]] = e["data"]
+        got = self.records_on(rconf)
+        for coll in COLLECTIONS:
+            self.assertEqual(len(got[coll]), len(want[coll]), coll)
+            self.assertEqual(got[coll], want[coll], coll)
+        self.assertGreaterEqual(len(got["proxies"]), 300)
+
+    def test_backup__existing_file__is_refused_unless_forced(self):
+        path = os.path.join(self.dir, "b.db")
+        with open(path, "w") as f:
+            f.write("keep me")
+        err = self.fails("backup", path)
+        self.assertEqual((err["status"], err["code"]), (409, "file_exists"))
+        self.assertIn("--force", err["message"])
+        with open(path) as f:
+            self.assertEqual(f.read(), "keep me")
+        self.assertEqual(sorted(os.listdir(self.dir)),
+                         ["b.db", "flowpush.conf", "flowpush.db"])
+        out = json.loads(self.ok("backup", path, "--force"))
+        self.assertGreater(out["bytes"], 0)
+        db = sqlite3.connect(path)
+        try:
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone(),
+                             ("ok",))
+        finally:
+            db.close()
+        # The database itself is never a target, forced or not.
+        err = self.fails("backup", os.path.join(self.dir, "flowpush.db"),
+                         "--force")
+        self.assertEqual(err["status"], 409)
+
+    def fresh_console(self, name):
+        """Another console: its own folder, config and empty database,
+        with our data_key (so secrets could move between the two)."""
+        d = os.path.join(self.dir, name)
+        os.mkdir(d)
+        conf = self.conf_for(os.path.join(d, "flowpush.db"))
+        r = subprocess.run([BIN, "--config", os.path.join(d, "init.conf"),
+                            "init", "--database",
+                            os.path.join(d, "flowpush.db")],
+                           capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return conf
+
+    def export_lines(self, conf, *args):
+        return [json.loads(l) for l in
+                self.run_on(conf, "export", *args).splitlines()]
+
+    def test_export_import__fresh_database__same_records_and_created_events(
+            self):
+        self.ok("demo")
+        self.ok("demo", "--scale", "40")
+        lines = self.export_lines(self.conf, "--with-secrets")
+        head, recs = lines[0], lines[1:]
+        self.assertEqual((head["format"], head["version"], head["secrets"]),
+                         ("flowpush-export", 1, True))
+        self.assertEqual(head["seq"], self.last_seq())
+        # Collections come after those they name.
+        order = [l["collection"] for l in recs]
+        self.assertEqual(sorted(set(order), key=order.index),
+                         head["collections"])
+        self.assertLess(order.index("proxies"), order.index("proxy-pools"))
+        self.assertLess(order.index("personas"), order.index("campaigns"))
+        self.assertTrue(any("password" in l["record"] for l in recs))
+
+        path = os.path.join(self.dir, "all.jsonl")
+        with open(path, "w") as f:
+            f.write(self.run_on(self.conf, "export", "--with-secrets"))
+        other = self.fresh_console("other")
+        before = self.journal_on(other)
+        out = json.loads(self.run_on(other, "import", path))
+        self.assertEqual(out["records"], len(recs))
+        self.assertEqual(out["withoutSecrets"], 0)
+        self.assertEqual(out["lines"], len(lines))
+
+        # The same records, field for field: ids, versions, times,
+        # campaign states and progress; and the same secrets.
+        self.assertEqual(self.records_on(other), self.records_on(self.conf))
+        again = self.export_lines(other, "--with-secrets")[1:]
+        self.assertEqual(again, recs)
+        # Pages hear of it: one created event a record, at its version,
+        # carrying the record, and the dashboard once.
+        events = self.journal_on(other)[len(before):]
+        created = [e for e in events if e["action"] == "created"]
+        self.assertEqual([(e["topic"], e["id"], e["version"], e["data"])
+                          for e in created],
+                         [(l["collection"], l["record"]["id"],
+                           l["record"]["version"],
+                           {k: v for k, v in l["record"].items()
+                            if k != "password"}) for l in recs])
+        dash = [e for e in events if e["topic"] == "dashboard"]
+        self.assertEqual(len(dash), 1)
+        self.assertEqual(len(events), len(created) + 1)
+        self.assertNotIn("password", json.dumps(events))
+
+    def test_export__without_the_flag__carries_no_secret(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf)
+        self.assertFalse(lines[0]["secrets"])
+        self.assertNotIn('"password"', json.dumps(lines))
+        with_pw = [l for l in lines[1:] if l["record"].get("hasPassword")]
+        self.assertTrue(with_pw)
+        path = os.path.join(self.dir, "plain.jsonl")
+        with open(path, "w") as f:
+            f.write(self.run_on(self.conf, "export"))
+        other = self.fresh_console("plain")
+        r = subprocess.run([BIN, "--config", other, "import", path],
+                           capture_output=True, text=True, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["withoutSecrets"],
+                         len(with_pw))
+        self.assertIn("without their secrets", r.stderr)
+        got = self.records_on(other)["proxies"]
+        self.assertFalse(any(p["hasPassword"] for p in got.values()))
+
+    def test_export__collections__only_those(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf, "--collections",
+                                  "proxy-pools,proxies")
+        self.assertEqual(lines[0]["collections"], ["proxies", "proxy-pools"])
+        self.assertEqual({l["collection"] for l in lines[1:]},
+                         {"proxies", "proxy-pools"})
+        err = self.fails("export", "--collections", "proxies,nope")
+        self.assertEqual(err["status"], 404)
+        self.assertIn("nope", err["message"])
+
+    def test_import__bad_lines__each_named_and_nothing_imported(self):
+        self.ok("demo")
+        lines = self.export_lines(self.conf)
+        proxy = [l for l in lines[1:] if l["collection"] == "proxies"][0]
+        empty_name = json.loads(json.dumps(proxy))
+        empty_name["record"]["name"] = ""
+        empty_name["record"]["id"] = "01900000-0000-7000-8000-000000000001"
+        bad_time = json.loads(json.dumps(proxy))
+        bad_time["record"]["createdAt"] = "yesterday"
+        text = "\n".join([
+            json.dumps(lines[0]),                         # 1 header
+            json.dumps(proxy),                            # 2 fine
+            '{"collection": "proxies", "record": ',       # 3 not JSON
+            json.dumps({"collection": "gadgets",
+                        "record": proxy["record"]}),      # 4 no such
+            json.dumps(empty_name),                       # 5 invalid
+            "",                                           # 6 blank
+            json.dumps(proxy),                            # 7 same id
+            json.dumps(bad_time),                         # 8 meta
+            json.dumps(lines[0]),                         # 9 header late
+        ]) + "\n"
+        other = self.fresh_console("bad")
+        before = self.journal_on(other)
+        r = subprocess.run([BIN, "--config", other, "import", "-"],
+                           input=text, capture_output=True, text=True,
+                           env=self.env)
+        self.assertEqual(r.returncode, 1)
+        reports = [json.loads(l) for l in r.stderr.splitlines()]
+        by_line = {x["line"]: x for x in reports if "line" in x}
+        self.assertEqual(sorted(by_line), [3, 4, 5, 7, 8, 9])
+        self.assertEqual(by_line[3]["error"]["code"], "bad_json")
+        self.assertEqual(by_line[4]["error"]["status"], 404)
+        self.assertIn("gadgets", by_line[4]["error"]["message"])
+        self.assertEqual(by_line[5]["error"]["status"], 422)
+        self.assertIn("name", by_line[5]["error"]["fields"])
+        self.assertEqual(by_line[5]["id"], empty_name["record"]["id"])
+        self.assertEqual(by_line[5]["collection"], "proxies")
+        self.assertEqual(by_line[7]["error"]["status"], 409)
+        self.assertIn("id", by_line[7]["error"]["fields"])
+        self.assertIn("createdAt", by_line[8]["error"]["fields"])
+        self.assertEqual(by_line[9]["error"]["code"], "bad_line")
+        final = reports[-1]["error"]
+        self.assertEqual((final["status"], final["code"]),
+                         (422, "import_failed"))
+        self.assertIn("6 of 9 lines", final["message"])
+        # All or nothing: line 2 was fine, yet nothing was written.
+        self.assertEqual(self.records_on(other)["proxies"], {})
+        self.assertEqual(self.journal_on(other), before)
+
+    def test_import__missing_file__is_a_clear_error(self):
+        err = self.fails("import", os.path.join(self.dir, "nope.jsonl"))
+        self.assertEqual(err["status"], 404)
+        self.assertIn("nope.jsonl", err["message"])
 
 
 class Programs(unittest.TestCase):

@@ -669,7 +669,7 @@ class ResetTest(unittest.TestCase):
     def test_since_older_than_the_kept_rows_is_a_reset(self):
         create_persona()
         create_persona()
-        r = ST.cli("prune", "--keep-rows", "1")
+        r = ST.cli("prune", "--keep-days", "0", "--keep-rows", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
         c = SSEClient("/push/events?" + query(since=0, token=token()))
         try:

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import grp
 import shutil
 import subprocess
@@ -166,7 +167,132 @@ def current_seq(st):
     return body["seq"]
 
 
-class ServerChecks(PushHeaderChecks):
+METRIC_LINE = re.compile(r'^([a-z_]+)\{(.*)\} ([0-9.]+)$')
+METRIC_LABEL = re.compile(r'([a-z_]+)="([^"]*)"')
+
+
+def scrape(st, source=None):
+    """GET /api/metrics through the server, from source (an address on
+    this host) or 127.0.0.1. Returns (status, headers, {(name, labels):
+    value}) with labels a frozenset of (key, value)."""
+    c = http.client.HTTPConnection("127.0.0.1", st.port, timeout=30,
+                                   source_address=(source, 0) if source else None)
+    try:
+        c.request("GET", "/api/metrics")
+        r = c.getresponse()
+        text = r.read().decode("utf-8")
+        headers = {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        c.close()
+    values = {}
+    if r.status == 200:
+        for line in text.splitlines():
+            m = METRIC_LINE.match(line)
+            if m:
+                labels = frozenset(METRIC_LABEL.findall(m.group(2)))
+                values[(m.group(1), labels)] = float(m.group(3))
+    return r.status, headers, values if r.status == 200 else text
+
+
+def metric(values, name, **labels):
+    return values.get((name, frozenset(labels.items())), 0)
+
+
+class MetricsChecks:
+    """/api/metrics through a server: counts from every process of the
+    API, and open to this host only. self.st is the running stack."""
+
+    def test_api_metrics_count_requests_errors_and_latency_by_route(self):
+        status, headers, before = scrape(self.st)
+        self.assertEqual(status, 200, before)
+        self.assertTrue(headers["content-type"].startswith("text/plain"))
+        for _ in range(3):
+            status, _, _ = self.st.request("GET", "/api/keyword-sets?limit=1")
+            self.assertEqual(status, 200)
+        missing = "/api/keyword-sets/" + str(uuid.uuid4())
+        for _ in range(2):
+            status, _, _ = self.st.request("GET", missing)
+            self.assertEqual(status, 404)
+        status, _, _ = self.st.request("POST", "/api/keyword-sets", {"name": ""},
+                                       {"Origin": self.st.url})
+        self.assertEqual(status, 422)
+        _, _, after = scrape(self.st)
+        coll = {"route": "/api/{c}", "method": "GET"}
+        rec = {"route": "/api/{c}/{id}", "method": "GET"}
+        post = {"route": "/api/{c}", "method": "POST"}
+
+        def moved(name, **labels):
+            return metric(after, name, **labels) - metric(before, name, **labels)
+        self.assertEqual(moved("flowpush_api_requests_total", status="200", **coll), 3)
+        self.assertEqual(moved("flowpush_api_requests_total", status="404", **rec), 2)
+        self.assertEqual(moved("flowpush_api_requests_total", status="422", **post), 1)
+        self.assertEqual(moved("flowpush_api_errors_total", **rec, **{"class": "client"}), 2)
+        self.assertEqual(moved("flowpush_api_errors_total", **post, **{"class": "client"}), 1)
+        self.assertEqual(moved("flowpush_api_errors_total", **coll, **{"class": "client"}), 0)
+        self.assertEqual(moved("flowpush_api_request_ms_count", **coll), 3)
+        self.assertEqual(moved("flowpush_api_request_ms_bucket", le="+Inf", **coll), 3)
+        self.assertGreater(moved("flowpush_api_request_ms_sum", **coll), 0)
+        # Unmatched paths count too, under a route of their own.
+        status, _, _ = self.st.request("GET", "/api/no-such-thing")
+        self.assertEqual(status, 404)
+        _, _, last = scrape(self.st)
+        self.assertEqual(metric(last, "flowpush_api_requests_total", route="unmatched",
+                                method="*", status="404")
+                         - metric(after, "flowpush_api_requests_total", route="unmatched",
+                                  method="*", status="404"), 1)
+
+    def test_api_metrics_are_refused_to_other_addresses(self):
+        # 127.0.0.2 is this host too, but not the address the recipes
+        # allow: it stands for any client elsewhere.
+        status, headers, text = scrape(self.st, source="127.0.0.2")
+        self.assertEqual(status, 403, text)
+        self.assertNotIn("flowpush_api", text)
+        self.assertTrue(headers.get("content-type", "").startswith("application/json"), text)
+        self.assertEqual(json.loads(text)["error"]["status"], 403)
+        # The rest of the API stays open to it.
+        c = http.client.HTTPConnection("127.0.0.1", self.st.port, timeout=30,
+                                       source_address=("127.0.0.2", 0))
+        try:
+            c.request("GET", "/api/keyword-sets?limit=1")
+            self.assertEqual(c.getresponse().status, 200)
+        finally:
+            c.close()
+
+
+class NginxMetricsTest(MetricsChecks, unittest.TestCase):
+    """deploy/nginx.conf.in (as Stack renders it) with spawn-fcgi."""
+
+    st = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack(push=False).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.st is not None:
+            cls.st.stop()
+
+    def test_api_metrics_add_up_the_requests_of_every_process(self):
+        # The FastCGI process keeps the counters mapped; a second
+        # process, the same program run as plain CGI, counts into the
+        # same file, and the scrape through nginx shows both.
+        _, _, before = scrape(self.st)
+        self.st.request("GET", "/api/keyword-sets/" + str(uuid.uuid4()))
+        env = self.st.env()
+        env.update(REQUEST_METHOD="GET", QUERY_STRING="", SERVER_NAME="127.0.0.1",
+                   REQUEST_URI="/api/keyword-sets/" + str(uuid.uuid4()))
+        r = subprocess.run([os.path.join(self.st.build, "flowpush.fcgi")],
+                           stdin=subprocess.DEVNULL, capture_output=True, env=env,
+                           timeout=30)
+        self.assertIn(b"Status: 404", r.stdout)
+        _, _, after = scrape(self.st)
+        labels = {"route": "/api/{c}/{id}", "method": "GET", "status": "404"}
+        self.assertEqual(metric(after, "flowpush_api_requests_total", **labels)
+                         - metric(before, "flowpush_api_requests_total", **labels), 2)
+
+
+class ServerChecks(MetricsChecks, PushHeaderChecks):
     """The checks every server configuration must pass; a subclass names
     the server (SERVER, MODE) and whether it can be run here (available)."""
 
@@ -328,6 +454,7 @@ ServerName 127.0.0.1
 {user}
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
 LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
 LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
 LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
@@ -351,7 +478,7 @@ DocumentRoot "{state}/public_html"
 """
 
 
-class SharedHostingTest(unittest.TestCase):
+class SharedHostingTest(MetricsChecks, unittest.TestCase):
     """deploy/shared-hosting as the recipe in docs/DEPLOY.md lays it out:
     .htaccess + CGI wrapper on an Apache that only allows overrides."""
 
