@@ -203,7 +203,14 @@ static void write_details(FILE *out)
 		"and `changes_max_bytes` of them (one always fits); its "
 		"`seq` is where the next call goes on.\n"
 		"- A dashboard event is written only when a counted field "
-		"(flag *dashboard*) changes or a record comes or goes.\n\n",
+		"(flag *dashboard*) changes or a record comes or goes.\n"
+		"- With the config's `roles` set, every request needs a "
+		"role: `viewer` for every `GET` (`/api/token` and "
+		"`/api/changes` included), `operator` for the campaign "
+		"actions and a `PATCH` of a campaign that changes only "
+		"*progress* fields, `admin` for every other write; short of "
+		"it, 403 `forbidden` (401 `unauthorized` without "
+		"`REMOTE_USER`). docs/SECURITY.md says how.\n\n",
 		out);
 }
 

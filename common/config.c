@@ -16,15 +16,19 @@
 
 #include "config.h"
 #include "log.h"
+#include "role.h"
 #include "util.h"
 
 #define OFF(f) offsetof(struct config, f)
 #define STR(name, field, def, help) \
-	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help }
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, NULL }
+/* A string whose form check() knows, refused at load time when wrong. */
+#define STRC(name, field, def, check, help) \
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, check }
 #define LNG(name, field, def, lo, hi, help) \
-	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help }
+	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help, NULL }
 #define BOOL(name, field, def, help) \
-	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help }
+	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help, NULL }
 
 const struct config_key config_keys[] = {
 	STR("database", database, "flowpush.db",
@@ -99,6 +103,11 @@ const struct config_key config_keys[] = {
 	STR("topic_grants", topic_grants, "",
 		"who may subscribe to what: \"USER: TOPICS; ...\" by "
 		"REMOTE_USER, * for anyone else; empty: everyone, all"),
+	STRC("roles", roles, "", role_check,
+		"who may do what, by REMOTE_USER: \"USERS: ROLE; ...\" with "
+		"USERS names separated by ',' (* for anyone else) and ROLE "
+		"viewer, operator, admin or none; empty: everyone, "
+		"everything"),
 	STR("push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),
@@ -106,7 +115,7 @@ const struct config_key config_keys[] = {
 		"127.0.0.1, ::1, unix",
 		"peers whose X-Forwarded-Proto is believed (addresses; "
 		"unix: the Unix socket)"),
-	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL },
+	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, NULL },
 };
 
 /* Paths in a config file are relative to the file, not to whatever folder
@@ -166,6 +175,22 @@ static int parse_bool(const char *s, int *out)
 	return -1;
 }
 
+/* config_check runs the key's own check on value; its message (which
+ * names the key) follows where, the source. */
+static int config_check(const struct config_key *k, const char *value,
+	const char *where, struct ferr *err)
+{
+	struct ferr e;
+	int result = 0;
+
+	ferr_init(&e);
+	if (k->check(value, &e) < 0)
+		result = ferr_set(err, 500, e.code[0] ? e.code : "bad_config",
+			"%s: %s", where, e.message);
+	ferr_release(&e);
+	return result;
+}
+
 /* config_set stores one value; where names the source for the message. */
 static int config_set(struct config *cfg, const struct config_key *k,
 	const char *value, const char *where, struct ferr *err)
@@ -176,9 +201,12 @@ static int config_set(struct config *cfg, const struct config_key *k,
 
 	switch (k->type) {
 	case CONFIG_STRING: {
-		char *dup = strdup(value);
+		char *dup;
 		char **slot = (char **)(void *)base;
 
+		if (k->check != NULL && config_check(k, value, where, err) < 0)
+			return -1;
+		dup = strdup(value);
 		if (dup == NULL)
 			return ferr_set(err, 500, "out_of_memory",
 				"Out of memory.");
