@@ -15,6 +15,7 @@
 #include "formjson.h"
 #include "list.h"
 #include "log.h"
+#include "role.h"
 #include "token.h"
 #include "topic.h"
 #include "util.h"
@@ -33,6 +34,7 @@ struct api {
 	json_t *body;                 /* decoded body; owned */
 	struct store_write w;
 	unsigned allow;               /* for 405 */
+	enum role role;               /* the user's, from the config's roles */
 	struct ferr *err;
 };
 
@@ -59,21 +61,27 @@ static int h_metrics(struct api *a);
  * the "api" segment of REQUEST_URI; {c} is a collection of the resource
  * table, {id} a lowercase UUID, {action} a campaign action. Whatever does
  * not match is 404 before any handler runs, a known path with another
- * method is 405, so junk never reaches the store.
+ * method is 405, so junk never reaches the store. The last two columns
+ * say who may (the config's roles): reading and subscribing is a viewer's,
+ * campaign actions and progress reports an operator's, every other write
+ * an admin's.
  */
 static const struct route routes[] = {
-	{RM_GET, "api/metrics", h_metrics, 0},
-	{RM_GET, "api/dashboard", h_dashboard, 0},
-	{RM_GET, "api/changes", h_changes, 0},
-	{RM_GET, "api/token", h_token, 0},
-	{RM_GET, "api/{c}", h_list, 0},
-	{RM_POST, "api/{c}", h_create, R_WRITE | R_BODY},
-	{RM_GET, "api/{c}/{id}", h_get, 0},
-	{RM_PUT, "api/{c}/{id}", h_replace, R_WRITE | R_BODY},
-	{RM_PATCH, "api/{c}/{id}", h_patch, R_WRITE | R_BODY},
-	{RM_DELETE, "api/{c}/{id}", h_delete, R_WRITE},
+	/* Metrics need no role: the server recipes open them to the
+	 * monitoring addresses only (MONITOR_ALLOW), as /push/metrics. */
+	{RM_GET, "api/metrics", h_metrics, 0, ROLE_NONE, 0},
+	{RM_GET, "api/dashboard", h_dashboard, 0, ROLE_VIEWER, 0},
+	{RM_GET, "api/changes", h_changes, 0, ROLE_VIEWER, 0},
+	{RM_GET, "api/token", h_token, 0, ROLE_VIEWER, 0},
+	{RM_GET, "api/{c}", h_list, 0, ROLE_VIEWER, 0},
+	{RM_POST, "api/{c}", h_create, R_WRITE | R_BODY, ROLE_ADMIN, 0},
+	{RM_GET, "api/{c}/{id}", h_get, 0, ROLE_VIEWER, 0},
+	{RM_PUT, "api/{c}/{id}", h_replace, R_WRITE | R_BODY, ROLE_ADMIN, 0},
+	{RM_PATCH, "api/{c}/{id}", h_patch, R_WRITE | R_BODY, ROLE_ADMIN,
+		ROLE_OPERATOR},
+	{RM_DELETE, "api/{c}/{id}", h_delete, R_WRITE, ROLE_ADMIN, 0},
 	{RM_POST, "api/campaigns/{id}/{action}", h_action,
-		R_WRITE | R_BODY_OPT},
+		R_WRITE | R_BODY_OPT, ROLE_OPERATOR, 0},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -538,6 +546,62 @@ static int take_body(struct api *a, unsigned flags)
 	return 0;
 }
 
+/* role_refuse answers a request that needs role need and the user's role
+ * falls short: 401 for the anonymous (signing in may help), else 403. */
+static int role_refuse(struct api *a, enum role need)
+{
+	if (a->rq->remote_user == NULL)
+		return ferr_set(a->err, 401, "unauthorized",
+			"Sign in to use this server.");
+	if (a->role == ROLE_NONE)
+		return ferr_set(a->err, 403, "forbidden",
+			"This user has no role on this server.");
+	return ferr_set(a->err, 403, "forbidden", "This user's role (%s) "
+		"does not allow this; it needs %s.", role_name(a->role),
+		role_name(need));
+}
+
+/* progress_only is non-zero when every field of the body is a progress
+ * counter (FF_PROGRESS) or one that writes ignore (id, version, ...). */
+static int progress_only(const struct api *a)
+{
+	const struct field *f;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(a->body, key, v) {
+		if (store_field_ignored(a->res, key))
+			continue;
+		for (f = a->res->fields; f->name; f++)
+			if (strcmp(f->name, key) == 0)
+				break;
+		if (!f->name || !(f->flags & FF_PROGRESS))
+			return 0;
+	}
+	return 1;
+}
+
+/* role_allows holds the user's role to the route's. Before the body is
+ * read (body_read 0) it asks for the least role that could be enough, so
+ * a viewer's write is refused whatever it carries; after, the whole rule:
+ * progress_role suffices only for a body of progress counters. */
+static int role_allows(struct api *a, int body_read)
+{
+	const struct route *r = a->m.route;
+	enum role least = r->progress_role ? (enum role)r->progress_role :
+		(enum role)r->role;
+
+	if ((int)a->role >= r->role)
+		return 0;
+	if (a->role < least)
+		return role_refuse(a, least);
+	if (!body_read || progress_only(a))
+		return 0;
+	return ferr_set(a->err, 403, "forbidden", "This user's role (%s) may "
+		"change only progress counters here; other fields need %s.",
+		role_name(a->role), role_name((enum role)r->role));
+}
+
 /* dispatch checks everything the route table says, generically, before
  * the handler runs. */
 static int dispatch(struct api *a)
@@ -562,6 +626,9 @@ static int dispatch(struct api *a)
 			"This method is not allowed here.");
 	}
 	route = a->m.route;
+	if (role_for(cfg->roles, rq->remote_user, &a->role, a->err) < 0 ||
+		role_allows(a, 0) < 0)
+		return -1;
 	if (route->flags & R_WRITE) {
 		if (request_cross_origin(rq))
 			return ferr_set(a->err, 403, "cross_origin",
@@ -579,6 +646,8 @@ static int dispatch(struct api *a)
 	a->res = resource_find(c ? c : "campaigns");
 	if ((route->flags & (R_BODY | R_BODY_OPT)) &&
 		take_body(a, route->flags) < 0)
+		return -1;
+	if (role_allows(a, 1) < 0)
 		return -1;
 	if (route->handler(a) < 0) {
 		if (!ferr_is_set(a->err))

@@ -7,12 +7,16 @@
 struct api;
 
 /* A route: which methods, which path, who serves it, what it needs. The
- * pattern is '/'-separated segments, each a literal or "{name}". */
+ * pattern is '/'-separated segments, each a literal or "{name}". role and
+ * progress_role are values of enum role (common/role.h). */
 struct route {
 	unsigned methods;
 	const char *pattern;
 	int (*handler)(struct api *a);
 	unsigned flags;
+	int role;             /* the least role that may use it */
+	int progress_role;    /* a lesser role that suffices when the body
+				 changes only progress counters; 0: none */
 };
 
 /* Says whether a path segment may stand for the pattern's {kind}. */

@@ -215,7 +215,14 @@ static void write_details(FILE *out)
 		"- The dashboard counts proxies by health in the words the "
 		"pages use: `healthy` (`isHealthy` true), `failing` (false) "
 		"and `unchecked` (null, never checked), beside `total` and "
-		"`enabled`.\n\n",
+		"`enabled`.\n"
+		"- With the config's `roles` set, every request needs a "
+		"role: `viewer` for every `GET` (`/api/token` and "
+		"`/api/changes` included), `operator` for the campaign "
+		"actions and a `PATCH` of a campaign that changes only "
+		"*progress* fields, `admin` for every other write; short of "
+		"it, 403 `forbidden` (401 `unauthorized` without "
+		"`REMOTE_USER`). docs/SECURITY.md says how.\n\n",
 		out);
 }
 

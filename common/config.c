@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "role.h"
 #include "util.h"
 
 /* Each row starts with the programs that read the key (enum
@@ -28,11 +29,14 @@
 #define ALL (CONFIG_API | CONFIG_PUSH | CONFIG_CLI)
 #define OFF(f) offsetof(struct config, f)
 #define STR(who, name, field, def, help) \
-	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, who }
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, who, NULL }
+/* A string whose form check() knows, refused at load time when wrong. */
+#define STRC(who, name, field, def, check, help) \
+	{ name, CONFIG_STRING, OFF(field), def, 0, 0, help, who, check }
 #define LNG(who, name, field, def, lo, hi, help) \
-	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help, who }
+	{ name, CONFIG_LONG, OFF(field), def, lo, hi, help, who, NULL }
 #define BOOL(who, name, field, def, help) \
-	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help, who }
+	{ name, CONFIG_BOOL, OFF(field), def, 0, 1, help, who, NULL }
 
 const struct config_key config_keys[] = {
 	STR(ALL, "database", database, "flowpush.db",
@@ -110,6 +114,11 @@ const struct config_key config_keys[] = {
 	STR(API, "topic_grants", topic_grants, "",
 		"who may subscribe to what: \"USER: TOPICS; ...\" by "
 		"REMOTE_USER, * for anyone else; empty: everyone, all"),
+	STRC(API, "roles", roles, "", role_check,
+		"who may do what, by REMOTE_USER: \"USERS: ROLE; ...\" with "
+		"USERS names separated by ',' (* for anyone else) and ROLE "
+		"viewer, operator, admin or none; empty: everyone, "
+		"everything"),
 	STR(PUSH, "push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),
@@ -117,7 +126,7 @@ const struct config_key config_keys[] = {
 		"127.0.0.1, ::1, unix",
 		"peers whose X-Forwarded-Proto is believed (addresses; "
 		"unix: the Unix socket)"),
-	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0 },
+	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 
 /* Paths in a config file are relative to the file, not to whatever folder
@@ -177,6 +186,22 @@ static int parse_bool(const char *s, int *out)
 	return -1;
 }
 
+/* config_check runs the key's own check on value; its message (which
+ * names the key) follows where, the source. */
+static int config_check(const struct config_key *k, const char *value,
+	const char *where, struct ferr *err)
+{
+	struct ferr e;
+	int result = 0;
+
+	ferr_init(&e);
+	if (k->check(value, &e) < 0)
+		result = ferr_set(err, 500, e.code[0] ? e.code : "bad_config",
+			"%s: %s", where, e.message);
+	ferr_release(&e);
+	return result;
+}
+
 /* config_set stores one value; where names the source for the message. */
 static int config_set(struct config *cfg, const struct config_key *k,
 	const char *value, const char *where, struct ferr *err)
@@ -187,9 +212,12 @@ static int config_set(struct config *cfg, const struct config_key *k,
 
 	switch (k->type) {
 	case CONFIG_STRING: {
-		char *dup = strdup(value);
+		char *dup;
 		char **slot = (char **)(void *)base;
 
+		if (k->check != NULL && config_check(k, value, where, err) < 0)
+			return -1;
+		dup = strdup(value);
 		if (dup == NULL)
 			return ferr_set(err, 500, "out_of_memory",
 				"Out of memory.");

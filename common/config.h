@@ -44,6 +44,7 @@ struct config {
 	long push_dispatch_timeout_ms; /* longest a queue may stay unwritten */
 	/* WebSocket Origin allow-list, comma-separated; "" = same origin */
 	char *topic_grants;
+	char *roles;             /* who may do what, by REMOTE_USER (role.h) */
 	char *data_key;          /* seals secrets at rest (64 hex) */
 	char *data_key_previous; /* still opens secrets during a rekey */
 	char *push_origins;
@@ -68,6 +69,9 @@ struct config_key {
 	long min, max;           /* for CONFIG_LONG */
 	const char *help;
 	unsigned readers;        /* enum config_reader bits */
+	/* CONFIG_STRING: checks the form of a value before it is stored;
+	 * 0, or -1 with err set (a message naming the key). NULL: any. */
+	int (*check)(const char *value, struct ferr *err);
 };
 
 /* config_keys is the table, terminated by a {NULL} row. */

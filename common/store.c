@@ -345,16 +345,18 @@ static json_t *get_cb(void *arg, const char *collection, const char *id,
 
 /* ---- writing ---- */
 
+/* The server-made fields every record has; a client may send them back. */
+static const char *const meta_fields[] = { "id", "version", "createdAt",
+	"updatedAt", NULL };
+
 /* strip_meta removes the server-made fields a client may send back. */
 static void strip_meta(const struct resource *res, json_t *input)
 {
-	static const char *const meta[] = { "id", "version", "createdAt",
-		"updatedAt", NULL };
 	const struct field *f;
 	size_t i;
 
-	for (i = 0; meta[i]; i++)
-		json_object_del(input, meta[i]);
+	for (i = 0; meta_fields[i]; i++)
+		json_object_del(input, meta_fields[i]);
 	for (f = res->fields; f->name; f++) {
 		char name[64];
 
@@ -363,6 +365,27 @@ static void strip_meta(const struct resource *res, json_t *input)
 		secret_name(f, name, sizeof(name));
 		json_object_del(input, name);
 	}
+}
+
+int store_field_ignored(const struct resource *res, const char *name)
+{
+	const struct field *f;
+	char has[64];
+	size_t i;
+
+	for (i = 0; meta_fields[i]; i++)
+		if (strcmp(meta_fields[i], name) == 0)
+			return 1;
+	for (f = res->fields; f->name; f++) {
+		if ((f->flags & FF_READONLY) && strcmp(f->name, name) == 0)
+			return 1;
+		if (!(f->flags & FF_SECRET))
+			continue;
+		secret_name(f, has, sizeof(has));
+		if (strcmp(has, name) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* secrets_apply updates the secret object from input: a string sets, null

@@ -90,6 +90,11 @@ int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err);
 void store_batch_rollback(struct store *st);
 
+/* store_field_ignored is non-zero when writes ignore the top-level field
+ * name of res in a body: the server-made id, version, createdAt and
+ * updatedAt, the has<Secret> flags and the fields declared read-only. */
+int store_field_ignored(const struct resource *res, const char *name);
+
 /* store_get returns the record (new reference) or NULL with 404. */
 json_t *store_get(struct store *st, const struct resource *res,
 	const char *id, struct ferr *err);

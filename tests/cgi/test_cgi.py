@@ -856,6 +856,159 @@ class TopicGrants(CgiCase):
         self.assertError(a, 500, "bad_config")
 
 
+class Roles(CgiCase):
+    """roles: who may do what, by REMOTE_USER."""
+
+    ROLES = "ada: admin; otto, olga: operator; vera: viewer; mallory: none"
+
+    def as_user(self, user, method, uri, body=None, roles=ROLES, **kw):
+        extra = dict(kw.pop("extra", {}))
+        extra["FLOWPUSH_ROLES"] = roles
+        if user:
+            extra["REMOTE_USER"] = user
+        return self.req(method, uri, body, extra=extra, **kw)
+
+    def running_campaign(self):
+        rec = dict(campaign("run"), totalItems=10)
+        c = self.as_user("ada", "POST", "/api/campaigns", rec)
+        self.assertEqual(c.status, 201, c)
+        cid = c.json()["id"]
+        for action in ("start", "run"):
+            a = self.as_user("otto", "POST",
+                             "/api/campaigns/%s/%s" % (cid, action))
+            self.assertEqual(a.status, 200, a)
+        return cid
+
+    def test_a_viewer_reads_and_subscribes_but_does_not_write(self):
+        rec = self.as_user("ada", "POST", "/api/personas", persona()).json()
+        for uri in ("/api/personas", "/api/personas/" + rec["id"],
+                    "/api/dashboard", "/api/changes?since=0",
+                    "/api/token?topics=personas"):
+            a = self.as_user("vera", "GET", uri)
+            self.assertEqual(a.status, 200, (uri, a))
+        err = self.assertError(self.as_user(
+            "vera", "PATCH", "/api/personas/" + rec["id"],
+            {"description": "x"}), 403, "forbidden")
+        self.assertIn("viewer", err["message"])
+        self.assertError(self.as_user("vera", "POST", "/api/personas",
+                                      persona("v")), 403, "forbidden")
+        self.assertError(self.as_user("vera", "DELETE",
+                                      "/api/personas/" + rec["id"]),
+                         403, "forbidden")
+        self.assertEqual(self.as_user("ada", "GET", "/api/personas/" +
+                                      rec["id"]).json()["version"], 1)
+
+    def test_a_viewers_write_is_refused_before_its_body_is_read(self):
+        rec = self.as_user("ada", "POST", "/api/personas", persona()).json()
+        self.assertError(self.as_user(
+            "vera", "PATCH", "/api/personas/" + rec["id"], "{not json",
+            ctype="application/json"), 403, "forbidden")
+
+    def test_an_operator_acts_on_campaigns_and_reports_progress(self):
+        cid = self.running_campaign()
+        a = self.as_user("olga", "PATCH", "/api/campaigns/" + cid,
+                         {"processedItems": 2, "successfulItems": 1,
+                          "failedItems": 1, "version": 3})
+        self.assertEqual(a.status, 200, a)
+        self.assertEqual(a.json()["processedItems"], 2)
+        a = self.as_user("otto", "POST", "/api/campaigns/%s/pause" % cid)
+        self.assertEqual(a.status, 200, a)
+
+    def test_an_operator_changes_no_other_field_and_creates_nothing(self):
+        cid = self.running_campaign()
+        err = self.assertError(self.as_user(
+            "otto", "PATCH", "/api/campaigns/" + cid,
+            {"processedItems": 1, "successfulItems": 1, "name": "new"}),
+            403, "forbidden")
+        self.assertIn("progress", err["message"])
+        self.assertError(self.as_user("otto", "PUT", "/api/campaigns/" + cid,
+                                      campaign("new")), 403, "forbidden")
+        self.assertError(self.as_user(
+            "otto", "POST", "/api/proxies",
+            {"name": "p", "address": "10.0.0.1:3128", "protocol": "http"}),
+            403, "forbidden")
+        self.assertError(self.as_user("otto", "DELETE",
+                                      "/api/campaigns/" + cid),
+                         403, "forbidden")
+        got = self.as_user("otto", "GET", "/api/campaigns/" + cid).json()
+        self.assertEqual((got["name"], got["processedItems"]), ("run", 0))
+
+    def test_an_admin_does_everything(self):
+        a = self.as_user("ada", "POST", "/api/proxies",
+                         {"name": "p", "address": "10.0.0.1:3128",
+                          "protocol": "http"})
+        self.assertEqual(a.status, 201, a)
+        pid = a.json()["id"]
+        a = self.as_user("ada", "PATCH", "/api/proxies/" + pid,
+                         {"description": "d"})
+        self.assertEqual(a.status, 200, a)
+        self.assertEqual(self.as_user("ada", "DELETE",
+                                      "/api/proxies/" + pid).status, 204)
+
+    def test_a_user_with_no_role_is_403_everywhere(self):
+        for user in ("mallory", "stranger"):
+            for uri in ("/api/personas", "/api/token", "/api/dashboard",
+                        "/api/changes?since=0"):
+                err = self.assertError(self.as_user(user, "GET", uri),
+                                       403, "forbidden")
+                self.assertIn("no role", err["message"])
+
+    def test_the_anonymous_without_a_star_entry_is_401(self):
+        self.assertError(self.as_user(None, "GET", "/api/personas"),
+                         401, "unauthorized")
+
+    def test_the_star_entry_gives_others_and_the_anonymous_a_role(self):
+        roles = self.ROLES + "; *: viewer"
+        for user in ("stranger", None):
+            self.assertEqual(self.as_user(user, "GET", "/api/personas",
+                                          roles=roles).status, 200)
+            self.assertError(self.as_user(user, "POST", "/api/personas",
+                                          persona(), roles=roles),
+                             403 if user else 401)
+        self.assertError(self.as_user("mallory", "GET", "/api/personas",
+                                      roles=roles), 403, "forbidden")
+
+    def test_require_user_still_asks_the_anonymous_to_sign_in(self):
+        a = self.as_user(None, "POST", "/api/personas", persona(),
+                         roles="*: admin",
+                         extra={"FLOWPUSH_REQUIRE_USER": "1"})
+        self.assertError(a, 401, "unauthorized")
+        a = self.as_user("x", "POST", "/api/personas", persona(),
+                         roles="*: admin",
+                         extra={"FLOWPUSH_REQUIRE_USER": "1"})
+        self.assertEqual(a.status, 201, a)
+
+    def test_topic_grants_narrow_what_a_viewer_may_subscribe_to(self):
+        grants = {"FLOWPUSH_TOPIC_GRANTS": "vera: dashboard; *: *"}
+        a = self.as_user("vera", "GET", "/api/token", extra=grants)
+        self.assertEqual(a.json()["topics"], "dashboard")
+        self.assertError(self.as_user("vera", "GET",
+                                      "/api/token?topics=personas",
+                                      extra=grants), 403, "forbidden_topics")
+        # The grant to "*" does not give a user without a role a token.
+        self.assertError(self.as_user("stranger", "GET", "/api/token",
+                                      extra=grants), 403, "forbidden")
+
+    def test_a_refused_form_is_303_back_with_the_error(self):
+        rec = self.as_user("ada", "POST", "/api/personas", persona()).json()
+        body = urllib.parse.urlencode([("_method", "PATCH"),
+                                       ("description", "x")])
+        a = self.as_user("vera", "POST", "/api/personas/" + rec["id"], body,
+                         ctype=FORM, headers={
+                             "HTTP_REFERER": ORIGIN + "/personas.html"})
+        self.assertEqual(a.status, 303, a)
+        q = urllib.parse.parse_qs(
+            urllib.parse.urlsplit(a.header("location")).query)
+        self.assertEqual(q["error"], ["forbidden"])
+        self.assertIn("viewer", q["message"][0])
+
+    def test_unreadable_roles_stop_the_program_with_a_json_500(self):
+        a = self.as_user("ada", "GET", "/api/personas",
+                         roles="ada: superuser")
+        self.assertError(a, 500, "bad_config")
+        self.assertNotIn(b"superuser", a.body)
+
+
 def fcgi_request(port, params, body=b""):
     """Sends one FastCGI responder request; returns the Answer."""
     def record(kind, content):

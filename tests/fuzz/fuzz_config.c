@@ -1,4 +1,4 @@
-/* fuzz_config.c - libFuzzer target: what operators and stored rows feed the programs (config files, topic grants, sealed secrets, push tokens). */
+/* fuzz_config.c - libFuzzer target: what operators and stored rows feed the programs (config files, topic grants, roles, sealed secrets, push tokens). */
 #define _GNU_SOURCE 1
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "config.h"
+#include "role.h"
 #include "seal.h"
 #include "token.h"
 #include "topic.h"
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ferr err;
 	json_t *opened;
 	struct token_claims claims;
+	enum role r;
 	char *text;
 
 	config_from(data, size);
@@ -55,6 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ferr_init(&err);
 	if (topic_grant_for(text, "alice", &g, &err) == 1)
 		topic_list_release(&g);
+	ferr_release(&err);
+	/* A value role_check takes must give every user a role. */
+	if (role_check(text, &err) == 0 &&
+	    (role_for(text, "alice", &r, &err) < 0 ||
+	     role_for(text, NULL, &r, &err) < 0))
+		abort();
 	ferr_release(&err);
 	if (seal_key_parse(KEY, &k, &err) == 0) {
 		keys[0] = &k;

@@ -155,8 +155,10 @@ class Stack:
     """One running flowpush stack in its own temporary state folder."""
 
     def __init__(self, build=None, push=True, env=None, demo=False, workers=1,
-                 push_unix=True):
+                 push_unix=True, nginx_values=None):
         self.build = os.path.abspath(build) if build else default_build()
+        # More NAME=VALUE for deploy/render (MONITOR_ALLOW, ...).
+        self.nginx_values = dict(nginx_values or {})
         self.push = push and os.access(os.path.join(self.build, "flowpushd"), os.X_OK)
         self.extra_env = dict(env or {})
         self.demo = demo
@@ -296,6 +298,7 @@ class Stack:
             "FCGI_SOCKET": self.socket_path,
             "PUSH_UPSTREAM": self.push_upstream,
         }
+        args.update(self.nginx_values)
         out = subprocess.run(
             [os.path.join(SRC, "deploy", "render"), os.path.join(SRC, "deploy", "nginx.conf.in")]
             + ["%s=%s" % kv for kv in args.items()],

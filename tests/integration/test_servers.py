@@ -56,10 +56,12 @@ class ServerStack(Stack):
     """The programs of Stack (config, database, flowpushd) behind Apache or
     lighttpd instead of nginx."""
 
-    def __init__(self, server, mode=None, **kw):
+    def __init__(self, server, mode=None, values=None, **kw):
         super().__init__(**kw)
         self.server = server
         self.mode = mode
+        # More NAME=VALUE for the site's template (MONITOR_ALLOW, ...).
+        self.values = dict(values or {})
 
     def start(self):
         for prog in ("flowpush", "flowpush.fcgi"):
@@ -113,13 +115,16 @@ class ServerStack(Stack):
         v = self.common()
         v.update(SERVER_NAME="127.0.0.1", FCGI_SOCKET=self.socket_path,
                  BODY_LIMIT=str(self.body_limit()))
+        v.update(self.values)
         render("apache/flowpush.conf.in", site, **v)
+        self.edit_site(site)
         main = os.path.join(self.state, "httpd.conf")
         render("apache/httpd.conf.in", main, STATE=self.state, LISTEN="127.0.0.1",
                PORT=str(self.port), SERVER_NAME="127.0.0.1", SITE=site,
                USER_LINE="User www-data\nGroup www-data" if ROOT else "")
         if self.mode == "FLOWPUSH_PROXY_FCGI":
             self.start_fcgi()
+        self.edit_main(main)
         argv = [APACHE, "-f", main, "-D", self.mode, "-D", "FOREGROUND"]
         check = subprocess.run(argv[:3] + ["-D", self.mode, "-t"], capture_output=True, text=True,
                                env=self.env())
@@ -127,6 +132,13 @@ class ServerStack(Stack):
             raise StackError("apache2 -t: " + check.stderr)
         self._start("apache", argv)
         self._wait("apache", lambda: _tcp_open(self.port))
+
+    def edit_site(self, path):
+        """Changes the rendered Apache site before the server starts, as
+        an operator would (HTTP authentication): nothing here."""
+
+    def edit_main(self, path):
+        """The same for Apache's main configuration."""
 
     def start_fcgi(self):
         if os.path.exists(self.socket_path):
@@ -143,6 +155,7 @@ class ServerStack(Stack):
         del v["CLIENT_MAX_BODY"]
         v.update(STATE=self.state, USER_LINE="", NOFILE="20000", CONNECTIONS="8192",
                  CLIENT_MAX_BODY_KB=str((self.body_limit() + 65536) // 1024))
+        v.update(self.values)
         render("lighttpd/flowpush.conf.in", conf, **v)
         check = subprocess.run([LIGHTTPD, "-tt", "-f", conf], capture_output=True, text=True)
         if check.returncode != 0:

@@ -30,6 +30,7 @@ static int setup(void **state)
 	unsetenv("FLOWPUSH_THREADS");
 	unsetenv("FLOWPUSH_DATABASE");
 	unsetenv("FLOWPUSH_REQUIRE_USER");
+	unsetenv("FLOWPUSH_ROLES");
 	return 0;
 }
 
@@ -201,6 +202,41 @@ static void config_load__out_of_range_value__is_refused(void **state)
 	ferr_release(&e);
 }
 
+static void config_load__bad_roles__names_file_line_key_and_entry(
+	void **state)
+{
+	struct config c;
+	struct ferr e;
+	char path[512], want[600];
+
+	snprintf(path, sizeof(path), "%s/r.conf", tmpdir);
+	write_file(path, "threads = 2\nroles = alice: admin; bob viewer\n");
+	snprintf(want, sizeof(want), "%s:2: roles: entry 2 is not", path);
+	ferr_init(&e);
+	assert_int_equal(config_load(&c, path, &e), -1);
+	assert_string_equal(e.code, "bad_config");
+	if (strstr(e.message, want) == NULL)
+		fail_msg("'%s' lacks '%s'", e.message, want);
+	config_release(&c);
+	ferr_release(&e);
+
+	write_file(path, "roles = alice: admin; *: viewer\n");
+	setenv("FLOWPUSH_ROLES", "alice: root", 1);
+	ferr_init(&e);
+	assert_int_equal(config_load(&c, path, &e), -1);
+	assert_non_null(strstr(e.message, "FLOWPUSH_ROLES: roles: entry 1 "
+		"gives the unknown role 'root'"));
+	config_release(&c);
+	ferr_release(&e);
+	unsetenv("FLOWPUSH_ROLES");
+
+	ferr_init(&e);
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_string_equal(c.roles, "alice: admin; *: viewer");
+	config_release(&c);
+	ferr_release(&e);
+}
+
 static void config_load__missing_file__fails(void **state)
 {
 	struct config c;
@@ -365,6 +401,8 @@ int main(void)
 		cmocka_unit_test(
 			config_load__unknown_key__names_file_and_line),
 		cmocka_unit_test(config_load__out_of_range_value__is_refused),
+		cmocka_unit_test(
+		config_load__bad_roles__names_file_line_key_and_entry),
 		cmocka_unit_test(config_load__missing_file__fails),
 		cmocka_unit_test(config_load__environment__overrides_file),
 		cmocka_unit_test(

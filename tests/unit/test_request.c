@@ -40,13 +40,13 @@ static int h_a(struct api *a)
 }
 
 static const struct route table[] = {
-	{RM_GET, "api/dashboard", h_a, 0},
-	{RM_GET, "api/{c}", h_a, 0},
-	{RM_POST, "api/{c}", h_a, 1},
-	{RM_GET, "api/{c}/{id}", h_a, 0},
-	{RM_PUT | RM_PATCH, "api/{c}/{id}", h_a, 1},
-	{RM_DELETE, "api/{c}/{id}", h_a, 1},
-	{RM_POST, "api/campaigns/{id}/{action}", h_a, 1},
+	{RM_GET, "api/dashboard", h_a, 0, 0, 0},
+	{RM_GET, "api/{c}", h_a, 0, 0, 0},
+	{RM_POST, "api/{c}", h_a, 1, 0, 0},
+	{RM_GET, "api/{c}/{id}", h_a, 0, 0, 0},
+	{RM_PUT | RM_PATCH, "api/{c}/{id}", h_a, 1, 0, 0},
+	{RM_DELETE, "api/{c}/{id}", h_a, 1, 0, 0},
+	{RM_POST, "api/campaigns/{id}/{action}", h_a, 1, 0, 0},
 };
 
 #define NTABLE (sizeof table / sizeof table[0])
