@@ -14,8 +14,9 @@ struct response_header {
 };
 
 /*
- * Every answer is JSON with Cache-Control: no-store; response_render adds
- * those, Content-Length and the CGI "Status:" line itself.
+ * Every answer is JSON (an HTML page only where response_html_take made
+ * it one) with Cache-Control: no-store; response_render adds those,
+ * Content-Length and the CGI "Status:" line itself.
  */
 struct response {
 	int status;                   /* 0 until set: renders as 500 */
@@ -23,6 +24,7 @@ struct response {
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	char *body;                   /* owned; NULL = no body */
 	size_t body_len;
+	const char *content_type;     /* static; NULL = application/json */
 	int head_only;                /* HEAD: headers, no body */
 };
 
@@ -48,6 +50,10 @@ void response_header_drop(struct response *r, const char *name);
 /* response_json sets status and the body to doc (borrowed) in compact
  * form. Returns 0, or -1 when out of memory (status set to 500). */
 int response_json(struct response *r, int status, const json_t *doc);
+
+/* response_html_take sets status and the body to html (taken: r frees
+ * it), sent as "text/html; charset=utf-8". */
+void response_html_take(struct response *r, int status, char *html);
 
 /* response_etag adds ETag: "<version>" when rec has an integer version. */
 void response_etag(struct response *r, const json_t *rec);
