@@ -102,11 +102,13 @@ char *failpage_render(const char *page, const char *back,
 		"<strong>Back</strong> button returns to the form with what "
 		"you typed still in it (a password has to be typed again): "
 		"correct it there and send it once more.</p>\n"
-		"<p><a class=\"btn\" id=\"failure-back\" href=\"");
+		"<p class=\"actions\"><a class=\"btn\" id=\"failure-back\" "
+		"href=\"");
 	add_html(&sb, back);
-	strbuf_adds(&sb, "\">Open the page again</a> "
-		"<span class=\"muted\">With JavaScript on, it fills the form "
-		"in again and shows each error at its field.</span></p>\n"
+	strbuf_adds(&sb, "\">Open the page again</a></p>\n"
+		"<p class=\"hint\">Opened again, the page fills the form in "
+		"again and shows each error at its field when JavaScript is "
+		"on; without JavaScript its form starts empty.</p>\n"
 		"</main>\n</body>\n</html>\n");
 	return strbuf_take(&sb);
 }
