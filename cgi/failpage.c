@@ -4,25 +4,31 @@
 #include "strbuf.h"
 #include "failpage.h"
 
-/* add_html_n appends s[0..n) with the five characters that HTML gives a
- * meaning escaped, so that no input can open a tag or leave an attribute. */
+/* The characters that HTML gives a meaning, and how they are written as
+ * text: escaped, no input can open a tag or leave an attribute. */
+static const struct {
+	char c;
+	const char *entity;
+} entities[] = {
+	{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
+	{ '"', "&quot;" }, { '\'', "&#39;" },
+};
+
+#define NENTITIES (sizeof entities / sizeof entities[0])
+
+/* add_html_n appends s[0..n) with the characters of entities escaped. */
 static void add_html_n(struct strbuf *sb, const char *s, size_t n)
 {
-	static const char special[] = "&<>\"'";
-	size_t i, from = 0;
+	size_t i, k, from = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!memchr(special, s[i], sizeof special - 1))
+		for (k = 0; k < NENTITIES && entities[k].c != s[i]; k++)
+			;
+		if (k == NENTITIES)
 			continue;
 		strbuf_add(sb, s + from, i - from);
+		strbuf_adds(sb, entities[k].entity);
 		from = i + 1;
-		switch (s[i]) {
-		case '&': strbuf_adds(sb, "&amp;"); break;
-		case '<': strbuf_adds(sb, "&lt;"); break;
-		case '>': strbuf_adds(sb, "&gt;"); break;
-		case '"': strbuf_adds(sb, "&quot;"); break;
-		default: strbuf_adds(sb, "&#39;"); break;
-		}
 	}
 	strbuf_add(sb, s + from, n - from);
 }
