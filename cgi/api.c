@@ -20,6 +20,7 @@
 #include "topic.h"
 #include "util.h"
 #include "api.h"
+#include "failpage.h"
 #include "header.h"
 #include "redirect.h"
 #include "response.h"
@@ -658,7 +659,37 @@ static int dispatch(struct api *a)
 	return 0;
 }
 
-/* Turns the answer to a form into 303 See Other back to the page. */
+/* What the failure page may load: the console's stylesheet, nothing
+ * else, and no script at all (it echoes server text into HTML). */
+#define FAILPAGE_CSP "default-src 'none'; style-src 'self'; img-src data:; " \
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+/*
+ * fail_page turns the error answer to a form into the "Not saved" page of
+ * failpage.c, with the error's status. Its link goes back to loc, which
+ * carries what was typed so that the page's script (when it runs) fills
+ * the form again; a form from another site gets the bare target, so that
+ * it cannot fill a form of this site through the link.
+ */
+static void fail_page(struct request *rq, struct response *resp,
+	const struct ferr *err, const char *target, const char *loc)
+{
+	char *html;
+
+	html = failpage_render(target, request_cross_origin(rq) ? target :
+		loc, err);
+	if (!html)
+		return;
+	response_html_take(resp, resp->status, html);
+	response_header(resp, "Content-Security-Policy", "%s", FAILPAGE_CSP);
+}
+
+/*
+ * Answers a form for a browser: 303 See Other back to the page on
+ * success; on failure 303 with the failure in the page's address when the
+ * page's script takes it (redirect_script_takes_failure), else the
+ * failure page itself, which needs no script to show the reason.
+ */
 static void form_answer(struct request *rq, struct response *resp,
 	const struct ferr *err, const struct resource *res)
 {
@@ -666,15 +697,20 @@ static void form_answer(struct request *rq, struct response *resp,
 
 	if (!target)
 		return;
-	if (resp->status >= 400)
+	if (resp->status >= 400) {
 		loc = redirect_error_target(target, err,
 			rq->body_kind == BODY_FORM ? &rq->form : NULL, res);
-	if (resp->status < 400 || loc) {
-		response_header_drop(resp, "Location");
-		if (response_header(resp, "Location", "%s",
-			loc ? loc : target) == 0)
-			resp->status = 303;
+		if (!loc)
+			goto out;
+		if (!redirect_script_takes_failure(rq)) {
+			fail_page(rq, resp, err, target, loc);
+			goto out;
+		}
 	}
+	response_header_drop(resp, "Location");
+	if (response_header(resp, "Location", "%s", loc ? loc : target) == 0)
+		resp->status = 303;
+out:
 	free(loc);
 	free(target);
 }

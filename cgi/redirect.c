@@ -197,8 +197,9 @@ char *redirect_error_target(const char *target, const struct ferr *err,
 	}
 	if (partial)
 		strbuf_adds(&sb, "&partial=1");
-	/* Without JavaScript the page can show only that this form failed:
-	 * the fragment points at that form's notice. */
+	/* Without JavaScript (the failure page's link followed) the page
+	 * can show only that this form failed: the fragment points at that
+	 * form's notice. */
 	if (id) {
 		strbuf_adds(&sb, "#");
 		strbuf_adds(&sb, id);
@@ -219,4 +220,12 @@ int redirect_wants_form_answer(const struct request *rq)
 		!strcasestr(rq->accept, "text/html"))
 		return 0;
 	return 1;
+}
+
+int redirect_script_takes_failure(const struct request *rq)
+{
+	const char *v = rq->body_kind == BODY_FORM ?
+		form_get(&rq->form, "_script") : NULL;
+
+	return v && strcmp(v, "1") == 0;
 }

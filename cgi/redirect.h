@@ -46,7 +46,18 @@ char *redirect_error_target(const char *target, const struct ferr *err,
 
 /* redirect_wants_form_answer is non-zero when the request carried a form
  * and the client did not ask for JSON (Accept naming application/json
- * and not text/html): such requests are answered with 303. */
+ * and not text/html): such requests are answered for a browser, with 303
+ * on success (and a failure as redirect_script_takes_failure says). */
 int redirect_wants_form_answer(const struct request *rq);
+
+/*
+ * redirect_script_takes_failure is non-zero when the form carries
+ * _script=1, which the console's script adds to every form of a page it
+ * runs in: that script reads a failure from the page's address, so a
+ * failure is answered 303 to redirect_error_target. Without it (no
+ * JavaScript, or a post before the script ran) a failure is answered with
+ * a page of its own (failpage.c), which a static page could not show.
+ */
+int redirect_script_takes_failure(const struct request *rq);
 
 #endif

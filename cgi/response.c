@@ -33,8 +33,8 @@ void response_reset(struct response *r)
 	free(r->body);
 	r->body = NULL;
 	r->body_len = 0;
-	r->status = 0;
 	r->content_type = NULL;
+	r->status = 0;
 }
 
 void response_release(struct response *r)
@@ -102,6 +102,7 @@ int response_json(struct response *r, int status, const json_t *doc)
 	free(r->body);
 	r->body = NULL;
 	r->body_len = 0;
+	r->content_type = NULL;
 	if (!s) {
 		r->status = 500;
 		return -1;
@@ -110,6 +111,15 @@ int response_json(struct response *r, int status, const json_t *doc)
 	r->body = s;
 	r->body_len = strlen(s);
 	return 0;
+}
+
+void response_html_take(struct response *r, int status, char *html)
+{
+	free(r->body);
+	r->status = status;
+	r->body = html;
+	r->body_len = html ? strlen(html) : 0;
+	r->content_type = html ? "text/html; charset=utf-8" : NULL;
 }
 
 void response_etag(struct response *r, const json_t *rec)
@@ -155,9 +165,12 @@ int response_render(const struct response *r,
 	int status = r->status ? r->status : 500;
 	const char *body = r->body;
 	size_t body_len = r->body_len;
+	const char *type = r->content_type ? r->content_type :
+		"application/json";
 	int result = -1;
 
 	if (status >= 400 && !body) {
+		type = "application/json";
 		body = fallback_body;
 		body_len = sizeof fallback_body - 1;
 	}
@@ -170,9 +183,8 @@ int response_render(const struct response *r,
 		goto out;
 	fprintf(f, "Status: %d %s\r\n", status, ferr_reason_phrase(status));
 	if (body)
-		fprintf(f, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-			r->content_type && body == r->body ? r->content_type :
-			"application/json", body_len);
+		fprintf(f, "Content-Type: %s\r\n"
+			"Content-Length: %zu\r\n", type, body_len);
 	fprintf(f, "Cache-Control: no-store\r\n"
 		"X-Content-Type-Options: nosniff\r\n");
 	for (i = 0; i < r->nheaders; i++)

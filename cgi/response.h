@@ -14,8 +14,9 @@ struct response_header {
 };
 
 /*
- * Every answer is JSON with Cache-Control: no-store; response_render adds
- * those, Content-Length and the CGI "Status:" line itself.
+ * Every answer is JSON (an HTML page only where response_html_take made
+ * it one) with Cache-Control: no-store; response_render adds those,
+ * Content-Length and the CGI "Status:" line itself.
  */
 struct response {
 	int status;                   /* 0 until set: renders as 500 */
@@ -23,8 +24,8 @@ struct response {
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	char *body;                   /* owned; NULL = no body */
 	size_t body_len;
+	const char *content_type;     /* static; NULL = application/json */
 	int head_only;                /* HEAD: headers, no body */
-	const char *content_type;     /* static; NULL: application/json */
 };
 
 /* response_init empties r; response_release frees its contents. */
@@ -54,6 +55,10 @@ int response_json(struct response *r, int status, const json_t *doc);
  * freed with r even on failure) of content_type (a static string). */
 void response_text(struct response *r, int status, const char *content_type,
 	char *text, size_t len);
+
+/* response_html_take sets status and the body to html (taken: r frees
+ * it), sent as "text/html; charset=utf-8". */
+void response_html_take(struct response *r, int status, char *html);
 
 /* response_etag adds ETag: "<version>" when rec has an integer version. */
 void response_etag(struct response *r, const json_t *rec);

@@ -280,7 +280,8 @@ test('a failure that belongs to no form on the page is shown at the top; a link 
 			const f = document.createElement('form');
 			f.method = 'post';
 			f.action = '/api/personas/00000000-0000-4000-8000-000000000000';
-			f.innerHTML = '<input type="hidden" name="_method" value="DELETE">';
+			// As actionForm builds it: the script runs and takes the failure.
+			f.innerHTML = '<input type="hidden" name="_method" value="DELETE"><input type="hidden" name="_script" value="1">';
 			document.body.append(f);
 		});
 		await postNatively(page, 'body > form:last-of-type');
@@ -300,29 +301,130 @@ test('a failure that belongs to no form on the page is shown at the top; a link 
 	}
 });
 
-test('without JavaScript a failed form lands on its notice, which says it was not saved', async () => {
+/* noScript opens a context with JavaScript off, as a browser without it. */
+async function noScript() {
 	const dir = await mkdtemp(path.join(os.tmpdir(), 'fp-nojs-'));
 	const ctx = await chromium.launchPersistentContext(dir, {
 		executablePath: CHROMIUM, headless: true, args: ARGS, javaScriptEnabled: false, timeout: 60000,
 	});
+	return {
+		ctx,
+		async close() {
+			await ctx.close().catch(() => {});
+			await rm(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+/* submitAndWait clicks a submit button and returns the answer the page
+ * navigated to. */
+async function submitAndWait(page, button) {
+	const [res] = await Promise.all([page.waitForNavigation(), page.click(button)]);
+	return res;
+}
+
+test('without JavaScript a failed form shows its reason on a "Not saved" page, and Back gives the form back as typed', async () => {
+	const b = await noScript();
 	try {
-		const page = await ctx.newPage();
+		const page = await b.ctx.newPage();
 		await page.goto(url('proxies.html'));
 		assert.equal(await page.isVisible('#proxy-form-failed'), false);
-		await page.fill('#proxy-form [name="name"]', uniq('No script'));
+		const name = uniq('No script');
+		await page.fill('#proxy-form [name="name"]', name);
 		await page.fill('#proxy-form [name="address"]', 'bad address');
-		await Promise.all([page.waitForNavigation(), page.click('#proxy-form button[type="submit"]')]);
+		await page.selectOption('#proxy-form [name="protocol"]', 'socks5');
+		await page.fill('#proxy-form [name="username"]', 'bob');
+		await page.fill('#proxy-form [name="password"]', 'hunter2-secret');
+		await page.fill('#proxy-form [name="description"]', 'typed <b>by hand</b>');
+		await page.uncheck('#proxy-form #isEnabled');
+		const res = await submitAndWait(page, '#proxy-form button[type="submit"]');
+
+		// The reason, on screen, in the console's look.
+		assert.equal(res.status(), 422);
+		assert.equal(await page.title(), 'Not saved · flowpush');
+		assert.equal(await page.isVisible('#failure-message'), true);
+		assert.match(await page.textContent('#failure-message'), /\S/);
+		assert.equal(await page.isVisible('#failure-fields li[data-path="address"]'), true);
+		assert.match(await page.textContent('#failure-fields li[data-path="address"]'), /host:port/);
+		assert.match(await page.textContent('main'), /Back/);
+		assert.ok(!(await page.content()).includes('hunter2'));
+		assert.equal(await page.$eval('.top', (e) => getComputedStyle(e).backgroundColor), 'rgb(20, 26, 41)',
+			'the console\'s stylesheet is applied');
+		for (const width of [1280, 390]) {
+			await page.setViewportSize({ width, height: 800 });
+			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+			assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at ${width}`);
+		}
+
+		// Back: the form holds what was typed (but the password).
+		await page.goBack();
 		const u = new URL(page.url());
-		assert.equal(u.hash, '#proxy-form-failed');
-		assert.equal(u.searchParams.get('error'), 'validation_failed');
-		assert.equal(await page.isVisible('#proxy-form-failed'), true);
-		assert.match(await page.textContent('#proxy-form-failed'), /Not saved/);
-		// Other forms' notices stay hidden.
+		assert.equal(u.pathname, '/proxies.html');
+		assert.equal(u.searchParams.get('error'), null);
+		assert.equal(await page.inputValue('#proxy-form [name="name"]'), name);
+		assert.equal(await page.inputValue('#proxy-form [name="address"]'), 'bad address');
+		assert.equal(await page.inputValue('#proxy-form [name="protocol"]'), 'socks5');
+		assert.equal(await page.inputValue('#proxy-form [name="username"]'), 'bob');
+		assert.equal(await page.inputValue('#proxy-form [name="description"]'), 'typed <b>by hand</b>');
+		assert.equal(await page.isChecked('#proxy-form #isEnabled'), false);
+		assert.equal(await page.inputValue('#proxy-form [name="password"]'), '');
+
+		// Corrected and sent again: saved with what was kept.
+		const addr = address();
+		await page.fill('#proxy-form [name="address"]', addr);
+		const ok = await submitAndWait(page, '#proxy-form button[type="submit"]');
+		assert.equal(ok.status(), 200);
+		assert.equal(new URL(page.url()).pathname, '/proxies.html');
+		const got = (await get(`/api/proxies?q=${encodeURIComponent(name)}`)).items;
+		assert.equal(got.length, 1);
+		assert.deepEqual([got[0].address, got[0].protocol, got[0].username, got[0].description, got[0].isEnabled, got[0].hasPassword],
+			[addr, 'socks5', 'bob', 'typed <b>by hand</b>', false, false]);
+	} finally {
+		await b.close();
+	}
+});
+
+test('without JavaScript the "Not saved" page links to the form\'s notice on its page', async () => {
+	const b = await noScript();
+	try {
+		const page = await b.ctx.newPage();
 		await page.goto(url('campaigns.html'));
 		assert.equal(await page.isVisible('#form-gen-failed'), false);
+		await page.fill('#form-gen [name="name"]', uniq('No script'));
+		await page.fill('#form-gen [name="domainGenerationParams.tld"]', 'not a suffix');
+		const res = await submitAndWait(page, '#form-gen button[type="submit"]');
+		assert.equal(res.status(), 422);
+		assert.equal(await page.isVisible('#failure-fields li[data-path="domainGenerationParams.tld"]'), true);
+		await Promise.all([page.waitForNavigation(), page.click('#failure-back')]);
+		const u = new URL(page.url());
+		assert.equal(u.pathname, '/campaigns.html');
+		assert.equal(u.hash, '#form-gen-failed');
+		assert.equal(await page.isVisible('#form-gen-failed'), true);
+		assert.match(await page.textContent('#form-gen-failed'), /Not saved/);
+		// Other forms' notices stay hidden.
+		assert.equal(await page.isVisible('#form-dnsv-failed'), false);
 	} finally {
-		await ctx.close().catch(() => {});
-		await rm(dir, { recursive: true, force: true });
+		await b.close();
+	}
+});
+
+test('a form posted before its script ran gets the "Not saved" page, whose link brings the page back filled', async () => {
+	const { page, track } = await open(browser.ctx, url('proxies.html'));
+	try {
+		assert.ok(await page.$('#proxy-form input[name="_script"][value="1"]'), 'the script marks its forms');
+		const name = uniq('Early post');
+		await page.fill('#proxy-form [name="name"]', name);
+		await page.fill('#proxy-form [name="address"]', 'bad address');
+		await page.$eval('#proxy-form input[name="_script"]', (e) => e.remove());
+		await postNatively(page, '#proxy-form');
+		assert.equal(await page.title(), 'Not saved · flowpush');
+		await Promise.all([page.waitForNavigation(), page.click('#failure-back')]);
+		await page.waitForSelector('#proxy-form .field-error[data-path="address"]', { timeout: 5000 });
+		assert.equal(await page.inputValue('#proxy-form [name="name"]'), name);
+		assert.equal(await page.inputValue('#proxy-form [name="address"]'), 'bad address');
+		assert.deepEqual(track.errors, []);
+	} finally {
+		await page.close();
 	}
 });
 

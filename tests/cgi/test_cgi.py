@@ -8,8 +8,10 @@ and an empty database. The binary comes from $FLOWPUSH_FCGI (default
 status is non-zero when anything failed.
 """
 
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +34,9 @@ HOST = "127.0.0.1:8080"
 ORIGIN = "http://" + HOST
 UUID0 = "00000000-0000-4000-8000-000000000000"
 FORM = "application/x-www-form-urlencoded"
+# The field the console's script adds to a page's forms: it takes a failure
+# from the page's address, so a failure is answered 303 there.
+SCRIPT = [("_script", "1")]
 JOIN_LIMIT = 10   # seconds a stopping FastCGI process may take
 
 
@@ -412,10 +417,13 @@ class Errors(CgiCase):
         a = self.req("POST", "/api/personas", b'{"name":"a\\u0000b"}',
                      ctype="application/json")
         self.assertError(a, 400, "bad_json")
+        # A form that cannot be read cannot say that a script runs: the
+        # "Not saved" page answers, with the error's own status.
         a = self.req("POST", "/api/personas", "name=a%00b&personaType=dns",
                      ctype=FORM)
-        self.assertEqual(a.status, 303, a)
-        self.assertIn("error=", a.header("location"))
+        self.assertEqual(a.status, 400, a)
+        self.assertEqual(a.header("content-type"), "text/html; charset=utf-8")
+        self.assertIn(b"Not saved", a.body)
 
     def test_invalid_utf8_is_400(self):
         for bad in (b"\xc3\x28", b"\xed\xa0\x80", b"\xc0\xaf", b"\xff"):
@@ -544,8 +552,8 @@ class Forms(CgiCase):
         self.assertEqual(a.status, 303, a)
         self.assertEqual(a.header("location"), "/")
 
-    def test_form_error_is_303_back_with_error_and_message(self):
-        a = self.form("/api/personas", [("personaType", "dns")])
+    def test_form_error_with_script_is_303_back_with_error_and_message(self):
+        a = self.form("/api/personas", [("personaType", "dns")] + SCRIPT)
         self.assertEqual(a.status, 303, a)
         loc = urllib.parse.urlsplit(a.header("location"))
         self.assertEqual(loc.path, "/personas.html")
@@ -561,7 +569,7 @@ class Forms(CgiCase):
                        ("name", "edge one"), ("address", "10.0.0.1"),
                        ("protocol", "socks5"), ("username", "bob"),
                        ("password", "hunter2"), ("isEnabled", "false"),
-                       ("isEnabled", "true")])
+                       ("isEnabled", "true")] + SCRIPT)
         self.assertEqual(a.status, 303, a)
         loc = urllib.parse.urlsplit(a.header("location"))
         self.assertEqual(loc.path, "/proxies.html")
@@ -580,8 +588,10 @@ class Forms(CgiCase):
         self.assertNotIn("partial", q)
 
     def test_form_error_twice_keeps_one_set_of_echoes(self):
-        first = self.form("/api/personas", [("_form", "f"), ("name", "")])
-        again = self.form("/api/personas", [("_form", "f"), ("name", "x")],
+        first = self.form("/api/personas",
+                          [("_form", "f"), ("name", "")] + SCRIPT)
+        again = self.form("/api/personas",
+                          [("_form", "f"), ("name", "x")] + SCRIPT,
                           headers={"HTTP_REFERER": ORIGIN +
                                    first.header("location")})
         q = urllib.parse.parse_qs(
@@ -595,7 +605,7 @@ class Forms(CgiCase):
         a = self.form("/api/proxies",
                       [("_form", "proxy-form"), ("name", "n"),
                        ("description", "d" * 8000), ("address", "bad"),
-                       ("protocol", "http")])
+                       ("protocol", "http")] + SCRIPT)
         self.assertEqual(a.status, 303, a)
         loc = a.header("location")
         self.assertLessEqual(len(loc), 3000)
@@ -634,7 +644,8 @@ class Forms(CgiCase):
         a = self.form("/api/campaigns/" + rec["id"],
                       [("_method", "PATCH"), ("_form", "form-gen"),
                        ("name", "renamed"),
-                       ("domainGenerationParams.variableLength", "99")],
+                       ("domainGenerationParams.variableLength", "99")]
+                      + SCRIPT,
                       headers={"HTTP_REFERER": ORIGIN + "/campaigns.html"})
         self.assertEqual(a.status, 303, a)
         loc = urllib.parse.urlsplit(a.header("location"))
@@ -663,9 +674,13 @@ class Forms(CgiCase):
 
     def test_form_bad_method_override_is_reported(self):
         rec = self.create("personas", persona("one"))
-        a = self.form("/api/personas/" + rec["id"], [("_method", "GET")])
+        a = self.form("/api/personas/" + rec["id"],
+                      [("_method", "GET")] + SCRIPT)
         self.assertEqual(a.status, 303, a)
         self.assertIn("error=bad_form", a.header("location"))
+        a = self.form("/api/personas/" + rec["id"], [("_method", "GET")])
+        page = self.assertFailurePage(a, 400, "bad_form")
+        self.assertIn("_method must be", page["message"])
 
     def test_form_asking_for_json_gets_json(self):
         a = self.form("/api/personas", self.PERSONA,
@@ -674,12 +689,100 @@ class Forms(CgiCase):
         self.assertEqual(a.json()["name"], "formed")
 
     def test_form_cross_origin_is_refused(self):
-        a = self.form("/api/personas", self.PERSONA,
+        a = self.form("/api/personas", self.PERSONA + SCRIPT,
                       headers={"HTTP_ORIGIN": "http://evil.example"})
         self.assertEqual(a.status, 303, a)
         self.assertIn("error=cross_origin", a.header("location"))
         self.assertEqual(self.req("GET", "/api/personas").json()["items"],
                          [])
+
+    def test_form_from_another_site_gets_a_page_linking_home_bare(self):
+        # The link must not carry what another site typed into a form of
+        # this one (the page's script would fill it in).
+        a = self.form("/api/personas",
+                      self.PERSONA + [("_form", "form-dns")],
+                      headers={"HTTP_ORIGIN": "http://evil.example"})
+        page = self.assertFailurePage(a, 403, "cross_origin")
+        self.assertEqual(page["back"], "/personas.html?tab=dns")
+        self.assertNotIn(b"value.", a.body)
+        self.assertNotIn(b"formed", a.body)
+        self.assertEqual(self.req("GET", "/api/personas").json()["items"],
+                         [])
+
+    def assertFailurePage(self, a, status, code):
+        """The "Not saved" page of a form posted without JavaScript:
+        returns its message, field messages and link back."""
+        self.assertEqual(a.status, status, a)
+        self.assertEqual(a.header("content-type"), "text/html; charset=utf-8")
+        self.assertEqual(a.header("cache-control"), "no-store")
+        self.assertIn("default-src 'none'",
+                      a.header("content-security-policy"))
+        self.assertIsNone(a.header("location"))
+        text = a.body.decode("utf-8")
+        self.assertTrue(text.startswith("<!doctype html>"), text[:80])
+        self.assertIn("<title>Not saved", text)
+        self.assertIn('data-status="%d"' % status, text)
+        self.assertIn('data-code="%s"' % code, text)
+        self.assertIn('href="/css/app.css"', text)
+        self.assertIn("Back</strong>", text)
+        msg = re.search(r'<p id="failure-message">([^<]*)</p>', text)
+        back = re.search(r'<a class="btn" id="failure-back" href="([^"]*)"',
+                         text)
+        self.assertTrue(msg and back, text)
+        fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(
+            r'<li data-path="[^"]*"><code>([^<]*)</code>: ([^<]*)</li>', text)}
+        return {"message": html.unescape(msg.group(1)), "fields": fields,
+                "back": html.unescape(back.group(1)), "text": text}
+
+    def test_form_error_without_script_is_a_page_with_the_reason(self):
+        a = self.form("/api/proxies",
+                      [("_form", "proxy-form"), ("_redirect", "/proxies.html"),
+                       ("name", "edge one"), ("address", "10.0.0.1"),
+                       ("protocol", "socks5"), ("username", "bob"),
+                       ("password", "hunter2"), ("isEnabled", "false"),
+                       ("isEnabled", "true")])
+        page = self.assertFailurePage(a, 422, "validation_failed")
+        self.assertTrue(page["message"])
+        self.assertIn("host:port", page["fields"]["address"])
+        # The link goes back to the page with what the script refills.
+        loc = urllib.parse.urlsplit(page["back"])
+        self.assertEqual(loc.path, "/proxies.html")
+        self.assertEqual(loc.fragment, "proxy-form-failed")
+        q = urllib.parse.parse_qs(loc.query)
+        self.assertEqual(q["error"], ["validation_failed"])
+        self.assertEqual(q["value.name"], ["edge one"])
+        self.assertIn("field.address", q)
+        self.assertNotIn(b"hunter2", a.body)
+        self.assertEqual(self.req("GET", "/api/proxies").json()["items"], [])
+
+    def test_form_error_page_escapes_whatever_was_sent(self):
+        hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+        a = self.form("/api/proxies",
+                      [("_form", "proxy-form"), ("_redirect", "/proxies.html"),
+                       ("name", hostile), ("address", hostile),
+                       ("protocol", "http"), ("password", "sekrit" + hostile),
+                       ("x" + hostile, "1")])
+        page = self.assertFailurePage(a, 422, "validation_failed")
+        self.assertIn("x" + hostile, page["fields"])
+        for raw in (b"<script", b"<img", hostile.encode()):
+            self.assertNotIn(raw, a.body)
+        self.assertNotIn(b"sekrit", a.body)
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(page["back"]).query)
+        self.assertEqual(q["value.name"], [hostile])
+        self.assertNotIn("value.password", q)
+
+    def test_form_error_page_has_the_status_of_its_error(self):
+        self.create("keyword-sets", {"name": "taken"})
+        a = self.form("/api/keyword-sets",
+                      [("_redirect", "/keyword-sets.html"), ("name", "taken")])
+        page = self.assertFailurePage(a, 409, "conflict")
+        self.assertEqual(urllib.parse.urlsplit(page["back"]).path,
+                         "/keyword-sets.html")
+        a = self.form("/api/personas/" + UUID0, [("_method", "DELETE")])
+        self.assertFailurePage(a, 404, "not_found")
+        a = self.form("/api/personas", [("personaType", "dns")],
+                      headers={"HTTP_ACCEPT": "application/json"})
+        self.assertError(a, 422, "validation_failed")
 
     def test_form_action_with_empty_body(self):
         rec = self.create("campaigns", campaign())
@@ -989,9 +1092,11 @@ class Roles(CgiCase):
         self.assertError(self.as_user("stranger", "GET", "/api/token",
                                       extra=grants), 403, "forbidden")
 
-    def test_a_refused_form_is_303_back_with_the_error(self):
+    def test_a_refused_form_is_answered_as_any_failed_form(self):
         rec = self.as_user("ada", "POST", "/api/personas", persona()).json()
+        # From the page's script (_script=1): 303 back with the error.
         body = urllib.parse.urlencode([("_method", "PATCH"),
+                                       ("_script", "1"),
                                        ("description", "x")])
         a = self.as_user("vera", "POST", "/api/personas/" + rec["id"], body,
                          ctype=FORM, headers={
@@ -1001,6 +1106,15 @@ class Roles(CgiCase):
             urllib.parse.urlsplit(a.header("location")).query)
         self.assertEqual(q["error"], ["forbidden"])
         self.assertIn("viewer", q["message"][0])
+        # Without JavaScript: the "Not saved" page with the 403.
+        body = urllib.parse.urlencode([("_method", "PATCH"),
+                                       ("description", "x")])
+        a = self.as_user("vera", "POST", "/api/personas/" + rec["id"], body,
+                         ctype=FORM, headers={
+                             "HTTP_REFERER": ORIGIN + "/personas.html"})
+        self.assertEqual(a.status, 403, a)
+        self.assertIn("text/html", a.header("content-type"))
+        self.assertIn(b"role (viewer)", a.body)
 
     def test_unreadable_roles_stop_the_program_with_a_json_500(self):
         a = self.as_user("ada", "GET", "/api/personas",

@@ -120,6 +120,11 @@ class Client:
                                        "_redirect": "/keyword-sets.html"})
         self.req("POST", "/api/keyword-sets", form,
                  {"Content-Type": "application/x-www-form-urlencoded"}, want=(303,))
+        # A failed one: the "Not saved" page.
+        self.req("POST", "/api/keyword-sets",
+                 urllib.parse.urlencode({"name": "", "_form": "ks-form",
+                                         "_redirect": "/keyword-sets.html"}),
+                 {"Content-Type": "application/x-www-form-urlencoded"}, want=(422,))
         self.req("DELETE", path, headers={"If-Match": '"2"'}, want=(204,))
 
     def run(self, cycles):

@@ -170,12 +170,39 @@ class CrudTest(JsonErrorMixin, unittest.TestCase):
         self.assertTrue(headers.get("location", "").endswith("/keyword-sets.html"),
                         headers.get("location"))
 
+    def test_a_failed_form_without_javascript_gets_the_not_saved_page_through_nginx(self):
+        # nginx passes the API's own HTML on (fastcgi_intercept_errors is
+        # off), and serves the stylesheet the page links.
+        taken = unique("taken")
+        self.assertEqual(create_keyword_set(name=taken)[0], 201)
+        form = urllib.parse.urlencode({
+            "_form": "ks-form", "_redirect": "/keyword-sets.html",
+            "name": taken, "description": "<i>typed</i>"})
+        status, headers, body = ST.request(
+            "POST", "/api/keyword-sets", form,
+            {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 409, body)
+        self.assertEqual(headers.get("content-type"), "text/html; charset=utf-8")
+        self.assertIsNone(headers.get("location"))
+        text = body.decode("utf-8")
+        self.assertIn("<title>Not saved", text)
+        self.assertIn('data-code="conflict"', text)
+        self.assertRegex(text, r'<p id="failure-message">[^<]+</p>')
+        self.assertNotIn("<i>", text)
+        css = re.search(r'<link rel="stylesheet" href="([^"]+)"', text).group(1)
+        status, headers, _ = ST.request("GET", css)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers.get("content-type", "").startswith("text/css"))
+        # The console's pages may be kept for Back, which refills the form.
+        status, headers, _ = ST.request("GET", "/keyword-sets.html")
+        self.assertEqual(status, 200)
+        self.assertNotIn("no-store", headers.get("cache-control", ""))
 
     def test_a_failed_form_with_long_text_comes_back_through_nginx(self):
         # Everything typed would not fit into the server's header buffer:
         # the answer is still the 303 with the error, not a 502.
         form = urllib.parse.urlencode({
-            "_form": "ks-form", "_redirect": "/keyword-sets.html",
+            "_form": "ks-form", "_redirect": "/keyword-sets.html", "_script": "1",
             "name": "", "description": "\u00e9" * 3000})
         status, headers, body = ST.request(
             "POST", "/api/keyword-sets", form,

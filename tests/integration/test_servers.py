@@ -6,7 +6,8 @@ folder and served by a private server instance on a free loopback port (the
 system's own configuration and services are never touched). A server that is
 not installed is skipped. For each one: the API answers JSON through it, a
 same-origin write passes, a foreign one is refused, bodies over the limits
-answer 413 as JSON, SSE and WebSocket events arrive through its push proxy
+answer 413 as JSON, a failed form posted without JavaScript gets the API's
+own "Not saved" page, SSE and WebSocket events arrive through its push proxy
 as they happen, and an error of the server itself is JSON.
 """
 
@@ -172,6 +173,31 @@ def token(st, topics):
     status, _, body = st.json("GET", "/api/token?" + urllib.parse.urlencode({"topics": topics}))
     assert status == 200, body
     return body["token"]
+
+
+def assert_failure_page(case, st):
+    """A failed form posted without JavaScript gets the API's own "Not
+    saved" page through the server, not one of the server's error pages."""
+    form = urllib.parse.urlencode({"_form": "ks-form", "_redirect": "/keyword-sets.html",
+                                   "name": "", "description": "<b>typed</b>"})
+    status, headers, body = st.request("POST", "/api/keyword-sets", form,
+                                       {"Content-Type": "application/x-www-form-urlencoded",
+                                        "Origin": st.url})
+    case.assertEqual(status, 422, body)
+    case.assertEqual(headers.get("content-type"), "text/html; charset=utf-8")
+    text = body.decode("utf-8")
+    case.assertIn("<title>Not saved", text)
+    case.assertIn('data-code="validation_failed"', text)
+    case.assertIn('<li data-path="name">', text)
+    case.assertNotIn("<b>", text)
+    # The servers have error pages of their own for 400 and 500: the
+    # API's page passes them too.
+    status, headers, body = st.request(
+        "POST", "/api/keyword-sets/00000000-0000-4000-8000-000000000000",
+        "_method=GET", {"Content-Type": "application/x-www-form-urlencoded", "Origin": st.url})
+    case.assertEqual(status, 400, body)
+    case.assertEqual(headers.get("content-type"), "text/html; charset=utf-8")
+    case.assertIn(b'data-code="bad_form"', body)
 
 
 def current_seq(st):
@@ -354,6 +380,9 @@ class ServerChecks(MetricsChecks, PushHeaderChecks):
         status, headers, body = self.st.json("POST", "/api/keyword-sets", {"name": name + "x"},
                                              {"Origin": "http://evil.example"})
         self.assertJsonError(status, headers, body, 403)
+
+    def test_a_failed_form_without_javascript_gets_the_not_saved_page(self):
+        assert_failure_page(self, self.st)
 
     def PORT(self):
         return self.st.port
@@ -563,6 +592,9 @@ class SharedHostingTest(MetricsChecks, unittest.TestCase):
         self.assertEqual(status, 201, rec)
         status, _, got = self.st.json("GET", "/api/keyword-sets/" + rec["id"])
         self.assertEqual(status, 200, got)
+
+    def test_a_failed_form_without_javascript_gets_the_not_saved_page(self):
+        assert_failure_page(self, self.st)
 
     def test_long_poll_works_without_a_daemon(self):
         since = current_seq(self.st)

@@ -660,6 +660,21 @@ static void request_wants_form_answer__unless_json_is_asked(void **s)
 	request_release(&rq);
 }
 
+static void request_script_takes_failure__only_with_script_1(void **s)
+{
+	struct request rq;
+
+	form_request(&rq, "name=x");
+	assert_false(redirect_script_takes_failure(&rq));
+	request_release(&rq);
+	form_request(&rq, "name=x&_script=0");
+	assert_false(redirect_script_takes_failure(&rq));
+	request_release(&rq);
+	form_request(&rq, "_script=1&name=x");
+	assert_true(redirect_script_takes_failure(&rq));
+	request_release(&rq);
+}
+
 /* --- request_read through a fake CGI environment --- */
 
 struct fake {
@@ -853,6 +868,8 @@ int main(void)
 			request_body_decode__form_method__overrides_post),
 		cmocka_unit_test(
 			request_wants_form_answer__unless_json_is_asked),
+		cmocka_unit_test(
+			request_script_takes_failure__only_with_script_1),
 		cmocka_unit_test(request_read__headers__are_copied),
 		cmocka_unit_test(request_read__lying_content_length__is_400),
 		cmocka_unit_test(request_read__body_over_limit__is_413),

@@ -365,13 +365,28 @@ export function reportError(form, e) {
 	else announce(e.message, 'error');
 }
 
+/* scriptField is the hidden _script=1 that tells the server this page's
+ * script runs: a failed native post then comes back here with the failure
+ * in the address (takeFailure), not as the server's "Not saved" page. */
+const scriptField = () => h('input', { type: 'hidden', name: '_script', value: '1' });
+
 /* setRedirects points every _redirect field at this page and its view
- * (the query: a tab, a search), so a form posted without JavaScript comes
- * back here (the server accepts same-origin paths). A failure already in
- * the address is taken out first: it must not come back after a success. */
+ * (the query: a tab, a search), so a form posted natively comes back
+ * here (the server accepts same-origin paths), and adds _script=1 beside
+ * it. A failure already in the address is taken out first: it must not
+ * come back after a success. */
 export function setRedirects(root = document) {
 	takeFailure();
-	for (const el of $$('input[name="_redirect"]', root)) el.value = `${location.pathname}${location.search}`;
+	for (const el of $$('input[name="_redirect"]', root)) {
+		el.value = `${location.pathname}${location.search}`;
+		if (el.form && !el.form.elements.namedItem('_script')) el.after(scriptField());
+	}
+}
+
+/* returnFields are the hidden fields of a form the script builds: back
+ * to this page, where the script takes a failure (_script=1). */
+export function returnFields() {
+	return [h('input', { type: 'hidden', name: '_redirect', value: location.pathname }), scriptField()];
 }
 
 /* checkbox(name, checked, label) is the hidden-"false"-then-box pair. */
@@ -388,7 +403,7 @@ export function checkbox(name, checked, label, attrs = {}) {
  * fields are extra hidden name/value pairs.
  */
 export function actionForm(url, method, label, { fields = {}, cls = 'btn btn-small', key, version, confirm: ask } = {}) {
-	const hidden = [h('input', { type: 'hidden', name: '_redirect', value: location.pathname })];
+	const hidden = returnFields();
 	if (method !== 'POST') hidden.push(h('input', { type: 'hidden', name: '_method', value: method }));
 	for (const [k, v] of Object.entries(fields))
 		hidden.push(h('input', { type: 'hidden', name: k, value: String(v), dataset: typeof v === 'boolean' ? { type: 'bool' } : {} }));

@@ -7,7 +7,7 @@ import { labelSource } from '../labels.js';
 import { picker } from '../picker.js';
 import { bindEditor } from '../editor.js';
 import { proxyBadges } from '../health.js';
-import { actionForm, enhanceActions } from '../forms.js';
+import { actionForm, enhanceActions, returnFields } from '../forms.js';
 
 document.documentElement.classList.add('js');
 // Member names and health come from the proxies the shown pools name,
@@ -41,7 +41,6 @@ function proxyLabel(id) {
 function card(r) {
 	const members = r.members || [];
 	const formId = `members-${r.id}`;
-	const redirect = () => hidden('_redirect', location.pathname);
 	const items = members.map((m, i) => {
 		const p = proxies.get(m.proxyId);
 		const others = members.filter((_, j) => j !== i);
@@ -70,7 +69,7 @@ function card(r) {
 	const n = members.length;
 	const addInput = h('input', { type: 'text', id: `add-${r.id}`, name: `members[${n}].proxyId`, required: true, dataset: { key: 'add-select' } });
 	const add = h('form', { class: 'actions add-member', method: 'post', action: `/api/proxy-pools/${r.id}`, dataset: { action: '1', version: r.version } },
-		redirect(), hidden('_method', 'PATCH'), ...memberFields(members),
+		...returnFields(), hidden('_method', 'PATCH'), ...memberFields(members),
 		h('label', { for: `add-${r.id}`, class: 'sr-only' }, `Proxy to add to ${r.name}`),
 		addInput,
 		h('label', { class: 'check' }, 'Weight ', h('input', { type: 'number', name: `members[${n}].weight`, min: 1, max: 1000000, value: 1, 'aria-label': 'Weight of the added proxy' })),
@@ -85,7 +84,7 @@ function card(r) {
 			h('dt', {}, 'Members'), h('dd', { dataset: { count: 'members' } }, `${n} (total active weight ${totalWeight})`)),
 		n ? h('ul', { class: 'members', 'aria-label': `Members of ${r.name}` }, items) : h('p', { class: 'muted' }, 'No proxies in this pool yet.'),
 		n ? h('form', { id: formId, class: 'inline', method: 'post', action: `/api/proxy-pools/${r.id}`, dataset: { action: '1', version: r.version } },
-			redirect(), hidden('_method', 'PATCH'),
+			...returnFields(), hidden('_method', 'PATCH'),
 			h('button', { type: 'submit', class: 'btn btn-small', dataset: { key: 'save-members' } }, 'Save weights')) : null,
 		add,
 		h('div', { class: 'actions' },
