@@ -322,15 +322,25 @@ class RoleChecks:
 
     def test_a_refused_form_goes_back_to_the_page_with_the_error(self):
         rec = self.create("keyword-sets", {"name": "form-" + uuid.uuid4().hex[:8]})
+        headers_in = dict(basic("vera"), **{"Content-Type": "application/x-www-form-urlencoded",
+                                            "Referer": self.st.url + "/keyword-sets.html"})
+        # Posted by the page's script (_script=1): 303 back with the error.
         status, headers, _ = self.st.request(
             "POST", "/api/keyword-sets/" + rec["id"],
-            urllib.parse.urlencode({"_method": "PATCH", "description": "x"}),
-            dict(basic("vera"), **{"Content-Type": "application/x-www-form-urlencoded",
-                                   "Referer": self.st.url + "/keyword-sets.html"}))
+            urllib.parse.urlencode({"_method": "PATCH", "_script": "1", "description": "x"}),
+            headers_in)
         self.assertEqual(status, 303)
         loc = urllib.parse.urlsplit(headers["location"])
         self.assertEqual(loc.path, "/keyword-sets.html")
         self.assertEqual(urllib.parse.parse_qs(loc.query)["error"], ["forbidden"])
+        # Without JavaScript: the "Not saved" page, with the 403.
+        status, headers, body = self.st.request(
+            "POST", "/api/keyword-sets/" + rec["id"],
+            urllib.parse.urlencode({"_method": "PATCH", "description": "x"}),
+            headers_in)
+        self.assertEqual(status, 403)
+        self.assertIn("text/html", headers["content-type"])
+        self.assertIn(b"Not saved", body)
 
 
 class NginxRolesTest(RoleChecks, unittest.TestCase):
