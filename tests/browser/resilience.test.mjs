@@ -52,15 +52,34 @@ function listGets(track, from) {
 async function showsServer(page, colls, transport, timeout, st = stack) {
 	const want = {};
 	for (const c of colls) want[c] = await serverIds(c, st);
-	await page.waitForFunction(([w, main, tr]) => {
-		const conn = document.getElementById('conn');
-		if (conn.dataset.state !== 'live' || conn.dataset.transport !== tr) return false;
-		const rows = [...document.querySelectorAll('#list > [data-id]')].map((r) => r.dataset.id).sort();
-		if (JSON.stringify(rows) !== JSON.stringify(w[main])) return false;
-		const colls = window.flowpush && window.flowpush.colls;
-		return Object.entries(w).every(([c, ids]) =>
-			colls[c] && JSON.stringify([...colls[c].byId.keys()].sort()) === JSON.stringify(ids));
-	}, [want, colls[0], transport], { timeout, polling: 100 });
+	try {
+		await page.waitForFunction(([w, main, tr]) => {
+			const conn = document.getElementById('conn');
+			if (conn.dataset.state !== 'live' || conn.dataset.transport !== tr) return false;
+			const rows = [...document.querySelectorAll('#list > [data-id]')].map((r) => r.dataset.id).sort();
+			if (JSON.stringify(rows) !== JSON.stringify(w[main])) return false;
+			const colls = window.flowpush && window.flowpush.colls;
+			return Object.entries(w).every(([c, ids]) =>
+				colls[c] && JSON.stringify([...colls[c].byId.keys()].sort()) === JSON.stringify(ids));
+		}, [want, colls[0], transport], { timeout, polling: 100 });
+	} catch (e) {
+		// Say what the page held instead, and what the server holds now.
+		const seen = await page.evaluate(() => {
+			const conn = document.getElementById('conn');
+			const colls = window.flowpush && window.flowpush.colls;
+			return {
+				conn: { ...conn.dataset, text: conn.textContent.trim() },
+				rows: [...document.querySelectorAll('#list > [data-id]')].map((r) => r.dataset.id).sort(),
+				colls: Object.fromEntries(Object.entries(colls || {}).map(([c, v]) => [c, [...v.byId.keys()].sort()])),
+				topicSeq: window.flowpush && window.flowpush.topicSeq,
+			};
+		}).catch((x) => ({ evaluateFailed: String(x) }));
+		const now = {};
+		for (const c of colls) now[c] = await serverIds(c, st).catch((x) => String(x));
+		e.message += `\nwanted (${transport}): ${JSON.stringify(want)}\nthe server now: ${JSON.stringify(now)}` +
+			`\nthe page: ${JSON.stringify(seen)}`;
+		throw e;
+	}
 	const shown = await page.$$eval('#list > [data-id]', (rows) => rows.map((r) => r.dataset.id));
 	assert.equal(new Set(shown).size, shown.length, 'no row is shown twice');
 	return want;
