@@ -15,6 +15,7 @@
 #include "backup.h"
 #include "config.h"
 #include "db.h"
+#include "dbx.h"
 #include "journal.h"
 #include "util.h"
 
@@ -174,6 +175,7 @@ static int copy_snapshot(sqlite3 *src, sqlite3 *dst,
 	struct ferr *err)
 {
 	sqlite3_backup *b;
+	struct dbx x;
 	int rc, result = -1;
 
 	/* The read of the seq opens the snapshot that every step copies:
@@ -181,7 +183,8 @@ static int copy_snapshot(sqlite3 *src, sqlite3 *dst,
 	 * do not make the copy start over. */
 	if (db_exec(src, "BEGIN", "backup", err) < 0)
 		return -1;
-	if (journal_last_seq(src, &res->seq, err) < 0)
+	dbx_init_sqlite(&x, src);
+	if (journal_last_seq(&x, &res->seq, err) < 0)
 		goto out;
 	b = sqlite3_backup_init(dst, "main", src, "main");
 	if (b == NULL) {

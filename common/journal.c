@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dbx.h"
 #include "journal.h"
 #include "log.h"
 #include "util.h"
@@ -20,14 +21,26 @@
  * where to go on. */
 #define JOURNAL_SCAN_MAX 10000
 
-int journal_append(sqlite3 *db, sqlite3_stmt **keep, const char *topic,
+/* The insert of each store. On PostgreSQL the seq comes from the one-row
+ * counter journal_seq, updated in the writer's transaction: its row lock
+ * makes the next writer wait until this one has committed, so a reader
+ * never sees seq N+1 before N (a sequence would hand out numbers that
+ * commit in any order). A trigger on journal NOTIFYs the daemons. */
+static const char append_sqlite[] = "INSERT INTO journal"
+	"(ts, topic, action, id, version, actor, data, prev)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char append_pg[] = "WITH s AS (UPDATE journal_seq"
+	" SET seq = seq + 1 RETURNING seq)"
+	" INSERT INTO journal(seq, ts, topic, action, id, version, actor,"
+	" data, prev) SELECT s.seq, ?1, ?2, ?3, ?4, CAST(?5 AS BIGINT), ?6,"
+	" ?7, ?8 FROM s"
+	" RETURNING seq";
+
+int journal_append(struct dbx *x, struct dbx_stmt **keep, const char *topic,
 	const char *action, const char *id, int64_t version, const char *actor,
 	json_t *data, json_t *prev, int64_t *seq, struct ferr *err)
 {
-	static const char sql[] = "INSERT INTO journal"
-		"(ts, topic, action, id, version, actor, data, prev)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = NULL;
+	struct dbx_stmt *st = NULL;
 	char ts[UTIL_TS_LEN];
 	char *text = NULL, *ptext = NULL;
 	int rc, result = -1;
@@ -46,42 +59,47 @@ int journal_append(sqlite3 *db, sqlite3_stmt **keep, const char *topic,
 	if (keep != NULL && *keep != NULL) {
 		st = *keep;
 	} else {
-		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-		if (rc != SQLITE_OK) {
-			db_fail(db, rc, "journal append", err);
+		if (dbx_prepare(x, dbx_kind(x) == DBX_PG ? append_pg :
+		    append_sqlite, "journal append", &st, err) < 0)
 			goto out;
-		}
 		if (keep != NULL)
 			*keep = st;
 	}
-	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	if (id != NULL)
-		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	dbx_bind_text(st, 1, ts);
+	dbx_bind_text(st, 2, topic);
+	dbx_bind_text(st, 3, action);
+	dbx_bind_text(st, 4, id);
 	/* A negative version means "none" (dashboard rows). */
 	if (version >= 0)
-		sqlite3_bind_int64(st, 5, version);
-	if (actor != NULL)
-		sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
-	if (text != NULL)
-		sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
-	if (ptext != NULL)
-		sqlite3_bind_text(st, 8, ptext, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE) {
-		db_fail(db, rc, "journal append", err);
-		goto out;
+		dbx_bind_int64(st, 5, version);
+	else
+		dbx_bind_null(st, 5);
+	dbx_bind_text(st, 6, actor);
+	dbx_bind_text(st, 7, text);
+	dbx_bind_text(st, 8, ptext);
+	rc = dbx_step(st, err);
+	if (dbx_kind(x) == DBX_PG) {
+		if (rc != DBX_ROW) {
+			if (rc == DBX_DONE)
+				ferr_set(err, 500, "internal_error", "The journal"
+					" has no counter row.");
+			goto out;
+		}
+		if (seq != NULL)
+			*seq = dbx_column_int64(st, 0);
+	} else {
+		if (rc != DBX_DONE)
+			goto out;
+		if (seq != NULL)
+			*seq = sqlite3_last_insert_rowid(dbx_sqlite(x));
 	}
-	if (seq != NULL)
-		*seq = sqlite3_last_insert_rowid(db);
 	result = 0;
 out:
 	if (keep != NULL && st != NULL) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		dbx_reset(st);
+		dbx_clear_bindings(st);
 	} else {
-		sqlite3_finalize(st);
+		dbx_finalize(st);
 	}
 	free(text);
 	free(ptext);
@@ -90,96 +108,87 @@ out:
 
 /* query_int64 runs sql (no parameters) and reads column 0 of the first
  * row; no row or NULL gives 0. */
-static int query_int64(sqlite3 *db, const char *sql, int64_t *out,
+static int query_int64(struct dbx *x, const char *sql, int64_t *out,
 	struct ferr *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, result = -1;
+	struct dbx_stmt *st = NULL;
+	int rc;
 
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, "journal seq", err);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-	} else if (rc == SQLITE_DONE) {
+	if (dbx_prepare(x, sql, "journal seq", &st, err) < 0)
+		return -1;
+	rc = dbx_step(st, err);
+	if (rc == DBX_ROW)
+		*out = dbx_column_int64(st, 0);
+	else if (rc == DBX_DONE)
 		*out = 0;
-	} else {
-		db_fail(db, rc, "journal seq", err);
-		goto out;
-	}
-	result = 0;
-out:
-	sqlite3_finalize(st);
-	return result;
+	dbx_finalize(st);
+	return rc == DBX_ERROR ? -1 : 0;
 }
 
-int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err)
+int journal_last_seq(struct dbx *x, int64_t *seq, struct ferr *err)
 {
-	return query_int64(db, "SELECT seq FROM sqlite_sequence"
+	if (dbx_kind(x) == DBX_PG)
+		return query_int64(x, "SELECT seq FROM journal_seq", seq, err);
+	return query_int64(x, "SELECT seq FROM sqlite_sequence"
 		" WHERE name = 'journal'", seq, err);
 }
 
-int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err)
+int journal_first_seq(struct dbx *x, int64_t *seq, struct ferr *err)
 {
-	return query_int64(db, "SELECT min(seq) FROM journal", seq, err);
+	return query_int64(x, "SELECT min(seq) FROM journal", seq, err);
 }
 
-int journal_newest_floor(sqlite3 *db, int64_t max_rows, int64_t max_bytes,
+int journal_newest_floor(struct dbx *x, int64_t max_rows, int64_t max_bytes,
 	int64_t *floor, struct ferr *err)
 {
-	/* length() of a BLOB is its bytes (of TEXT it would count
-	 * characters); no row is decoded. */
-	static const char sql[] = "SELECT seq, "
+	/* Bytes, not characters; no row is decoded. */
+	static const char sql_sqlite[] = "SELECT seq, "
 		"coalesce(length(CAST(data AS BLOB)), 0) + "
 		"coalesce(length(CAST(prev AS BLOB)), 0) "
 		"FROM journal ORDER BY seq DESC LIMIT ?1";
-	sqlite3_stmt *st = NULL;
+	static const char sql_pg[] = "SELECT seq, "
+		"coalesce(octet_length(data), 0) + "
+		"coalesce(octet_length(prev), 0) "
+		"FROM journal ORDER BY seq DESC LIMIT ?1";
+	struct dbx_stmt *st = NULL;
 	int64_t bytes = 0, rows = 0;
 	int rc;
 
 	*floor = 0;
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, "journal sizes", err);
-	sqlite3_bind_int64(st, 1, max_rows + 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
+	if (dbx_prepare(x, dbx_kind(x) == DBX_PG ? sql_pg : sql_sqlite,
+	    "journal sizes", &st, err) < 0)
+		return -1;
+	dbx_bind_int64(st, 1, max_rows + 1);
+	while ((rc = dbx_step(st, err)) == DBX_ROW) {
+		int64_t seq = dbx_column_int64(st, 0);
 
-		bytes += sqlite3_column_int64(st, 1);
+		bytes += dbx_column_int64(st, 1);
 		if (rows++ == max_rows || (rows > 1 && bytes > max_bytes)) {
 			*floor = seq;
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(db, rc, "journal sizes", err);
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return 0;
+	dbx_finalize(st);
+	return rc == DBX_ERROR ? -1 : 0;
 }
 
-static json_t *column_string(sqlite3_stmt *stmt, int col)
+static json_t *column_string(struct dbx_stmt *stmt, int col)
 {
-	const unsigned char *t = sqlite3_column_text(stmt, col);
+	const char *t = dbx_column_text(stmt, col);
 
 	if (t == NULL)
 		return json_null();
-	return json_string((const char *)t);
+	return json_string(t);
 }
 
-json_t *journal_event_json(sqlite3_stmt *stmt)
+json_t *journal_event_json(struct dbx_stmt *stmt)
 {
 	json_t *ev = NULL, *data = NULL, *topic, *action, *id, *ts, *actor;
 	json_t *version;
-	const unsigned char *text = sqlite3_column_text(stmt, 7);
+	const char *text = dbx_column_text(stmt, 7);
 
 	if (text != NULL) {
-		data = json_loads((const char *)text, JSON_DECODE_ANY, NULL);
+		data = json_loads(text, JSON_DECODE_ANY, NULL);
 		if (data == NULL)
 			return NULL;
 	} else {
@@ -190,19 +199,18 @@ json_t *journal_event_json(sqlite3_stmt *stmt)
 	id = column_string(stmt, 4);
 	ts = column_string(stmt, 1);
 	actor = column_string(stmt, 6);
-	if (sqlite3_column_type(stmt, 5) == SQLITE_NULL)
+	if (dbx_column_null(stmt, 5))
 		version = json_null();
 	else
-		version = json_integer(sqlite3_column_int64(stmt, 5));
+		version = json_integer(dbx_column_int64(stmt, 5));
 	/* json_pack "o" steals every reference, NULL ones included. */
 	ev = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		"seq", (json_int_t)sqlite3_column_int64(stmt, 0),
+		"seq", (json_int_t)dbx_column_int64(stmt, 0),
 		"topic", topic, "action", action, "id", id,
 		"version", version, "ts", ts, "actor", actor, "data", data);
-	if (ev != NULL && sqlite3_column_count(stmt) > 8 &&
-	    sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
-		json_t *prev = json_loads((const char *)sqlite3_column_text(
-			stmt, 8), 0, NULL);
+	if (ev != NULL && dbx_column_count(stmt) > 8 &&
+	    !dbx_column_null(stmt, 8)) {
+		json_t *prev = json_loads(dbx_column_text(stmt, 8), 0, NULL);
 
 		if (prev != NULL)
 			json_object_set_new(ev, "prev", prev);
@@ -211,17 +219,16 @@ json_t *journal_event_json(sqlite3_stmt *stmt)
 }
 
 /* row_bytes is what one journal row's event text weighs, as stored. */
-static size_t row_bytes(sqlite3_stmt *st)
+static size_t row_bytes(struct dbx_stmt *st)
 {
-	return (size_t)sqlite3_column_bytes(st, 7) +
-		(size_t)sqlite3_column_bytes(st, 8) + 256;
+	return dbx_column_bytes(st, 7) + dbx_column_bytes(st, 8) + 256;
 }
 
-json_t *journal_read(sqlite3 *db, int64_t since,
+json_t *journal_read(struct dbx *x, int64_t since,
 	const struct topic_list *topics, int limit, size_t max_bytes,
 	int64_t *last, struct ferr *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbx_stmt *st = NULL;
 	json_t *events = NULL;
 	int rc, ok = 0, filtered = topics != NULL && !topics->all;
 	int64_t seq = since;
@@ -234,28 +241,24 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 		ferr_set(err, 500, "internal_error", "Internal error.");
 		goto out;
 	}
-	if (journal_range_prepare(db, &st) < 0) {
-		db_fail(db, sqlite3_errcode(db), "journal read", err);
+	if (journal_range_prepare(x, &st, err) < 0)
 		goto out;
-	}
 	journal_range_bind(st, since, INT64_MAX,
 		filtered && limit < JOURNAL_SCAN_MAX ? JOURNAL_SCAN_MAX : limit);
 	while ((int)json_array_size(events) < limit) {
 		const char *topic, *id;
 		json_t *ev;
 
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE)
+		rc = dbx_step(st, err);
+		if (rc == DBX_DONE)
 			break;
-		if (rc != SQLITE_ROW) {
-			db_fail(db, rc, "journal read", err);
+		if (rc != DBX_ROW)
 			goto out;
-		}
-		topic = (const char *)sqlite3_column_text(st, 2);
-		id = (const char *)sqlite3_column_text(st, 4);
+		topic = dbx_column_text(st, 2);
+		id = dbx_column_text(st, 4);
 		if (filtered && !topic_list_match(topics, topic ? topic : "",
 			id)) {
-			seq = sqlite3_column_int64(st, 0);
+			seq = dbx_column_int64(st, 0);
 			continue;
 		}
 		/* The answer stops before the event that would take it past
@@ -265,7 +268,7 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 		if (max_bytes > 0 && bytes > max_bytes &&
 		    json_array_size(events) > 0)
 			break;
-		seq = sqlite3_column_int64(st, 0);
+		seq = dbx_column_int64(st, 0);
 		ev = journal_event_json(st);
 		if (ev == NULL) {
 			log_msg(LOG_ERROR, "journal row %lld is not valid JSON;"
@@ -278,7 +281,7 @@ json_t *journal_read(sqlite3 *db, int64_t since,
 		*last = seq;
 	ok = 1;
 out:
-	sqlite3_finalize(st);
+	dbx_finalize(st);
 	if (!ok) {
 		json_decref(events);
 		events = NULL;
@@ -286,55 +289,53 @@ out:
 	return events;
 }
 
-int journal_prune(sqlite3 *db, long keep_days, long keep_rows, long batch,
+int journal_prune(struct dbx *x, long keep_days, long keep_rows, long batch,
 	long *deleted, struct ferr *err)
 {
 	/* A row goes when it is older than the cutoff (if any) and not among
 	 * the newest keep_rows (if any). ts grows with seq, so scanning by
-	 * seq finds the old rows first without an index on ts. */
+	 * seq finds the old rows first without an index on ts. (The casts
+	 * tell PostgreSQL the parameters' types; SQLite ignores them.) */
 	static const char sql[] = "DELETE FROM journal WHERE seq IN ("
 		"SELECT seq FROM journal"
-		" WHERE (?1 IS NULL OR ts < ?1)"
-		" AND (?2 <= 0 OR seq < coalesce((SELECT seq FROM journal"
-		" ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), -1))"
+		" WHERE (CAST(?1 AS TEXT) IS NULL OR ts < CAST(?1 AS TEXT))"
+		" AND (CAST(?2 AS BIGINT) <= 0 OR seq < coalesce((SELECT seq"
+		" FROM journal ORDER BY seq DESC LIMIT 1"
+		" OFFSET CAST(?2 AS BIGINT) - 1), -1))"
 		" ORDER BY seq LIMIT ?3)";
-	sqlite3_stmt *st = NULL;
+	struct dbx_stmt *st = NULL;
 	char cutoff[UTIL_TS_LEN];
 	long total = 0;
-	int rc, result = -1, changes;
+	int rc, result = -1;
+	int64_t changes;
 
 	if (batch <= 0)
 		batch = 1000;
 	if (keep_days > 0)
 		util_ts_format(util_now_ms() - (int64_t)keep_days * 86400000,
 			cutoff);
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db_fail(db, rc, "journal prune", err);
+	if (dbx_prepare(x, sql, "journal prune", &st, err) < 0)
 		goto out;
-	}
-	if (keep_days > 0)
-		sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, keep_rows);
-	sqlite3_bind_int64(st, 3, batch);
+	dbx_bind_text(st, 1, keep_days > 0 ? cutoff : NULL);
+	dbx_bind_int64(st, 2, keep_rows);
+	dbx_bind_int64(st, 3, batch);
 	do {
-		if (db_begin(db, err) < 0)
+		if (dbx_begin(x, err) < 0)
 			goto out;
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			db_fail(db, rc, "journal prune", err);
-			db_rollback(db);
+		rc = dbx_step(st, err);
+		dbx_reset(st);
+		if (rc != DBX_DONE) {
+			dbx_rollback(x);
 			goto out;
 		}
-		changes = sqlite3_changes(db);
-		if (db_commit(db, err) < 0)
+		changes = dbx_changes(x);
+		if (dbx_commit(x, err) < 0)
 			goto out;
-		total += changes;
+		total += (long)changes;
 	} while (changes >= batch);
 	result = 0;
 out:
-	sqlite3_finalize(st);
+	dbx_finalize(st);
 	if (deleted != NULL)
 		*deleted = total;
 	return result;
@@ -373,24 +374,19 @@ int journal_reset_due(int64_t since, int64_t first, int64_t last)
 	return since < last && (first == 0 || since < first - 1);
 }
 
-int journal_range_prepare(sqlite3 *db, sqlite3_stmt **st)
+int journal_range_prepare(struct dbx *x, struct dbx_stmt **st,
+	struct ferr *err)
 {
 	static const char sql[] = "SELECT " JOURNAL_COLUMNS " FROM journal"
 		" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
 
-	*st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return -1;
-	}
-	return 0;
+	return dbx_prepare(x, sql, "journal read", st, err);
 }
 
-void journal_range_bind(sqlite3_stmt *st, int64_t after, int64_t upto,
+void journal_range_bind(struct dbx_stmt *st, int64_t after, int64_t upto,
 	int limit)
 {
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, upto);
-	sqlite3_bind_int(st, 3, limit);
+	dbx_bind_int64(st, 1, after);
+	dbx_bind_int64(st, 2, upto);
+	dbx_bind_int64(st, 3, limit);
 }

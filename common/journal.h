@@ -3,7 +3,7 @@
 #define FP_JOURNAL_H
 
 #include <stdint.h>
-#include <sqlite3.h>
+#include "dbx.h"
 #include <jansson.h>
 #include "ferr.h"
 #include "topic.h"
@@ -28,20 +28,21 @@
  * prev is the object of the values the change replaced, events carry it
  * as "prev". id may be NULL and a negative version is stored as NULL
  * (dashboard rows). keep, when not NULL, holds the prepared statement
- * between calls on db (NULL at first; the caller finalizes it before
- * closing db); NULL prepares one for this call. Returns 0 and the new seq
+ * between calls on x (NULL at first; the caller finalizes it before
+ * closing x); NULL prepares one for this call. Returns 0 and the new seq
  * in *seq (may be NULL), or -1 with err set.
  */
-int journal_append(sqlite3 *db, sqlite3_stmt **keep, const char *topic,
+int journal_append(struct dbx *x, struct dbx_stmt **keep, const char *topic,
 	const char *action, const char *id, int64_t version, const char *actor,
 	json_t *data, json_t *prev, int64_t *seq, struct ferr *err);
 
-/* journal_last_seq gives the newest seq ever written (from
- * sqlite_sequence, so pruning everything does not rewind it), 0 if none. */
-int journal_last_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
+/* journal_last_seq gives the newest seq ever committed (SQLite:
+ * sqlite_sequence, PostgreSQL: the counter journal_seq; pruning everything
+ * rewinds neither), 0 if none. */
+int journal_last_seq(struct dbx *x, int64_t *seq, struct ferr *err);
 
 /* journal_first_seq gives the oldest seq still kept, or 0 when empty. */
-int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
+int journal_first_seq(struct dbx *x, int64_t *seq, struct ferr *err);
 
 /*
  * journal_newest_floor gives in *floor the seq above which the newest
@@ -50,7 +51,7 @@ int journal_first_seq(sqlite3 *db, int64_t *seq, struct ferr *err);
  * reader keeping the newest events within a budget starts. 0 when the
  * whole journal fits. Returns 0 or -1 with err set.
  */
-int journal_newest_floor(sqlite3 *db, int64_t max_rows, int64_t max_bytes,
+int journal_newest_floor(struct dbx *x, int64_t max_rows, int64_t max_bytes,
 	int64_t *floor, struct ferr *err);
 
 /*
@@ -71,14 +72,14 @@ int journal_reset_due(int64_t since, int64_t first, int64_t last);
  * seq examined, so filtered-out rows are not read again). Rows whose data
  * cannot be parsed are skipped with a log line.
  */
-json_t *journal_read(sqlite3 *db, int64_t since,
+json_t *journal_read(struct dbx *x, int64_t since,
 	const struct topic_list *topics, int limit, size_t max_bytes,
 	int64_t *last, struct ferr *err);
 
 /* journal_event_json builds the event object from one row of
  * "SELECT " JOURNAL_COLUMNS " FROM journal" (columns 0..7, and prev as
  * column 8 when the statement has it). Returns a new reference or NULL. */
-json_t *journal_event_json(sqlite3_stmt *stmt);
+json_t *journal_event_json(struct dbx_stmt *stmt);
 
 /*
  * journal_prune deletes rows older than keep_days (0 = no age limit) while
@@ -86,7 +87,7 @@ json_t *journal_event_json(sqlite3_stmt *stmt);
  * most batch rows so writers are never blocked for long. *deleted gets the
  * count. Returns 0 or -1 with err set.
  */
-int journal_prune(sqlite3 *db, long keep_days, long keep_rows, long batch,
+int journal_prune(struct dbx *x, long keep_days, long keep_rows, long batch,
 	long *deleted, struct ferr *err);
 
 /* journal_doorbell rings flowpushd: one byte to the Unix datagram socket at
@@ -97,13 +98,15 @@ void journal_doorbell(const char *path);
  * journal_range_prepare prepares the one range read of the journal: the
  * rows with after < seq <= upto, oldest first, at most limit, columns as
  * JOURNAL_COLUMNS; bind them with journal_range_bind. The statement is
- * the caller's to finalize. Returns 0, or -1 with *st NULL.
+ * the caller's to finalize (dbx_finalize). Returns 0, or -1 with *st
+ * NULL and err set.
  */
-int journal_range_prepare(sqlite3 *db, sqlite3_stmt **st);
+int journal_range_prepare(struct dbx *x, struct dbx_stmt **st,
+	struct ferr *err);
 
 /* journal_range_bind sets the range of a journal_range_prepare statement
  * (reset between reads). */
-void journal_range_bind(sqlite3_stmt *st, int64_t after, int64_t upto,
+void journal_range_bind(struct dbx_stmt *st, int64_t after, int64_t upto,
 	int limit);
 
 #endif

@@ -485,7 +485,7 @@ json_t *list_window(struct store *st, const struct resource *res,
 	if (store_read_begin(st, err))
 		goto out;
 	in_txn = 1;
-	if (journal_last_seq(st->db, &seq, err) ||
+	if (journal_last_seq(&st->x, &seq, err) ||
 	    choose_plan(&l, &matches, err) ||
 	    read_page(&l, lq.has_cursor ? &lq.cursor_key : NULL, lq.cursor_id,
 	    asc, lq.limit, &p, err))

@@ -81,6 +81,8 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 		snprintf(err->message, sizeof(err->message), "The database "
 			"cannot be opened; the server log says why.");
 	}
+	if (st->db)
+		dbx_init_sqlite(&st->x, st->db);
 	return st->db ? 0 : -1;
 }
 
@@ -93,7 +95,8 @@ void store_close(struct store *st)
 {
 	size_t i;
 
-	sqlite3_finalize(st->journal_stmt);
+	dbx_finalize(st->journal_stmt);
+	st->journal_stmt = NULL;
 	for (i = 0; i < STORE_STMTS; i++) {
 		sqlite3_finalize(st->stmts[i].stmt);
 		free(st->stmts[i].sql);
@@ -794,7 +797,7 @@ static json_t *write_record(struct store *st, const struct resource *res,
 	/* The journal carries the record as GET shows it: with the secret
 	 * flags but never the secrets. */
 	prev = change_prev(res, d.old, rec);
-	if (journal_append(st->db, &st->journal_stmt, res->name,
+	if (journal_append(&st->x, &st->journal_stmt, res->name,
 	    kind == WRITE_CREATE || kind == WRITE_IMPORT ? "created" :
 	    "updated", d.id, d.version, w->actor, out, prev, NULL,
 	    err) || txn_commit(&t, w->actor, err)) {
@@ -917,7 +920,7 @@ static json_t *store_update_stored(struct store *st,
 	out = record_build(res, id, version, json_string_value(
 		json_object_get(rec, "createdAt")), now, data, secret);
 	prev = change_prev(res, before, out);
-	rc = journal_append(st->db, &st->journal_stmt, res->name, "updated", id, version,
+	rc = journal_append(&st->x, &st->journal_stmt, res->name, "updated", id, version,
 		w->actor, out, prev, NULL, err);
 	json_decref(prev);
 	if (rc) {
@@ -1044,7 +1047,7 @@ int store_delete(struct store *st, const struct resource *res,
 		goto out;
 	}
 	prev = change_prev(res, old, NULL);
-	if (journal_append(st->db, &st->journal_stmt, res->name, "deleted", id,
+	if (journal_append(&st->x, &st->journal_stmt, res->name, "deleted", id,
 	    (long long)json_integer_value(json_object_get(old, "version")),
 	    w->actor, NULL, prev, NULL, err))
 		goto out;
@@ -1144,7 +1147,7 @@ json_t *store_dashboard(struct store *st, struct ferr *err)
 
 	if (store_read_begin(st, err))
 		return NULL;
-	if (journal_last_seq(st->db, &seq, err))
+	if (journal_last_seq(&st->x, &seq, err))
 		goto out;
 	out = dashboard_compute(st->db, err);
 	if (!out)
@@ -1170,15 +1173,15 @@ json_t *store_changes(struct store *st, int64_t since,
 
 	if (store_read_begin(st, err))
 		return NULL;
-	if (journal_last_seq(st->db, &last, err) ||
-	    journal_first_seq(st->db, &first, err))
+	if (journal_last_seq(&st->x, &last, err) ||
+	    journal_first_seq(&st->x, &first, err))
 		goto out;
 	/* A client that must refetch is told so once. */
 	if (journal_reset_due(since, first, last)) {
 		out = json_pack("{sbsI}", "reset", 1, "seq", (json_int_t)last);
 		goto out;
 	}
-	events = journal_read(st->db, since, topics, limit,
+	events = journal_read(&st->x, since, topics, limit,
 		(size_t)st->cfg->changes_max_bytes, &next, err);
 	if (!events)
 		goto out;
@@ -1190,12 +1193,12 @@ out:
 
 int store_last_seq(struct store *st, int64_t *seq, struct ferr *err)
 {
-	return journal_last_seq(st->db, seq, err);
+	return journal_last_seq(&st->x, seq, err);
 }
 
 int store_first_seq(struct store *st, int64_t *seq, struct ferr *err)
 {
-	return journal_first_seq(st->db, seq, err);
+	return journal_first_seq(&st->x, seq, err);
 }
 
 int store_backup(struct store *st, const char *path,
@@ -1208,7 +1211,7 @@ int store_backup(struct store *st, const char *path,
 int store_journal_prune(struct store *st, long keep_days, long keep_rows,
 	long batch, long *deleted, struct ferr *err)
 {
-	return journal_prune(st->db, keep_days, keep_rows, batch, deleted,
+	return journal_prune(&st->x, keep_days, keep_rows, batch, deleted,
 		err);
 }
 

@@ -8,6 +8,7 @@
 #include "backup.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "dbx.h"
 #include "ferr.h"
 #include "form.h"
 #include "resource.h"
@@ -28,8 +29,9 @@ struct store_stmt {
 /* One store per thread: it owns one SQLite connection. */
 struct store {
 	sqlite3 *db;
+	struct dbx x;                 /* db through the dbx interface */
 	struct store_stmt stmts[STORE_STMTS];
-	sqlite3_stmt *journal_stmt;   /* journal_append's, kept */
+	struct dbx_stmt *journal_stmt; /* journal_append's, kept */
 	const struct resource *bulk;  /* the batch's bulk collection */
 	int64_t bulk_rk;              /* its newest row key before */
 	const struct config *cfg;     /* borrowed; outlives the store */

@@ -10,12 +10,14 @@ int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
 	struct ferr *err)
 {
 	json_t *after = dashboard_compute(db, err);
+	struct dbx x;
 	int result = 0;
 
 	if (!after)
 		return -1;
+	dbx_init_sqlite(&x, db);
 	if ((!before || !json_equal(after, before)) &&
-	    journal_append(db, NULL, "dashboard", "updated", NULL, -1, actor,
+	    journal_append(&x, NULL, "dashboard", "updated", NULL, -1, actor,
 	    after, NULL, NULL, err))
 		result = -1;
 	json_decref(after);

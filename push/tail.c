@@ -49,7 +49,7 @@ static void close_db(struct tail *t, const char *why)
 	if (t->db == NULL)
 		return;
 	log_msg(LOG_WARN, "closing the database (%s); retrying", why);
-	sqlite3_finalize(t->st_read);
+	dbx_finalize(t->st_read);
 	sqlite3_finalize(t->st_version);
 	sqlite3_close_v2(t->db);
 	t->st_read = NULL;
@@ -70,10 +70,10 @@ static int read_version(struct tail *t, int64_t *v)
 
 /* make_event turns the current row into an event; NULL when the row
  * cannot be parsed (or memory ran out). */
-static struct pevent *make_event(sqlite3_stmt *st)
+static struct pevent *make_event(struct dbx_stmt *st)
 {
-	const char *topic = (const char *)sqlite3_column_text(st, 2);
-	const char *id = (const char *)sqlite3_column_text(st, 4);
+	const char *topic = dbx_column_text(st, 2);
+	const char *id = dbx_column_text(st, 4);
 	json_t *obj;
 	struct pevent *ev;
 	char *text;
@@ -87,7 +87,7 @@ static struct pevent *make_event(sqlite3_stmt *st)
 	json_decref(obj);
 	if (text == NULL)
 		return NULL;
-	ev = event_new(sqlite3_column_int64(st, 0), topic, id, text,
+	ev = event_new(dbx_column_int64(st, 0), topic, id, text,
 		strlen(text));
 	free(text);
 	return ev;
@@ -101,9 +101,9 @@ static void skip_row(struct tail *t, int64_t seq)
 }
 
 /* handle_row publishes one new row and keeps it in the ring. */
-static void handle_row(struct tail *t, sqlite3_stmt *st)
+static void handle_row(struct tail *t, struct dbx_stmt *st)
 {
-	int64_t seq = sqlite3_column_int64(st, 0);
+	int64_t seq = dbx_column_int64(st, 0);
 	struct pevent *ev = make_event(st);
 	int64_t ts;
 
@@ -113,7 +113,7 @@ static void handle_row(struct tail *t, sqlite3_stmt *st)
 		return;
 	}
 	t->stats.events_in++;
-	ts = ts_parse_ms((const char *)sqlite3_column_text(st, 1));
+	ts = ts_parse_ms(dbx_column_text(st, 1));
 	if (ts > 0 && !t->preloading) {
 		t->stats.lag_ms = util_now_ms() - ts;
 		t->stats.commit_ms = ts;
@@ -125,20 +125,20 @@ static void handle_row(struct tail *t, sqlite3_stmt *st)
 
 /* step_error decides what a failed read means: a lock is retried soon,
  * anything else reopens the database. */
-static void step_error(struct tail *t, int rc)
+static void step_error(struct tail *t, const struct ferr *err)
 {
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+	if (strcmp(err->code, "busy_database") == 0) {
 		t->busy = 1;
 		log_msg(LOG_DEBUG, "journal is locked; retrying");
 		return;
 	}
-	log_msg(LOG_ERROR, "reading the journal failed: %s",
-		sqlite3_errstr(rc));
+	log_msg(LOG_ERROR, "reading the journal failed: %s", err->message);
 	close_db(t, "read error");
 }
 
 void tail_poll(struct tail *t)
-{	int batch, rows, rc = SQLITE_DONE;
+{	int batch, rows, rc = DBX_DONE;
+	struct ferr err;
 
 	if (!t->ready || t->polling)
 		return;
@@ -149,17 +149,20 @@ void tail_poll(struct tail *t)
 		journal_range_bind(t->st_read, t->ring.last, INT64_MAX,
 			TAIL_BATCH);
 		rows = 0;
-		while ((rc = sqlite3_step(t->st_read)) == SQLITE_ROW) {
+		ferr_init(&err);
+		while ((rc = dbx_step(t->st_read, &err)) == DBX_ROW) {
 			handle_row(t, t->st_read);
 			rows++;
 		}
 		/* Reset at once: an open read would keep its snapshot and
 		 * starve checkpoints. */
-		sqlite3_reset(t->st_read);
-		if (rc != SQLITE_DONE) {
-			step_error(t, rc);
+		dbx_reset(t->st_read);
+		if (rc != DBX_DONE) {
+			step_error(t, &err);
+			ferr_release(&err);
 			break;
 		}
+		ferr_release(&err);
 		if (rows < TAIL_BATCH)
 			break;
 		if (batch == TAIL_BATCHES_PER_POLL - 1)
@@ -170,18 +173,22 @@ void tail_poll(struct tail *t)
 
 int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 	tail_row_cb cb, void *data)
-{	sqlite3_stmt *st = NULL;
+{	struct dbx_stmt *st = NULL;
+	struct ferr err;
 	int rc, rows = 0;
 
 	if (!t->ready)
 		return -1;
 	/* A statement of its own: a catch-up read may happen while the
 	 * follower's statement is between steps. */
-	if (journal_range_prepare(t->db, &st))
+	ferr_init(&err);
+	if (journal_range_prepare(&t->x, &st, &err)) {
+		ferr_release(&err);
 		return -1;
+	}
 	journal_range_bind(st, after, upto, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0);
+	while ((rc = dbx_step(st, &err)) == DBX_ROW) {
+		int64_t seq = dbx_column_int64(st, 0);
 		struct pevent *ev = make_event(st);
 
 		int stop;
@@ -192,16 +199,17 @@ int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 		event_unref(ev);
 		rows++;
 		if (stop) {
-			rc = SQLITE_DONE;
+			rc = DBX_DONE;
 			break;
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_msg(LOG_WARN, "catch-up read failed: %s",
-			sqlite3_errstr(rc));
+	dbx_finalize(st);
+	if (rc != DBX_DONE) {
+		log_msg(LOG_WARN, "catch-up read failed: %s", err.message);
+		ferr_release(&err);
 		return -1;
 	}
+	ferr_release(&err);
 	return rows;
 }
 
@@ -213,7 +221,7 @@ int tail_first_seq(struct tail *t, int64_t *first)
 	if (!t->ready)
 		return -1;
 	ferr_init(&err);
-	rc = journal_first_seq(t->db, first, &err);
+	rc = journal_first_seq(&t->x, first, &err);
 	ferr_release(&err);
 	return rc;
 }
@@ -227,7 +235,7 @@ int64_t tail_lag_seq(struct tail *t)
 	if (!t->ready)
 		return 0;
 	ferr_init(&err);
-	rc = journal_last_seq(t->db, &last, &err);
+	rc = journal_last_seq(&t->x, &last, &err);
 	ferr_release(&err);
 	if (rc != 0 || last < t->ring.last)
 		return 0;
@@ -261,10 +269,11 @@ static int open_db(struct tail *t)
 		return -1;
 	}
 	sqlite3_busy_timeout(t->db, TAIL_BUSY_MS);
-	if (journal_range_prepare(t->db, &t->st_read) ||
+	dbx_init_sqlite(&t->x, t->db);
+	if (journal_range_prepare(&t->x, &t->st_read, &err) ||
 		sqlite3_prepare_v2(t->db, SQL_VERSION, -1, &t->st_version,
 			NULL) ||
-		journal_last_seq(t->db, &last, &err)) {
+		journal_last_seq(&t->x, &last, &err)) {
 		if (t->open_failures++ == 0)
 			log_msg(LOG_WARN, "the database has no journal yet");
 		ferr_release(&err);
@@ -278,7 +287,7 @@ static int open_db(struct tail *t)
 	read_version(t, &t->data_version);
 	/* The preload keeps to the ring's budget before reading a row: an
 	 * event costs about twice its text (the WebSocket and SSE forms). */
-	if (journal_newest_floor(t->db, cfg->push_ring_size,
+	if (journal_newest_floor(&t->x, cfg->push_ring_size,
 		cfg->push_ring_bytes / 2, &floor, &err)) {
 		ferr_release(&err);
 		close_db(t, "journal sizes");
@@ -401,7 +410,7 @@ int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
 void tail_release(struct tail *t)
 {
 	if (t->db != NULL) {
-		sqlite3_finalize(t->st_read);
+		dbx_finalize(t->st_read);
 		sqlite3_finalize(t->st_version);
 		sqlite3_close_v2(t->db);
 		t->db = NULL;

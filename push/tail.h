@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sqlite3.h>
+#include "dbx.h"
 /* db.h brings common/config.h; a bare "config.h" from push/ could find
  * the build's autoconf header instead. */
 #include "db.h"
@@ -43,7 +44,8 @@ struct tail {
 	struct ring ring;          /* the newest events, for resumes */
 	struct tail_stats stats;
 	sqlite3 *db;
-	sqlite3_stmt *st_read;
+	struct dbx x;                 /* db through the dbx interface */
+	struct dbx_stmt *st_read;
 	sqlite3_stmt *st_version;
 	int64_t data_version;
 	dev_t dev;

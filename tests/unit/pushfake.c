@@ -186,12 +186,14 @@ void fake_db_teardown(struct fake_db *fx)
 int64_t fake_db_append(struct fake_db *fx, const char *topic, const char *id)
 {
 	struct ferr e;
+	struct dbx x;
 	int64_t seq = 0;
 	json_t *data = json_pack("{s:s}", "name", "n");
 
 	ferr_init(&e);
+	dbx_init_sqlite(&x, fx->db);
 	assert_int_equal(db_begin(fx->db, &e), 0);
-	assert_int_equal(journal_append(fx->db, NULL, topic, "created", id,
+	assert_int_equal(journal_append(&x, NULL, topic, "created", id,
 		id ? 1 : -1, NULL, data, NULL, &seq, &e), 0);
 	assert_int_equal(db_commit(fx->db, &e), 0);
 	json_decref(data);

@@ -27,6 +27,7 @@ struct fixture {
 	char dir[64];
 	struct config cfg;
 	sqlite3 *db;
+	struct dbx x;                 /* db through dbx */
 };
 
 static int setup(void **state)
@@ -49,6 +50,7 @@ static int setup(void **state)
 	fx->db = schema_open(&fx->cfg, DB_CREATE, &e);
 	if (fx->db == NULL)
 		return -1;
+	dbx_init_sqlite(&fx->x, fx->db);
 	*state = fx;
 	return 0;
 }
@@ -72,10 +74,12 @@ static int64_t append(sqlite3 *db, const char *topic, const char *id,
 	struct ferr e;
 	int64_t seq = 0;
 	json_t *data = name ? json_pack("{s:s}", "name", name) : NULL;
+	struct dbx x;
 
+	dbx_init_sqlite(&x, db);
 	ferr_init(&e);
 	assert_int_equal(db_begin(db, &e), 0);
-	assert_int_equal(journal_append(db, NULL, topic, name ? "created" :
+	assert_int_equal(journal_append(&x, NULL, topic, name ? "created" :
 		"deleted", id, id ? 1 : -1, NULL, data, NULL, &seq, &e), 0);
 	assert_int_equal(db_commit(db, &e), 0);
 	json_decref(data);
@@ -87,11 +91,13 @@ static json_t *read_all(sqlite3 *db, int64_t since, const char *topics,
 {
 	struct topic_list tl;
 	struct ferr e;
+	struct dbx x;
 	json_t *ev;
 
+	dbx_init_sqlite(&x, db);
 	ferr_init(&e);
 	assert_int_equal(topic_list_parse(topics, &tl, &e), 0);
-	ev = journal_read(db, since, &tl, limit, 0, last, &e);
+	ev = journal_read(&x, since, &tl, limit, 0, last, &e);
 	assert_non_null(ev);
 	topic_list_release(&tl);
 	return ev;
@@ -107,10 +113,10 @@ static void journal_append__in_transaction__is_read_back(void **state)
 	ferr_init(&e);
 	assert_int_equal(db_begin(fx->db, &e), 0);
 	data = json_pack("{s:s, s:i}", "name", "dns-1", "n", 3);
-	assert_int_equal(journal_append(fx->db, NULL, "personas", "created", ID1, 1,
+	assert_int_equal(journal_append(&fx->x, NULL, "personas", "created", ID1, 1,
 		"alice", data, NULL, &s1, &e), 0);
 	json_decref(data);
-	assert_int_equal(journal_append(fx->db, NULL, "dashboard", "updated", NULL,
+	assert_int_equal(journal_append(&fx->x, NULL, "dashboard", "updated", NULL,
 		-1, NULL, NULL, NULL, &s2, &e), 0);
 	assert_int_equal(db_commit(fx->db, &e), 0);
 	assert_int_equal(s2, s1 + 1);
@@ -185,12 +191,12 @@ static void journal_read__byte_budget__stops_before_the_event_past_it(
 		seqs[i] = append(fx->db, "proxies", ID1, big);
 	ferr_init(&e);
 	/* Room for two events of about 3 KB, not three. */
-	ev = journal_read(fx->db, seqs[0] - 1, NULL, 100, 7000, &last, &e);
+	ev = journal_read(&fx->x, seqs[0] - 1, NULL, 100, 7000, &last, &e);
 	assert_int_equal(json_array_size(ev), 2);
 	assert_int_equal(last, seqs[1]);
 	json_decref(ev);
 	/* One event always fits, however small the budget. */
-	ev = journal_read(fx->db, last, NULL, 100, 10, &last, &e);
+	ev = journal_read(&fx->x, last, NULL, 100, 10, &last, &e);
 	assert_int_equal(json_array_size(ev), 1);
 	assert_int_equal(last, seqs[2]);
 	json_decref(ev);
@@ -207,24 +213,24 @@ static void journal_newest_floor__stops_at_rows_or_bytes(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ferr_init(&e);
-	assert_int_equal(journal_newest_floor(fx->db, 10, 100, &floor, &e), 0);
+	assert_int_equal(journal_newest_floor(&fx->x, 10, 100, &floor, &e), 0);
 	assert_int_equal(floor, 0);
 	for (i = 0; i < 5; i++)
 		seqs[i] = append(fx->db, "proxies", ID1, big);
 	/* Everything fits: from the start. */
-	assert_int_equal(journal_newest_floor(fx->db, 10, 1 << 20, &floor,
+	assert_int_equal(journal_newest_floor(&fx->x, 10, 1 << 20, &floor,
 		&e), 0);
 	assert_int_equal(floor, 0);
 	/* Rows of about 3 KB: two fit in 7000 bytes. */
-	assert_int_equal(journal_newest_floor(fx->db, 10, 7000, &floor, &e),
+	assert_int_equal(journal_newest_floor(&fx->x, 10, 7000, &floor, &e),
 		0);
 	assert_int_equal(floor, seqs[2]);
 	/* At most three rows. */
-	assert_int_equal(journal_newest_floor(fx->db, 3, 1 << 20, &floor, &e),
+	assert_int_equal(journal_newest_floor(&fx->x, 3, 1 << 20, &floor, &e),
 		0);
 	assert_int_equal(floor, seqs[1]);
 	/* The newest row counts whatever its size. */
-	assert_int_equal(journal_newest_floor(fx->db, 10, 10, &floor, &e), 0);
+	assert_int_equal(journal_newest_floor(&fx->x, 10, 10, &floor, &e), 0);
 	assert_int_equal(floor, seqs[3]);
 }
 
@@ -263,13 +269,13 @@ static void journal_append__rolled_back__leaves_no_row(void **state)
 	ferr_init(&e);
 	before = append(fx->db, "personas", ID1, "kept");
 	assert_int_equal(db_begin(fx->db, &e), 0);
-	assert_int_equal(journal_append(fx->db, NULL, "personas", "updated", ID1, 2,
+	assert_int_equal(journal_append(&fx->x, NULL, "personas", "updated", ID1, 2,
 		NULL, NULL, NULL, &seq, &e), 0);
 	db_rollback(fx->db);
 	ev = read_all(fx->db, before, NULL, 100, &last);
 	assert_int_equal(json_array_size(ev), 0);
 	json_decref(ev);
-	assert_int_equal(journal_last_seq(fx->db, &after, &e), 0);
+	assert_int_equal(journal_last_seq(&fx->x, &after, &e), 0);
 	assert_int_equal(after, before);
 	/* The next committed row follows on with no gap. */
 	assert_int_equal(append(fx->db, "personas", ID1, "next"), before + 1);
@@ -284,17 +290,17 @@ static void journal_prune__everything__never_rewinds_seq(void **state)
 	int i;
 
 	ferr_init(&e);
-	assert_int_equal(journal_last_seq(fx->db, &last, &e), 0);
+	assert_int_equal(journal_last_seq(&fx->x, &last, &e), 0);
 	assert_int_equal(last, 0);
-	assert_int_equal(journal_first_seq(fx->db, &first, &e), 0);
+	assert_int_equal(journal_first_seq(&fx->x, &first, &e), 0);
 	assert_int_equal(first, 0);
 	for (i = 0; i < 7; i++)
 		seq = append(fx->db, "personas", ID1, "n");
-	assert_int_equal(journal_prune(fx->db, 0, 0, 3, &deleted, &e), 0);
+	assert_int_equal(journal_prune(&fx->x, 0, 0, 3, &deleted, &e), 0);
 	assert_int_equal(deleted, 7);
-	assert_int_equal(journal_first_seq(fx->db, &first, &e), 0);
+	assert_int_equal(journal_first_seq(&fx->x, &first, &e), 0);
 	assert_int_equal(first, 0);
-	assert_int_equal(journal_last_seq(fx->db, &last, &e), 0);
+	assert_int_equal(journal_last_seq(&fx->x, &last, &e), 0);
 	assert_int_equal(last, seq);
 	assert_int_equal(append(fx->db, "personas", ID1, "n"), seq + 1);
 }
@@ -310,13 +316,13 @@ static void journal_prune__keep_rows__keeps_the_newest(void **state)
 	ferr_init(&e);
 	for (i = 0; i < 10; i++)
 		seq[i] = append(fx->db, "personas", ID1, "n");
-	assert_int_equal(journal_prune(fx->db, 0, 4, 2, &deleted, &e), 0);
+	assert_int_equal(journal_prune(&fx->x, 0, 4, 2, &deleted, &e), 0);
 	assert_int_equal(deleted, 6);
-	assert_int_equal(journal_first_seq(fx->db, &first, &e), 0);
+	assert_int_equal(journal_first_seq(&fx->x, &first, &e), 0);
 	assert_int_equal(first, seq[6]);
-	assert_int_equal(journal_last_seq(fx->db, &last, &e), 0);
+	assert_int_equal(journal_last_seq(&fx->x, &last, &e), 0);
 	assert_int_equal(last, seq[9]);
-	assert_int_equal(journal_prune(fx->db, 0, 4, 2, &deleted, &e), 0);
+	assert_int_equal(journal_prune(&fx->x, 0, 4, 2, &deleted, &e), 0);
 	assert_int_equal(deleted, 0);
 }
 
@@ -335,15 +341,15 @@ static void journal_prune__keep_days__spares_recent_rows(void **state)
 	assert_int_equal(sqlite3_exec(fx->db, "UPDATE journal SET ts ="
 		" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days')"
 		" WHERE seq <= 3", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(journal_prune(fx->db, 30, 0, 100, &deleted, &e), 0);
+	assert_int_equal(journal_prune(&fx->x, 30, 0, 100, &deleted, &e), 0);
 	assert_int_equal(deleted, 3);
 	/* Both limits: old rows among the newest keep_rows stay. */
 	assert_int_equal(sqlite3_exec(fx->db, "UPDATE journal SET ts ="
 		" strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days')", NULL,
 		NULL, NULL), SQLITE_OK);
-	assert_int_equal(journal_prune(fx->db, 30, 1, 100, &deleted, &e), 0);
+	assert_int_equal(journal_prune(&fx->x, 30, 1, 100, &deleted, &e), 0);
 	assert_int_equal(deleted, 1);
-	assert_int_equal(journal_first_seq(fx->db, &first, &e), 0);
+	assert_int_equal(journal_first_seq(&fx->x, &first, &e), 0);
 	assert_int_equal(first, 5);
 }
 

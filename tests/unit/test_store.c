@@ -206,7 +206,7 @@ static void store_proxy__password__is_never_returned(void **state)
 	dump = json_dumps(got, 0);
 	assert_null(strstr(dump, "s3cret"));
 	free(dump);
-	ev = journal_read(fx->st.db, 0, NULL, 100, 0, &next, &fx->err);
+	ev = journal_read(&fx->st.x, 0, NULL, 100, 0, &next, &fx->err);
 	dump = json_dumps(ev, 0);
 	assert_null(strstr(dump, "s3cret"));
 	free(dump);
@@ -516,7 +516,7 @@ static int count_topic(struct fixture *fx, int64_t since, const char *topic)
 	int n;
 
 	assert_int_equal(topic_list_parse(topic, &tl, &fx->err), 0);
-	ev = journal_read(fx->st.db, since, &tl, 1000, 0, &next,
+	ev = journal_read(&fx->st.x, since, &tl, 1000, 0, &next,
 		&fx->err);
 	assert_non_null(ev);
 	n = (int)json_array_size(ev);
@@ -540,7 +540,7 @@ static void store_dashboard_rows__only_when_figures_move(void **state)
 	json_decref(r);
 	r = store_action(&fx->st, id, "run", NULL, &anon, &fx->err);
 	json_decref(r);
-	assert_int_equal(journal_last_seq(fx->st.db, &seq, &fx->err), 0);
+	assert_int_equal(journal_last_seq(&fx->st.x, &seq, &fx->err), 0);
 	/* A progress report moves no figure: no dashboard row. */
 	p = parse("{\"processedItems\":1,\"successfulItems\":1}");
 	r = store_patch(&fx->st, resource_find("campaigns"), id, p, &anon,
