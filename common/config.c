@@ -40,7 +40,8 @@
 
 const struct config_key config_keys[] = {
 	STR(ALL, "database", database, "flowpush.db",
-		"SQLite database file"),
+		"SQLite database file, or a PostgreSQL server: a libpq URI "
+		"(postgresql://...) or conninfo (host=... dbname=...)"),
 	STR(ALL, "doorbell", doorbell, "",
 		"Unix datagram socket flowpushd listens on; empty: none"),
 	STR(API | PUSH, "secret", secret, "",
@@ -122,12 +123,36 @@ const struct config_key config_keys[] = {
 	STR(PUSH, "push_origins", push_origins, "",
 		"WebSocket Origin allow-list, comma-separated; "
 		"empty: same origin"),
+	STR(PUSH, "push_instance", push_instance, "",
+		"this daemon's name in /push/health (several daemons may "
+		"follow one PostgreSQL journal); empty: the host name"),
 	STR(PUSH, "push_trusted_proxies", push_trusted_proxies,
 		"127.0.0.1, ::1, unix",
 		"peers whose X-Forwarded-Proto is believed (addresses; "
 		"unix: the Unix socket)"),
 	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL },
 };
+
+int config_database_is_pg(const char *database)
+{
+	const char *p = database;
+
+	if (p == NULL)
+		return 0;
+	if (strncmp(p, "postgresql://", 13) == 0 ||
+	    strncmp(p, "postgres://", 11) == 0)
+		return 1;
+	/* conninfo: a keyword, optional blanks, then '='. */
+	while (*p == ' ')
+		p++;
+	if (!islower((unsigned char)*p))
+		return 0;
+	while (islower((unsigned char)*p) || *p == '_')
+		p++;
+	while (*p == ' ')
+		p++;
+	return *p == '=';
+}
 
 /* Paths in a config file are relative to the file, not to whatever folder
  * the program happens to start in. A key whose value is a path only after
@@ -149,6 +174,9 @@ static const char *path_prefix(const char *name, const char *value)
 {
 	size_t i;
 
+	/* A PostgreSQL URI or conninfo is not a path. */
+	if (strcmp(name, "database") == 0 && config_database_is_pg(value))
+		return NULL;
 	for (i = 0; path_keys[i].name != NULL; i++)
 		if (strcmp(path_keys[i].name, name) == 0 &&
 		    strncmp(value, path_keys[i].prefix,

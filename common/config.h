@@ -48,6 +48,7 @@ struct config {
 	char *data_key;          /* seals secrets at rest (64 hex) */
 	char *data_key_previous; /* still opens secrets during a rekey */
 	char *push_origins;
+	char *push_instance;
 	char *push_trusted_proxies;
 };
 
@@ -136,5 +137,11 @@ enum config_dir_how {
  * CONFIG_DIR_REAL) when the folder does not exist.
  */
 char *config_path_dir(const char *path, enum config_dir_how how);
+
+/* config_database_is_pg is non-zero when a `database` value names a
+ * PostgreSQL server: a libpq URI (postgresql:// or postgres://) or a
+ * conninfo string ("host=... dbname=...", a first word followed by '=').
+ * Anything else is the path of an SQLite file. */
+int config_database_is_pg(const char *database);
 
 #endif

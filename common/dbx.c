@@ -28,27 +28,6 @@ struct dbx_stmt {
 	int nrows;
 };
 
-int dbx_is_pg(const char *database)
-{
-	const char *p = database;
-
-	if (p == NULL)
-		return 0;
-	if (strncmp(p, "postgresql://", 13) == 0 ||
-	    strncmp(p, "postgres://", 11) == 0)
-		return 1;
-	/* conninfo: a keyword, optional blanks, then '='. */
-	while (*p == ' ')
-		p++;
-	if (!islower((unsigned char)*p))
-		return 0;
-	while (islower((unsigned char)*p) || *p == '_')
-		p++;
-	while (*p == ' ')
-		p++;
-	return *p == '=';
-}
-
 /* pg_fail logs what failed on x and maps it to err; res may be NULL (a
  * connection fault). Returns -1. */
 static int pg_fail(struct dbx *x, PGresult *res, const char *what,
@@ -112,6 +91,14 @@ static int pg_ready(struct dbx *x, const char *what, struct ferr *err)
 	return pg_fail(x, NULL, what, err);
 }
 
+/* The server's notices ("relation already exists, skipping") go to the
+ * log at debug level, not to stderr. */
+static void pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_msg(LOG_DEBUG, "postgresql: %s", message);
+}
+
 static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
 {
 	struct dbx *x = calloc(1, sizeof(*x));
@@ -138,6 +125,7 @@ static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
 		dbx_close(x);
 		return NULL;
 	}
+	PQsetNoticeProcessor(x->pg, pg_notice, NULL);
 	/* A write waits for the journal's counter as long as SQLite's would
 	 * for its lock, then answers 503. */
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %lld",
@@ -158,7 +146,7 @@ struct dbx *dbx_open(const struct config *cfg, int flags, struct ferr *err)
 	struct dbx *x;
 	sqlite3 *db;
 
-	if (dbx_is_pg(cfg->database))
+	if (config_database_is_pg(cfg->database))
 		return pg_open(cfg, err);
 	db = db_open(cfg, flags, err);
 	if (db == NULL)

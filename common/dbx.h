@@ -41,12 +41,6 @@ struct dbx {
 	int unique;                   /* the last failed step: a unique key */
 };
 
-/* dbx_is_pg is non-zero when a `database` value names a PostgreSQL
- * server: a libpq URI (postgresql:// or postgres://) or a conninfo
- * string ("host=... dbname=...", a first word followed by '='). Anything
- * else is the path of an SQLite file. */
-int dbx_is_pg(const char *database);
-
 /*
  * dbx_open connects to cfg->database: SQLite through db_open (flags as
  * there: DB_READONLY, DB_CREATE), PostgreSQL through libpq (flags

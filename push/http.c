@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <jansson.h>
+#include "dbx.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -403,8 +404,11 @@ static enum MHD_Result route_health(struct http *h,
 	struct tail *t = h->tail;
 	json_t *body;
 
-	body = json_pack("{s:s, s:{s:I, s:I}, s:I, s:I, s:I, s:b, s:I}",
+	body = json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:I, s:I, s:I, s:b, "
+		"s:I}",
 		"status", t->ready ? "ok" : "waiting_for_database",
+		"instance", h->instance,
+		"store", config_database_is_pg(h->cfg->database) ? "postgresql" : "sqlite",
 		"connections",
 		"websocket", (json_int_t)h->set->n[CONN_WS],
 		"sse", (json_int_t)h->set->n[CONN_SSE],
@@ -527,6 +531,11 @@ int http_init(struct http *h, const struct config *cfg, struct loop *loop,
 	h->tail = tail;
 	h->unix_sock.fd = -1;
 	h->started_ms = util_mono_ms();
+	if (cfg->push_instance != NULL && cfg->push_instance[0] != '\0')
+		snprintf(h->instance, sizeof(h->instance), "%s",
+			cfg->push_instance);
+	else if (gethostname(h->instance, sizeof(h->instance) - 1) != 0)
+		snprintf(h->instance, sizeof(h->instance), "flowpushd");
 	if (sseconn_kind_init(&h->sse, set, cfg->push_retry_ms) ||
 		wsconn_kind_init(&h->ws, set, cfg->push_client_frame_rate))
 		return -1;

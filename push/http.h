@@ -28,6 +28,7 @@ struct http {
 	uint64_t refused_limit;    /* 503 answers at the connection limit */
 	int stopping;              /* new subscriptions are refused */
 	int64_t started_ms;        /* mono ms, for the uptime */
+	char instance[256];        /* push_instance, or the host name */
 };
 
 /* http_init prepares h over the borrowed parts (nothing listens yet);

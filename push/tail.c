@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include "db.h"
 #include "journal.h"
+#include "pgschema.h"
 #include "log.h"
 #include "tail.h"
 #include "util.h"
@@ -21,6 +22,8 @@
 #define TAIL_BATCHES_PER_POLL 4   /* then let the loop write what it has */
 #define TAIL_BUSY_MS 50           /* a reader must never stall the loop */
 #define TAIL_RETRY_MS 1000
+#define TAIL_PG_RETRY_MIN_MS 250  /* a lost server: retry after 0.25 s, */
+#define TAIL_PG_RETRY_MAX_MS 8000 /* doubling up to 8 s */
 
 static const char SQL_VERSION[] = "PRAGMA data_version";
 
@@ -44,19 +47,43 @@ static int64_t ts_parse_ms(const char *s)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-static void close_db(struct tail *t, const char *why)
+/* drop_db closes whatever is open, quietly. */
+static void drop_db(struct tail *t)
 {
-	if (t->db == NULL)
-		return;
-	log_msg(LOG_WARN, "closing the database (%s); retrying", why);
 	dbx_finalize(t->st_read);
-	sqlite3_finalize(t->st_version);
-	sqlite3_close_v2(t->db);
 	t->st_read = NULL;
+	if (t->pg != NULL) {
+		if (t->lw.fd >= 0)
+			loop_del(t->loop, &t->lw);
+		t->lw.fd = -1;
+		dbx_close(t->pg);
+		t->pg = NULL;
+	}
+	if (t->db != NULL) {
+		sqlite3_finalize(t->st_version);
+		sqlite3_close_v2(t->db);
+	}
 	t->st_version = NULL;
 	t->db = NULL;
+	t->xr = NULL;
 	t->ready = 0;
-	t->next_open_ms = util_mono_ms() + TAIL_RETRY_MS;
+}
+
+static void close_db(struct tail *t, const char *why)
+{
+	int pg = t->pg != NULL;
+
+	if (t->xr == NULL)
+		return;
+	log_msg(LOG_WARN, "closing the database (%s); retrying", why);
+	drop_db(t);
+	if (pg) {
+		t->next_open_ms = util_mono_ms() + t->retry_ms;
+		t->retry_ms = t->retry_ms * 2 > TAIL_PG_RETRY_MAX_MS ?
+			TAIL_PG_RETRY_MAX_MS : t->retry_ms * 2;
+	} else {
+		t->next_open_ms = util_mono_ms() + TAIL_RETRY_MS;
+	}
 }
 
 static int read_version(struct tail *t, int64_t *v)
@@ -168,6 +195,16 @@ void tail_poll(struct tail *t)
 		if (batch == TAIL_BATCHES_PER_POLL - 1)
 			t->more = 1;
 	}
+	/* A commit whose notification came in while the rows were read may
+	 * be newer than what the read saw: read again. */
+	if (t->pg != NULL && t->ready) {
+		int n = dbx_pg_notified(t->pg);
+
+		if (n < 0)
+			close_db(t, "connection lost");
+		else if (n > 0)
+			t->more = 1;
+	}
 	t->polling = 0;
 }
 
@@ -182,7 +219,7 @@ int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 	/* A statement of its own: a catch-up read may happen while the
 	 * follower's statement is between steps. */
 	ferr_init(&err);
-	if (journal_range_prepare(&t->x, &st, &err)) {
+	if (journal_range_prepare(t->xr, &st, &err)) {
 		ferr_release(&err);
 		return -1;
 	}
@@ -221,7 +258,7 @@ int tail_first_seq(struct tail *t, int64_t *first)
 	if (!t->ready)
 		return -1;
 	ferr_init(&err);
-	rc = journal_first_seq(&t->x, first, &err);
+	rc = journal_first_seq(t->xr, first, &err);
 	ferr_release(&err);
 	return rc;
 }
@@ -235,11 +272,82 @@ int64_t tail_lag_seq(struct tail *t)
 	if (!t->ready)
 		return 0;
 	ferr_init(&err);
-	rc = journal_last_seq(&t->x, &last, &err);
+	rc = journal_last_seq(t->xr, &last, &err);
 	ferr_release(&err);
 	if (rc != 0 || last < t->ring.last)
 		return 0;
 	return last - t->ring.last;
+}
+
+/* open_sqlite opens the file read-only with the statements the tail
+ * needs; 0 or -1 (logged once per outage). */
+static int open_sqlite(struct tail *t, struct ferr *err)
+{
+	const struct config *cfg = t->cfg;
+	struct stat st;
+
+	if (stat(cfg->database, &st) != 0) {
+		if (t->open_failures++ == 0)
+			log_msg(LOG_WARN, "waiting for the database %s",
+				cfg->database);
+		return -1;
+	}
+	t->db = db_open(cfg, DB_READONLY, err);
+	if (t->db == NULL) {
+		if (t->open_failures++ == 0)
+			log_msg(LOG_WARN, "cannot open the database: %s",
+				err->message);
+		return -1;
+	}
+	sqlite3_busy_timeout(t->db, TAIL_BUSY_MS);
+	dbx_init_sqlite(&t->x, t->db);
+	t->xr = &t->x;
+	if (sqlite3_prepare_v2(t->db, SQL_VERSION, -1, &t->st_version,
+		NULL) != SQLITE_OK)
+		return -1;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	read_version(t, &t->data_version);
+	return 0;
+}
+
+static void listen_cb(struct loop *loop, int fd, void *data,
+	unsigned events)
+{
+	struct tail *t = data;
+	int n = dbx_pg_notified(t->pg);
+
+	if (n < 0) {
+		close_db(t, "connection lost");
+		return;
+	}
+	/* Many commits coalesce into one read. */
+	if (n > 0)
+		tail_poll(t);
+}
+
+/* open_pg connects to the PostgreSQL server and LISTENs before the first
+ * read, so no commit falls between the two; 0 or -1. */
+static int open_pg(struct tail *t, struct ferr *err)
+{
+	t->pg = dbx_open(t->cfg, DB_READONLY, err);
+	if (t->pg == NULL) {
+		if (t->open_failures++ == 0)
+			log_msg(LOG_WARN, "cannot reach the database: %s",
+				err->message);
+		t->next_open_ms = util_mono_ms() + t->retry_ms;
+		t->retry_ms = t->retry_ms * 2 > TAIL_PG_RETRY_MAX_MS ?
+			TAIL_PG_RETRY_MAX_MS : t->retry_ms * 2;
+		return -1;
+	}
+	t->xr = t->pg;
+	if (dbx_exec(t->pg, "LISTEN " PGSCHEMA_CHANNEL, "listen", err) < 0 ||
+	    loop_add(t->loop, &t->lw, dbx_pg_socket(t->pg), EPOLLIN,
+	    listen_cb, t) < 0) {
+		t->lw.fd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* open_db opens the database read-only and starts following it where the
@@ -247,33 +355,23 @@ int64_t tail_lag_seq(struct tail *t)
 static int open_db(struct tail *t)
 {
 	const struct config *cfg = t->cfg;
+	int pg = config_database_is_pg(cfg->database);
 	struct ferr err;
-	struct stat st;
 	int64_t last = 0, floor;
 	int recreated = 0;
 
 	t->next_open_ms = util_mono_ms() + TAIL_RETRY_MS;
-	if (stat(cfg->database, &st) != 0) {
-		if (t->open_failures++ == 0)
-			log_msg(LOG_WARN, "waiting for the database %s",
-				cfg->database);
-		return -1;
-	}
 	ferr_init(&err);
-	t->db = db_open(cfg, DB_READONLY, &err);
-	if (t->db == NULL) {
-		if (t->open_failures++ == 0)
-			log_msg(LOG_WARN, "cannot open the database: %s",
-				err.message);
+	if (pg ? open_pg(t, &err) : open_sqlite(t, &err)) {
 		ferr_release(&err);
+		if (pg)
+			close_db(t, "cannot follow the journal");
+		else
+			drop_db(t);
 		return -1;
 	}
-	sqlite3_busy_timeout(t->db, TAIL_BUSY_MS);
-	dbx_init_sqlite(&t->x, t->db);
-	if (journal_range_prepare(&t->x, &t->st_read, &err) ||
-		sqlite3_prepare_v2(t->db, SQL_VERSION, -1, &t->st_version,
-			NULL) ||
-		journal_last_seq(&t->x, &last, &err)) {
+	if (journal_range_prepare(t->xr, &t->st_read, &err) ||
+		journal_last_seq(t->xr, &last, &err)) {
 		if (t->open_failures++ == 0)
 			log_msg(LOG_WARN, "the database has no journal yet");
 		ferr_release(&err);
@@ -282,12 +380,9 @@ static int open_db(struct tail *t)
 		return -1;
 	}
 	ferr_release(&err);
-	t->dev = st.st_dev;
-	t->ino = st.st_ino;
-	read_version(t, &t->data_version);
 	/* The preload keeps to the ring's budget before reading a row: an
 	 * event costs about twice its text (the WebSocket and SSE forms). */
-	if (journal_newest_floor(&t->x, cfg->push_ring_size,
+	if (journal_newest_floor(t->xr, cfg->push_ring_size,
 		cfg->push_ring_bytes / 2, &floor, &err)) {
 		ferr_release(&err);
 		close_db(t, "journal sizes");
@@ -305,8 +400,9 @@ static int open_db(struct tail *t)
 	t->opened = 1;
 	t->ready = 1;
 	t->open_failures = 0;
+	t->retry_ms = TAIL_PG_RETRY_MIN_MS;
 	log_msg(LOG_INFO, "following the journal of %s from seq %" PRId64,
-		cfg->database, t->ring.last);
+		pg ? "the PostgreSQL database" : cfg->database, t->ring.last);
 	/* Fill the ring before anyone resumes from it. */
 	t->preloading = 1;
 	do {
@@ -398,6 +494,8 @@ int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
 	t->sink = *sink;
 	t->doorbell.fd = -1;
 	t->w.fd = -1;
+	t->lw.fd = -1;
+	t->retry_ms = TAIL_PG_RETRY_MIN_MS;
 	if (ring_init(&t->ring, (size_t)cfg->push_ring_size,
 		(size_t)cfg->push_ring_bytes, 0))
 		return -1;
@@ -409,13 +507,7 @@ int tail_init(struct tail *t, const struct config *cfg, struct loop *loop,
 
 void tail_release(struct tail *t)
 {
-	if (t->db != NULL) {
-		dbx_finalize(t->st_read);
-		sqlite3_finalize(t->st_version);
-		sqlite3_close_v2(t->db);
-		t->db = NULL;
-	}
-	t->ready = 0;
+	drop_db(t);
 	unbind_doorbell(t);
 	ring_release(&t->ring);
 }
@@ -446,6 +538,11 @@ void tail_tick(struct tail *t, int64_t now)
 		return;
 	t->next_poll_ms = now + t->cfg->push_poll_ms;
 	doorbell_check(t);
+	if (t->pg != NULL) {
+		/* The safety net behind NOTIFY: one indexed read. */
+		tail_poll(t);
+		return;
+	}
 	if (replaced(t)) {
 		close_db(t, "the file was replaced");
 		open_db(t);

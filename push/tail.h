@@ -43,8 +43,12 @@ struct tail {
 	struct tail_sink sink;
 	struct ring ring;          /* the newest events, for resumes */
 	struct tail_stats stats;
-	sqlite3 *db;
-	struct dbx x;                 /* db through the dbx interface */
+	sqlite3 *db;               /* SQLite: the file, read-only */
+	struct dbx x;              /* db through the dbx interface */
+	struct dbx *pg;            /* PostgreSQL: the connection, LISTENing */
+	struct dbx *xr;            /* what reads go through: &x or pg */
+	struct loop_watch lw;      /* pg's socket: notifications */
+	int64_t retry_ms;          /* PostgreSQL: the next reconnect delay */
 	struct dbx_stmt *st_read;
 	sqlite3_stmt *st_version;
 	int64_t data_version;
