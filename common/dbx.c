@@ -15,6 +15,11 @@
 
 /* A PostgreSQL statement keeps its SQL (with $n) and its text
  * parameters; it runs at its first step. */
+/* PostgreSQL's type OIDs (server/catalog/pg_type.h): int8, int2, int4,
+ * text, float4, float8, numeric. */
+enum { OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
+	OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
+
 struct dbx_stmt {
 	struct dbx *x;
 	const char *what;
@@ -22,6 +27,9 @@ struct dbx_stmt {
 	char *sql;                    /* PostgreSQL */
 	int nparams;
 	char **params;
+	unsigned *types;              /* per parameter: 0 (the server
+					 infers it), or text for one the
+					 statement does not use */
 	PGresult *res;
 	int ran;
 	int row;
@@ -97,6 +105,19 @@ static void pg_notice(void *arg, const char *message)
 {
 	(void)arg;
 	log_msg(LOG_DEBUG, "postgresql: %s", message);
+}
+
+/* pg_usable readies x for a statement: outside a transaction a lost
+ * connection is taken up again; inside one the transaction went with
+ * it, which the caller must learn (a COMMIT sent on a new connection
+ * would "succeed" with nothing to commit). 0 or -1. */
+static int pg_usable(struct dbx *x, const char *what, struct ferr *err)
+{
+	if (PQstatus(x->pg) == CONNECTION_OK)
+		return 0;
+	if (x->txn)
+		return pg_fail(x, NULL, what, err);
+	return pg_ready(x, what, err);
 }
 
 static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
@@ -191,13 +212,14 @@ sqlite3 *dbx_sqlite(struct dbx *x)
 
 /* pg_sql rewrites SQLite's parameters (?N, ?) into $N outside quotes and
  * counts them. Returns a new string or NULL. */
-static char *pg_sql(const char *sql, int *nparams)
+static char *pg_sql(const char *sql, int *nparams, unsigned char *used,
+	size_t nused)
 {
 	size_t n = strlen(sql);
 	char *out = malloc(n * 4 + 1), *o = out;
 	const char *p = sql;
 	char quote = 0;
-	int next = 0, max = 0;
+	int next, max = 0;
 
 	if (out == NULL)
 		return NULL;
@@ -218,17 +240,21 @@ static char *pg_sql(const char *sql, int *nparams)
 			continue;
 		}
 		p++;
+		/* As SQLite numbers them: a bare ? is one more than the
+		 * largest number so far. */
 		if (isdigit((unsigned char)*p)) {
 			int v = 0;
 
-			while (isdigit((unsigned char)*p))
+			while (isdigit((unsigned char)*p) && v < 100000)
 				v = v * 10 + (*p++ - '0');
 			next = v;
 		} else {
-			next++;
+			next = max + 1;
 		}
 		if (next > max)
 			max = next;
+		if (next > 0 && (size_t)next <= nused)
+			used[next - 1] = 1;
 		o += sprintf(o, "$%d", next);
 	}
 	*o = '\0';
@@ -258,11 +284,24 @@ int dbx_prepare(struct dbx *x, const char *sql, const char *what,
 		*out = st;
 		return 0;
 	}
-	st->sql = pg_sql(sql, &st->nparams);
-	if (st->sql == NULL || (st->nparams > 0 && (st->params = calloc(
-	    (size_t)st->nparams, sizeof(char *))) == NULL)) {
-		dbx_finalize(st);
-		return ferr_set(err, 500, "internal_error", "Out of memory.");
+	{
+		unsigned char used[256] = { 0 };
+
+		st->sql = pg_sql(sql, &st->nparams, used, sizeof(used));
+		if (st->sql == NULL || st->nparams > (int)sizeof(used) ||
+		    (st->nparams > 0 && ((st->params = calloc(
+		    (size_t)st->nparams, sizeof(char *))) == NULL ||
+		    (st->types = calloc((size_t)st->nparams,
+		    sizeof(unsigned))) == NULL))) {
+			dbx_finalize(st);
+			return ferr_set(err, 500, "internal_error",
+				"Cannot prepare a statement.");
+		}
+		/* The server cannot tell the type of a parameter that no
+		 * expression uses (an UPDATE that ignores the created time
+		 * given to it, say): call it text. */
+		for (int i = 0; i < st->nparams; i++)
+			st->types[i] = used[i] ? 0 : OID_TEXT;
 	}
 	*out = st;
 	return 0;
@@ -308,19 +347,35 @@ void dbx_bind_null(struct dbx_stmt *st, int i)
 	pg_bind(st, i, NULL);
 }
 
+void dbx_bind_double(struct dbx_stmt *st, int i, double v)
+{
+	char buf[32];
+
+	if (st->st != NULL) {
+		sqlite3_bind_double(st->st, i, v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	pg_bind(st, i, strdup(buf));
+}
+
+void dbx_bind_empty_blob(struct dbx_stmt *st, int i)
+{
+	if (st->st != NULL) {
+		sqlite3_bind_zeroblob(st->st, i, 0);
+		return;
+	}
+	pg_bind(st, i, NULL);
+}
+
 static int pg_run(struct dbx_stmt *st, struct ferr *err)
 {
 	struct dbx *x = st->x;
 	ExecStatusType s;
 
-	/* Outside a transaction a lost connection is taken up again; inside
-	 * one the transaction is gone with it, which the caller must see. */
-	if (PQtransactionStatus(x->pg) == PQTRANS_IDLE ||
-	    PQstatus(x->pg) != CONNECTION_OK) {
-		if (pg_ready(x, st->what, err) < 0)
-			return DBX_ERROR;
-	}
-	st->res = PQexecParams(x->pg, st->sql, st->nparams, NULL,
+	if (pg_usable(x, st->what, err) < 0)
+		return DBX_ERROR;
+	st->res = PQexecParams(x->pg, st->sql, st->nparams, st->types,
 		(const char *const *)st->params, NULL, NULL, 0);
 	s = PQresultStatus(st->res);
 	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
@@ -375,6 +430,42 @@ int dbx_column_count(struct dbx_stmt *st)
 	if (st->st != NULL)
 		return sqlite3_column_count(st->st);
 	return st->res != NULL ? PQnfields(st->res) : 0;
+}
+
+/* PostgreSQL's type OIDs (server/catalog/pg_type.h): int8, int2, int4,
+ * float4, float8, numeric. */
+
+enum dbx_type dbx_column_type(struct dbx_stmt *st, int col)
+{
+	if (st->st != NULL) {
+		switch (sqlite3_column_type(st->st, col)) {
+		case SQLITE_INTEGER: return DBX_INTEGER;
+		case SQLITE_FLOAT: return DBX_FLOAT;
+		case SQLITE_TEXT: return DBX_TEXT;
+		case SQLITE_BLOB: return DBX_BLOB;
+		default: return DBX_NULL;
+		}
+	}
+	if (dbx_column_null(st, col))
+		return DBX_NULL;
+	switch (PQftype(st->res, col)) {
+	case OID_INT8: case OID_INT2: case OID_INT4:
+		return DBX_INTEGER;
+	case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
+		return DBX_FLOAT;
+	default:
+		return DBX_TEXT;
+	}
+}
+
+double dbx_column_double(struct dbx_stmt *st, int col)
+{
+	const char *t;
+
+	if (st->st != NULL)
+		return sqlite3_column_double(st->st, col);
+	t = dbx_column_text(st, col);
+	return t != NULL ? strtod(t, NULL) : 0.0;
 }
 
 /* pg_cell is non-zero when col of the current row can be read. */
@@ -457,6 +548,7 @@ void dbx_finalize(struct dbx_stmt *st)
 		dbx_reset(st);
 		dbx_clear_bindings(st);
 		free(st->params);
+		free(st->types);
 		free(st->sql);
 	}
 	free(st);
@@ -477,8 +569,7 @@ int dbx_exec(struct dbx *x, const char *sql, const char *what,
 
 	if (x->kind == DBX_SQLITE)
 		return db_exec(x->db, sql, what, err);
-	if (PQtransactionStatus(x->pg) == PQTRANS_IDLE &&
-	    pg_ready(x, what, err) < 0)
+	if (pg_usable(x, what, err) < 0)
 		return -1;
 	res = PQexec(x->pg, sql);
 	s = PQresultStatus(res);
@@ -495,17 +586,30 @@ int dbx_begin(struct dbx *x, struct ferr *err)
 {
 	if (x->kind == DBX_SQLITE)
 		return db_begin(x->db, err);
-	return dbx_exec(x, "BEGIN", "begin", err);
+	x->txn = 0;
+	if (dbx_exec(x, "BEGIN", "begin", err) < 0)
+		return -1;
+	x->txn = 1;
+	return 0;
 }
 
 int dbx_commit(struct dbx *x, struct ferr *err)
 {
+	int rc;
+
 	if (x->kind == DBX_SQLITE)
 		return db_commit(x->db, err);
-	if (dbx_exec(x, "COMMIT", "commit", err) == 0)
-		return 0;
-	dbx_rollback(x);
-	return -1;
+	/* PostgreSQL answers COMMIT of a failed transaction with a
+	 * ROLLBACK, not an error: that must not pass for a commit. */
+	if (PQtransactionStatus(x->pg) == PQTRANS_INERROR) {
+		dbx_rollback(x);
+		return ferr_set(err, 500, "internal_error", "Internal error.");
+	}
+	rc = dbx_exec(x, "COMMIT", "commit", err);
+	if (rc < 0)
+		dbx_rollback(x);
+	x->txn = 0;
+	return rc;
 }
 
 void dbx_rollback(struct dbx *x)
@@ -516,6 +620,7 @@ void dbx_rollback(struct dbx *x)
 		db_rollback(x->db);
 		return;
 	}
+	x->txn = 0;
 	if (PQstatus(x->pg) != CONNECTION_OK ||
 	    PQtransactionStatus(x->pg) == PQTRANS_IDLE)
 		return;

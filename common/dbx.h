@@ -39,6 +39,9 @@ struct dbx {
 	struct pg_conn *pg;           /* PostgreSQL (libpq's PGconn) */
 	int64_t changes;              /* PostgreSQL: of the last command */
 	int unique;                   /* the last failed step: a unique key */
+	int txn;                      /* PostgreSQL: inside dbx_begin's
+					 transaction (a lost connection then
+					 fails it; it never reconnects) */
 };
 
 /*
@@ -72,6 +75,9 @@ int dbx_prepare(struct dbx *x, const char *sql, const char *what,
 void dbx_bind_text(struct dbx_stmt *st, int i, const char *text);
 void dbx_bind_int64(struct dbx_stmt *st, int i, int64_t v);
 void dbx_bind_null(struct dbx_stmt *st, int i);
+void dbx_bind_double(struct dbx_stmt *st, int i, double v);
+/* SQLite: a zero-length BLOB (sorts after every text); PostgreSQL: NULL. */
+void dbx_bind_empty_blob(struct dbx_stmt *st, int i);
 
 /* dbx_step runs or advances st: DBX_ROW, DBX_DONE, or DBX_ERROR with err
  * set (503 busy_database on a lock wait, a serialization failure or a
@@ -84,7 +90,14 @@ int dbx_step(struct dbx_stmt *st, struct ferr *err);
  * a unique constraint. */
 int dbx_unique_violation(const struct dbx *x);
 
+/* dbx_column_type's answers. */
+enum dbx_type { DBX_NULL, DBX_INTEGER, DBX_FLOAT, DBX_TEXT, DBX_BLOB };
+
 int dbx_column_count(struct dbx_stmt *st);
+/* The type of the current row's value (SQLite) or of the column
+ * (PostgreSQL: integer types, floating types and numeric, else text). */
+enum dbx_type dbx_column_type(struct dbx_stmt *st, int col);
+double dbx_column_double(struct dbx_stmt *st, int col);
 int dbx_column_null(struct dbx_stmt *st, int col);
 /* NULL for SQL NULL; valid until the next step, reset or finalize. */
 const char *dbx_column_text(struct dbx_stmt *st, int col);

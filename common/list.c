@@ -63,29 +63,28 @@ static void st_bind_key(struct stmt_text *s, const struct listq_key *k)
 }
 
 /* st_prepare compiles s and binds its values. */
-static int st_prepare(sqlite3 *db, struct stmt_text *s, sqlite3_stmt **out,
-	struct ferr *err)
+static int st_prepare(struct dbx *x, struct stmt_text *s,
+	struct dbx_stmt **out, struct ferr *err)
 {
-	int rc, i;
+	int i;
 
 	*out = NULL;
 	if (s->t.over)
 		return ferr_set(err, 500, "internal_error", "The query is too "
 			"long.");
-	rc = sqlite3_prepare_v2(db, s->sql, (int)s->t.n, out, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(db, rc, "list prepare", err);
+	if (dbx_prepare(x, s->sql, "list prepare", out, err) < 0)
+		return -1;
 	for (i = 0; i < s->nv; i++) {
 		const struct bindv *v = &s->v[i];
 
 		if (v->kind == BV_INT)
-			sqlite3_bind_int64(*out, i + 1, v->i);
+			dbx_bind_int64(*out, i + 1, v->i);
 		else if (v->kind == BV_REAL)
-			sqlite3_bind_double(*out, i + 1, v->r);
+			dbx_bind_double(*out, i + 1, v->r);
 		else if (v->kind == BV_TEXT)
-			sqlite3_bind_text(*out, i + 1, v->t, -1, SQLITE_STATIC);
+			dbx_bind_text(*out, i + 1, v->t);
 		else
-			sqlite3_bind_zeroblob(*out, i + 1, 0);
+			dbx_bind_empty_blob(*out, i + 1);
 	}
 	return 0;
 }
@@ -186,21 +185,21 @@ static void reset(struct lister *l)
 }
 
 /* key_of reads column col as a sort key (the empty blob is NULL). */
-static int key_of(sqlite3_stmt *stmt, int col, struct listq_key *k)
+static int key_of(struct dbx_stmt *stmt, int col, struct listq_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	switch (sqlite3_column_type(stmt, col)) {
-	case SQLITE_INTEGER:
+	switch (dbx_column_type(stmt, col)) {
+	case DBX_INTEGER:
 		k->type = LK_INT;
-		k->i = sqlite3_column_int64(stmt, col);
+		k->i = dbx_column_int64(stmt, col);
 		return 0;
-	case SQLITE_FLOAT:
+	case DBX_FLOAT:
 		k->type = LK_REAL;
-		k->r = sqlite3_column_double(stmt, col);
+		k->r = dbx_column_double(stmt, col);
 		return 0;
-	case SQLITE_TEXT:
+	case DBX_TEXT:
 		k->type = LK_TEXT;
-		k->text = strdup((const char *)sqlite3_column_text(stmt, col));
+		k->text = strdup(dbx_column_text(stmt, col));
 		return k->text ? 0 : -1;
 	default:
 		k->type = LK_NULL;
@@ -232,7 +231,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	struct ferr *err)
 {
 	const struct resource *res = l->lq->res;
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	int rc, count = 0, result = -1;
 
 	reset(l);
@@ -244,10 +243,10 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	if (k)
 		add_position(l, k, id, asc);
 	add_order(l, asc, limit + 1);
-	if (st_prepare(l->st->db, l->s, &stmt, err))
+	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
 	p->items = json_array();
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = dbx_step(stmt, err)) == DBX_ROW) {
 		json_t *rec;
 
 		if (count == limit) {
@@ -258,29 +257,27 @@ static int read_page(struct lister *l, const struct listq_key *k,
 			if (key_of(stmt, 0, &p->first_key))
 				goto nomem;
 			snprintf(p->first_id, sizeof(p->first_id), "%s",
-				(const char *)sqlite3_column_text(stmt, 1));
+				dbx_column_text(stmt, 1));
 		}
 		free(p->last_key.text);
 		if (key_of(stmt, 0, &p->last_key))
 			goto nomem;
 		snprintf(p->last_id, sizeof(p->last_id), "%s",
-			(const char *)sqlite3_column_text(stmt, 1));
+			dbx_column_text(stmt, 1));
 		rec = store_row_record(res, stmt, 1);
 		if (res->derive)
 			res->derive(rec);
 		json_array_append_new(p->items, rec);
 		count++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(l->st->db, rc, "list", err);
+	if (rc == DBX_ERROR)
 		goto out;
-	}
 	result = 0;
 	goto out;
 nomem:
 	ferr_set(err, 500, "internal_error", "Out of memory.");
 out:
-	sqlite3_finalize(stmt);
+	dbx_finalize(stmt);
 	return result;
 }
 
@@ -288,7 +285,7 @@ out:
 static int any_beyond(struct lister *l, const struct listq_key *k,
 	const char *id, int asc, int *found, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	int rc;
 
 	reset(l);
@@ -297,30 +294,31 @@ static int any_beyond(struct lister *l, const struct listq_key *k,
 	add_where(l, l->plan);
 	add_position(l, k, id, asc);
 	add_order(l, asc, 1);
-	if (st_prepare(l->st->db, l->s, &stmt, err))
+	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(l->st->db, rc, "list", err);
-	*found = rc == SQLITE_ROW;
+	rc = dbx_step(stmt, err);
+	dbx_finalize(stmt);
+	if (rc == DBX_ERROR)
+		return -1;
+	*found = rc == DBX_ROW;
 	return 0;
 }
 
 /* count_rows runs "SELECT count(*) ..." built in l->s into *n. */
 static int count_rows(struct lister *l, long long *n, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	int rc;
 
-	if (st_prepare(l->st->db, l->s, &stmt, err))
+	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return db_fail(l->st->db, rc, "list count", err);
+	rc = dbx_step(stmt, err);
+	if (rc == DBX_ROW)
+		*n = dbx_column_int64(stmt, 0);
+	dbx_finalize(stmt);
+	if (rc != DBX_ROW)
+		return rc == DBX_DONE ? ferr_set(err, 500, "internal_error",
+			"Internal error.") : -1;
 	return 0;
 }
 

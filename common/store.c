@@ -98,7 +98,7 @@ void store_close(struct store *st)
 	dbx_finalize(st->journal_stmt);
 	st->journal_stmt = NULL;
 	for (i = 0; i < STORE_STMTS; i++) {
-		sqlite3_finalize(st->stmts[i].stmt);
+		dbx_finalize(st->stmts[i].stmt);
 		free(st->stmts[i].sql);
 	}
 	memset(st->stmts, 0, sizeof(st->stmts));
@@ -110,11 +110,10 @@ void store_close(struct store *st)
 /* store_prepare hands out the kept statement for sql, or prepares one (and
  * keeps it while there is room). Give it back with store_done. */
 static int store_prepare(struct store *st, const char *sql,
-	sqlite3_stmt **stmt, struct ferr *err)
+	struct dbx_stmt **stmt, struct ferr *err)
 {
 	struct store_stmt *free_slot = NULL;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < STORE_STMTS; i++) {
 		struct store_stmt *k = &st->stmts[i];
@@ -128,9 +127,8 @@ static int store_prepare(struct store *st, const char *sql,
 			return 0;
 		}
 	}
-	rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(st->db, rc, "prepare", err);
+	if (dbx_prepare(&st->x, sql, "prepare", stmt, err) < 0)
+		return -1;
 	if (free_slot) {
 		free_slot->sql = strdup(sql);
 		if (free_slot->sql) {
@@ -143,7 +141,7 @@ static int store_prepare(struct store *st, const char *sql,
 
 /* store_done gives a statement back: reset for its next use when kept,
  * finalized otherwise. NULL is fine. */
-static void store_done(struct store *st, sqlite3_stmt *stmt)
+static void store_done(struct store *st, struct dbx_stmt *stmt)
 {
 	size_t i;
 
@@ -151,27 +149,30 @@ static void store_done(struct store *st, sqlite3_stmt *stmt)
 		return;
 	for (i = 0; i < STORE_STMTS; i++) {
 		if (st->stmts[i].stmt == stmt) {
-			sqlite3_reset(stmt);
-			sqlite3_clear_bindings(stmt);
+			dbx_reset(stmt);
+			dbx_clear_bindings(stmt);
 			st->stmts[i].busy = 0;
 			return;
 		}
 	}
-	sqlite3_finalize(stmt);
+	dbx_finalize(stmt);
 }
 
 int store_read_begin(struct store *st, struct ferr *err)
 {
-	int rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK)
-		return db_fail(st->db, rc, "begin read", err);
-	return 0;
+	/* PostgreSQL: one snapshot for every statement of the read. */
+	return dbx_exec(&st->x, dbx_kind(&st->x) == DBX_PG ?
+		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
+		"begin read", err);
 }
 
 void store_read_end(struct store *st)
 {
-	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	struct ferr e;
+
+	ferr_init(&e);
+	dbx_exec(&st->x, "COMMIT", "end read", &e);
+	ferr_release(&e);
 }
 
 /* secret_name writes "hasPassword" for the secret field "password". */
@@ -223,22 +224,20 @@ static json_t *secret_flags(const struct resource *res, const char *stored)
 	return s;
 }
 
-json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
+json_t *store_row_record(const struct resource *res, struct dbx_stmt *stmt,
 	int first)
 {
-	const char *data = (const char *)sqlite3_column_text(stmt, first + 4);
+	const char *data = dbx_column_text(stmt, first + 4);
 	json_t *d, *s, *rec;
 
 	d = json_loads(data ? data : "{}", 0, NULL);
 	if (!d)
 		d = json_object();
-	s = secret_flags(res, (const char *)sqlite3_column_text(stmt,
-		first + 5));
-	rec = record_build(res,
-		(const char *)sqlite3_column_text(stmt, first),
-		sqlite3_column_int64(stmt, first + 1),
-		(const char *)sqlite3_column_text(stmt, first + 2),
-		(const char *)sqlite3_column_text(stmt, first + 3), d, s);
+	s = secret_flags(res, dbx_column_text(stmt, first + 5));
+	rec = record_build(res, dbx_column_text(stmt, first),
+		dbx_column_int64(stmt, first + 1),
+		dbx_column_text(stmt, first + 2),
+		dbx_column_text(stmt, first + 3), d, s);
 	json_decref(s);
 	return rec;
 }
@@ -270,7 +269,7 @@ static int secret_open(struct store *st, const struct resource *res,
 static json_t *store_load(struct store *st, const struct resource *res,
 	const char *id, json_t **secret, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	char sql[256];
 	json_t *rec = NULL;
 	int rc;
@@ -284,20 +283,18 @@ static json_t *store_load(struct store *st, const struct resource *res,
 		"updated_at, data, secret FROM %s WHERE id = ?1", res->table);
 	if (store_prepare(st, sql, &stmt, err))
 		return NULL;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	dbx_bind_text(stmt, 1, id);
+	rc = dbx_step(stmt, err);
+	if (rc == DBX_ROW) {
 		rec = store_row_record(res, stmt, 0);
-		if (secret && secret_open(st, res, id, (const char *)
-		    sqlite3_column_text(stmt, 5), secret, err) < 0) {
+		if (secret && secret_open(st, res, id,
+		    dbx_column_text(stmt, 5), secret, err) < 0) {
 			json_decref(rec);
 			rec = NULL;
 		}
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == DBX_DONE)
 		ferr_set(err, 404, "not_found", "No such record in %s.",
 			res->name);
-	else
-		db_fail(st->db, rc, "load", err);
 	store_done(st, stmt);
 	return rec;
 }
@@ -313,7 +310,7 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 {
 	struct store *st = arg;
 	const struct resource *res = resource_find(collection);
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	char sql[128];
 	int rc;
 
@@ -323,14 +320,14 @@ static int exists_cb(void *arg, const char *collection, const char *id,
 		res->table);
 	if (store_prepare(st, sql, &stmt, err))
 		return -1;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
+	dbx_bind_text(stmt, 1, id);
+	rc = dbx_step(stmt, err);
 	store_done(st, stmt);
-	if (rc == SQLITE_ROW)
+	if (rc == DBX_ROW)
 		return 1;
-	if (rc == SQLITE_DONE)
+	if (rc == DBX_DONE)
 		return 0;
-	return db_fail(st->db, rc, "exists", err);
+	return -1;
 }
 
 /* get_cb is the validation context's view of store_get. */
@@ -425,7 +422,7 @@ static int unique_check(struct store *st, const struct resource *res,
 	const struct field *f;
 
 	for (f = res->fields; f->name; f++) {
-		sqlite3_stmt *stmt = NULL;
+		struct dbx_stmt *stmt = NULL;
 		char sql[512];
 		json_t *v;
 		int rc;
@@ -446,16 +443,14 @@ static int unique_check(struct store *st, const struct resource *res,
 				res->table, f->name);
 		if (store_prepare(st, sql, &stmt, err))
 			return -1;
-		sqlite3_bind_text(stmt, 1, json_string_value(v), -1,
-			SQLITE_STATIC);
+		dbx_bind_text(stmt, 1, json_string_value(v));
 		if (f->unique_with)
-			sqlite3_bind_text(stmt, 2, json_string_value(
-				json_object_get(rec, f->unique_with)), -1,
-				SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(stmt);
+			dbx_bind_text(stmt, 2, json_string_value(
+				json_object_get(rec, f->unique_with)));
+		dbx_bind_text(stmt, 3, id);
+		rc = dbx_step(stmt, err);
 		store_done(st, stmt);
-		if (rc == SQLITE_ROW) {
+		if (rc == DBX_ROW) {
 			ferr_set(err, 409, "conflict", "Another record of %s "
 				"already has this %s.", res->name, f->name);
 			if (f->unique_with)
@@ -467,8 +462,8 @@ static int unique_check(struct store *st, const struct resource *res,
 				ferr_field(err, f->name, "is already used");
 			return -1;
 		}
-		if (rc != SQLITE_DONE)
-			return db_fail(st->db, rc, "unique check", err);
+		if (rc != DBX_DONE)
+			return -1;
 	}
 	return 0;
 }
@@ -478,7 +473,7 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 	const char *id, long long version, const char *created,
 	const char *updated, json_t *data, json_t *secret, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	char sql[256];
 	char *d = NULL, *s = NULL;
 	int rc, result = -1;
@@ -514,27 +509,23 @@ static int row_write(struct store *st, const struct resource *res, int insert,
 	}
 	if (store_prepare(st, sql, &stmt, err))
 		goto out;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, version);
+	dbx_bind_text(stmt, 1, id);
+	dbx_bind_int64(stmt, 2, version);
 	if (insert)
-		sqlite3_bind_text(stmt, 3, created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, updated, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, d, -1, SQLITE_STATIC);
-	if (s)
-		sqlite3_bind_text(stmt, 6, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(stmt, 6);
-	rc = sqlite3_step(stmt);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		dbx_bind_text(stmt, 3, created);
+	dbx_bind_text(stmt, 4, updated);
+	dbx_bind_text(stmt, 5, d);
+	dbx_bind_text(stmt, 6, s);
+	rc = dbx_step(stmt, err);
+	if (rc == DBX_ERROR && dbx_unique_violation(&st->x)) {
 		/* The unique indexes back up unique_check. */
+		ferr_release(err);
 		ferr_set(err, 409, "conflict", "The record clashes with "
 			"another record of %s.", res->name);
 		goto out;
 	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "write", err);
+	if (rc != DBX_DONE)
 		goto out;
-	}
 	result = 0;
 out:
 	store_done(st, stmt);
@@ -842,11 +833,11 @@ json_t *store_import(struct store *st, const struct resource *res,
 /* export_secrets adds the opened secrets of the row (column 5 of stmt)
  * to rec. 0, or -1 with err (a secret that no key opens). */
 static int export_secrets(struct store *st, const struct resource *res,
-	sqlite3_stmt *stmt, json_t *rec, struct ferr *err)
+	struct dbx_stmt *stmt, json_t *rec, struct ferr *err)
 {
 	json_t *secret = NULL;
-	int rc = secret_open(st, res, (const char *)sqlite3_column_text(stmt,
-		0), (const char *)sqlite3_column_text(stmt, 5), &secret, err);
+	int rc = secret_open(st, res, dbx_column_text(stmt, 0),
+		dbx_column_text(stmt, 5), &secret, err);
 
 	if (rc == 0 && secret != NULL)
 		json_object_update(rec, secret);
@@ -857,7 +848,7 @@ static int export_secrets(struct store *st, const struct resource *res,
 int store_export(struct store *st, const struct resource *res,
 	int with_secrets, store_record_cb cb, void *arg, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	char sql[256];
 	int rc, result = -1;
 
@@ -867,10 +858,9 @@ int store_export(struct store *st, const struct resource *res,
 	snprintf(sql, sizeof(sql), "SELECT id, version, created_at, "
 		"updated_at, data, secret FROM %s ORDER BY created_at, id",
 		res->table);
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(st->db, rc, "export", err);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if (dbx_prepare(&st->x, sql, "export", &stmt, err) < 0)
+		return -1;
+	while ((rc = dbx_step(stmt, err)) == DBX_ROW) {
 		json_t *rec = store_row_record(res, stmt, 0);
 
 		if (rec == NULL || (with_secrets && export_secrets(st, res,
@@ -883,13 +873,11 @@ int store_export(struct store *st, const struct resource *res,
 		}
 		json_decref(rec);
 	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "export", err);
+	if (rc != DBX_DONE)
 		goto out;
-	}
 	result = 0;
 out:
-	sqlite3_finalize(stmt);
+	dbx_finalize(stmt);
 	return result;
 }
 
@@ -954,7 +942,7 @@ static int unlink_in(struct store *st, const struct resource *r,
 	const char *arr, const char *key, const char *id,
 	const struct store_write *w, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	json_t *ids = json_array(), *rid;
 	char sql[256];
 	size_t i;
@@ -965,14 +953,12 @@ static int unlink_in(struct store *st, const struct resource *r,
 		"'$.%s') = ?1)", r->table, arr, key);
 	if (store_prepare(st, sql, &stmt, err))
 		goto out;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		json_array_append_new(ids, json_string((const char *)
-			sqlite3_column_text(stmt, 0)));
-	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "reference scan", err);
+	dbx_bind_text(stmt, 1, id);
+	while ((rc = dbx_step(stmt, err)) == DBX_ROW)
+		json_array_append_new(ids, json_string(
+			dbx_column_text(stmt, 0)));
+	if (rc != DBX_DONE)
 		goto out;
-	}
 	json_array_foreach(ids, i, rid) {
 		json_t *secret = NULL, *rec, *done;
 
@@ -1022,7 +1008,7 @@ static int unlink_refs(struct store *st, const struct resource *res,
 int store_delete(struct store *st, const struct resource *res,
 	const char *id, const struct store_write *w, struct ferr *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	struct txn t;
 	json_t *old = NULL, *prev = NULL;
 	char sql[128];
@@ -1040,12 +1026,10 @@ int store_delete(struct store *st, const struct resource *res,
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", res->table);
 	if (store_prepare(st, sql, &stmt, err))
 		goto out;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "delete", err);
+	dbx_bind_text(stmt, 1, id);
+	rc = dbx_step(stmt, err);
+	if (rc != DBX_DONE)
 		goto out;
-	}
 	prev = change_prev(res, old, NULL);
 	if (journal_append(&st->x, &st->journal_stmt, res->name, "deleted", id,
 	    (long long)json_integer_value(json_object_get(old, "version")),
@@ -1258,7 +1242,7 @@ static void unsealed_where(const struct store *st, char *out, size_t size)
 int store_unsealed(struct store *st, long *count, struct ferr *err)
 {
 	const struct resource *r;
-	sqlite3_stmt *stmt = NULL;
+	struct dbx_stmt *stmt = NULL;
 	char sql[256], where[128];
 	int rc;
 
@@ -1271,12 +1255,13 @@ int store_unsealed(struct store *st, long *count, struct ferr *err)
 			r->table, where);
 		if (store_prepare(st, sql, &stmt, err))
 			return -1;
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_ROW)
-			*count += (long)sqlite3_column_int64(stmt, 0);
+		rc = dbx_step(stmt, err);
+		if (rc == DBX_ROW)
+			*count += (long)dbx_column_int64(stmt, 0);
 		store_done(st, stmt);
-		if (rc != SQLITE_ROW)
-			return db_fail(st->db, rc, "count secrets", err);
+		if (rc != DBX_ROW)
+			return rc == DBX_DONE ? ferr_set(err, 500,
+				"internal_error", "Internal error.") : -1;
 	}
 	return 0;
 }
@@ -1286,7 +1271,7 @@ int store_unsealed(struct store *st, long *count, struct ferr *err)
 static int rekey_batch(struct store *st, const struct resource *r,
 	long batch, long *n, struct ferr *err)
 {
-	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct dbx_stmt *sel = NULL, *upd = NULL;
 	char sql[256], where[128];
 	json_t *secret = NULL;
 	char *sealed = NULL;
@@ -1294,7 +1279,7 @@ static int rekey_batch(struct store *st, const struct resource *r,
 
 	*n = 0;
 	unsealed_where(st, where, sizeof(where));
-	if (db_begin(st->db, err))
+	if (dbx_begin(&st->x, err))
 		return -1;
 	snprintf(sql, sizeof(sql), "SELECT id, secret FROM %s WHERE %s "
 		"LIMIT %ld", r->table, where, batch);
@@ -1304,12 +1289,12 @@ static int rekey_batch(struct store *st, const struct resource *r,
 		r->table);
 	if (store_prepare(st, sql, &upd, err))
 		goto out;
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(sel, 0);
+	while ((rc = dbx_step(sel, err)) == DBX_ROW) {
+		const char *id = dbx_column_text(sel, 0);
 		char aad[128];
 
-		if (secret_open(st, r, id, (const char *)
-		    sqlite3_column_text(sel, 1), &secret, err) < 0)
+		if (secret_open(st, r, id, dbx_column_text(sel, 1), &secret,
+		    err) < 0)
 			goto out;
 		secret_aad(r, id, aad, sizeof(aad));
 		sealed = seal_close(&st->keys[0], aad, secret);
@@ -1317,34 +1302,30 @@ static int rekey_batch(struct store *st, const struct resource *r,
 			ferr_set(err, 500, "internal_error", "Cannot seal.");
 			goto out;
 		}
-		sqlite3_bind_text(upd, 1, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_STATIC);
-		if (sqlite3_step(upd) != SQLITE_DONE) {
-			db_fail(st->db, sqlite3_errcode(st->db), "rekey", err);
+		dbx_bind_text(upd, 1, id);
+		dbx_bind_text(upd, 2, sealed);
+		if (dbx_step(upd, err) != DBX_DONE)
 			goto out;
-		}
-		sqlite3_reset(upd);
+		dbx_reset(upd);
 		json_decref(secret);
 		secret = NULL;
 		free(sealed);
 		sealed = NULL;
 		(*n)++;
 	}
-	if (rc != SQLITE_DONE) {
-		db_fail(st->db, rc, "rekey", err);
+	if (rc != DBX_DONE)
 		goto out;
-	}
 	store_done(st, sel);
 	store_done(st, upd);
 	sel = upd = NULL;
-	result = db_commit(st->db, err);
+	result = dbx_commit(&st->x, err);
 out:
 	store_done(st, sel);
 	store_done(st, upd);
 	json_decref(secret);
 	free(sealed);
 	if (result < 0)
-		db_rollback(st->db);
+		dbx_rollback(&st->x);
 	return result;
 }
 

@@ -20,7 +20,7 @@
  * triggers, which costs more than running them. */
 struct store_stmt {
 	char *sql;
-	sqlite3_stmt *stmt;
+	struct dbx_stmt *stmt;
 	int busy;
 };
 
@@ -72,7 +72,7 @@ void store_read_end(struct store *st);
  * data, secret" (from column first of stmt) into the record as the API
  * shows it: the secrets' flags (hasPassword), never the secrets, which it
  * does not open. New reference. */
-json_t *store_row_record(const struct resource *res, sqlite3_stmt *stmt,
+json_t *store_row_record(const struct resource *res, struct dbx_stmt *stmt,
 	int first);
 
 /*

@@ -163,6 +163,7 @@ static void *writer(void *arg)
 		}
 		if (rc > 0) {
 			count(sh, &sh->retries, 1);
+			usleep(20000);
 			continue;
 		}
 		i++;
