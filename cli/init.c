@@ -49,6 +49,10 @@ static int init_database_name(struct cli *c, const char *cfg_abs,
 {
 	char *db_abs, *cfg_dir;
 
+	if (config_database_is_pg(c->database))
+		return ferr_set(&c->err, 400, "database_unsupported",
+			"flowpush init cannot make a PostgreSQL store yet "
+			"(docs/SCALING.md); give an SQLite file.");
 	db_abs = init_absolute(c->database);
 	if (db_abs == NULL)
 		return ferr_set(&c->err, 400, "bad_path", "The folder of "

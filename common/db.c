@@ -160,6 +160,14 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 	char mode[32];
 	const char *path = cfg->database;
 
+	/* Not a file: SQLite would make one of that name. Records, lists and
+	 * the CLI's commands are not on PostgreSQL yet (docs/SCALING.md). */
+	if (config_database_is_pg(path)) {
+		ferr_set(err, 501, "database_unsupported", "This program cannot "
+			"use a PostgreSQL database yet (only flowpushd can); "
+			"set database to an SQLite file.");
+		return NULL;
+	}
 	if (flags & DB_READONLY)
 		oflags = SQLITE_OPEN_READONLY;
 	else

@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +22,15 @@ def postgres_bin():
             except ValueError:
                 pass
     return max(found)[1] if found else None
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class PgServer:
@@ -43,7 +53,7 @@ class PgServer:
         self.data = os.path.join(self.folder, "data")
         self.sockdir = self.folder
         self.log = os.path.join(self.folder, "server.log")
-        self.port = self._free_port() if tcp else 5432
+        self.port = free_port() if tcp else 5432
         self.tcp = tcp
         self.user = None
         if os.geteuid() == 0:
@@ -52,15 +62,6 @@ class PgServer:
             os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
         self.running = False
         atexit.register(self.stop)
-
-    @staticmethod
-    def _free_port():
-        import socket
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        return port
 
     def _run(self, *args, check=True, timeout=60):
         cmd = list(args)

@@ -15,7 +15,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from pgserver import PgServer, postgres_bin  # noqa: E402
+from pgserver import PgServer, free_port, postgres_bin  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
 RACE = os.path.join(BUILD, "tests", "pg", "journal_race")
@@ -65,14 +65,6 @@ def journal_seqs(after=0):
 
 def last_seq():
     return int(PG.psql("SELECT seq FROM journal_seq").strip() or 0)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Daemon:
@@ -247,6 +239,28 @@ class JournalOrder(unittest.TestCase):
         rc, out = race("--writers", 8, "--appends", 200, "--readers", 2,
                        database=os.path.join(TMP, "race.db"))
         self.assertEqual((out["store"], out["violations"], out["rows"]), ("sqlite", 0, 1600), out)
+
+
+class NotYet(unittest.TestCase):
+    """Records are not on PostgreSQL yet: the programs that need them say
+    so, and never make an SQLite file named after the URI."""
+
+    def test_the_cli_refuses_a_postgresql_database_clearly_and_makes_no_file(self):
+        cli = os.path.join(BUILD, "flowpush")
+        work = tempfile.mkdtemp(dir=TMP)
+        r = subprocess.run([cli, "--database", PG.uri, "init"], cwd=work, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(json.loads(r.stderr or r.stdout)["error"]["code"], "database_unsupported")
+        self.assertEqual(os.listdir(work), [])
+        conf = os.path.join(work, "flowpush.conf")
+        with open(conf, "w") as f:
+            f.write("database = %s\n" % PG.uri)
+        os.chmod(conf, 0o600)
+        r = subprocess.run([cli, "--config", conf, "get", "campaigns", "00000000-0000-4000-8000-000000000000"],
+                           cwd=work, capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertIn("PostgreSQL database yet", r.stderr + r.stdout)
+        self.assertEqual(sorted(os.listdir(work)), ["flowpush.conf"])
 
 
 class Daemons(unittest.TestCase):
