@@ -2,6 +2,7 @@
 
 import atexit
 import glob
+import ipaddress
 import os
 import pwd
 import shutil
@@ -43,7 +44,10 @@ class PgServer:
     nothing but the test reaches) and runs with fsync off: a test never
     survives a power cut."""
 
-    def __init__(self, folder=None, tcp=False):
+    def __init__(self, folder=None, tcp=False, netns=None, listen=None):
+        """netns: run the server in that network namespace (ip netns);
+        listen: the address it listens on besides its Unix socket (port
+        5432 then, as on a host of its own)."""
         self.bin = postgres_bin()
         if self.bin is None:
             raise RuntimeError("no PostgreSQL server binaries (Debian: postgresql)")
@@ -53,8 +57,10 @@ class PgServer:
         self.data = os.path.join(self.folder, "data")
         self.sockdir = self.folder
         self.log = os.path.join(self.folder, "server.log")
-        self.port = free_port() if tcp else 5432
-        self.tcp = tcp
+        self.port = free_port() if tcp and listen is None else 5432
+        self.tcp = tcp or listen is not None
+        self.listen = listen or "127.0.0.1"
+        self.netns = netns
         self.user = None
         if os.geteuid() == 0:
             self.user = pwd.getpwnam("postgres")
@@ -67,6 +73,8 @@ class PgServer:
         cmd = list(args)
         if self.user is not None:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        if self.netns is not None:
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.folder)
         if check and r.returncode != 0:
             raise RuntimeError("%s failed (%d): %s%s\n%s" % (args[0], r.returncode, r.stdout, r.stderr,
@@ -86,11 +94,16 @@ class PgServer:
         return "postgresql:///flowpush?host=%s&port=%d&user=flowpush" % (self.sockdir, self.port)
 
     @property
+    def tcp_uri(self):
+        """The same database over TCP, at the listen address."""
+        return "postgresql://flowpush@%s:%d/flowpush" % (self.listen, self.port)
+
+    @property
     def conninfo(self):
         return "host=%s port=%d user=flowpush dbname=flowpush" % (self.sockdir, self.port)
 
     def _options(self):
-        listen = "127.0.0.1" if self.tcp else ""
+        listen = self.listen if self.tcp else ""
         return ("-c listen_addresses='%s' -c port=%d -c unix_socket_directories=%s "
                 "-c fsync=off -c full_page_writes=off -c max_connections=200"
                 % (listen, self.port, self.sockdir))
@@ -99,6 +112,11 @@ class PgServer:
         if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
             self._run(os.path.join(self.bin, "initdb"), "-D", self.data, "-A", "trust", "-U", "flowpush",
                       "-E", "UTF8", "--no-locale")
+            if self.listen != "127.0.0.1":
+                # Hosts of the test's own network namespaces only.
+                with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                    net = ipaddress.ip_network(self.listen + "/16", strict=False)
+                    f.write("host all all %s trust\n" % net)
             created = True
         else:
             created = False

@@ -1,21 +1,19 @@
 #!/usr/bin/python3
 """test_push_pg.py - the journal on PostgreSQL: appends commit in seq order under many writers; any number of flowpushd follow it (LISTEN/NOTIFY), a subscriber resumes on another daemon after a kill -9, and a server restart loses no event."""
 
-import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from pgserver import PgServer, free_port, postgres_bin  # noqa: E402
+from pgserver import PgServer, postgres_bin  # noqa: E402
+import pgpush  # noqa: E402
+from pgpush import Subscriber, assert_exactly  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
 RACE = os.path.join(BUILD, "tests", "pg", "journal_race")
@@ -45,17 +43,8 @@ def tearDownModule():
 
 
 def race(*args, database=None, check=True):
-    """Runs journal_race; returns (exit code, its JSON line)."""
-    r = subprocess.run([RACE, "--database", database or PG.uri, *map(str, args)],
-                       capture_output=True, text=True, timeout=300)
-    try:
-        out = json.loads(r.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        out = None
-    if check and r.returncode != 0:
-        raise AssertionError("journal_race %s: exit %d\n%s%s" % (" ".join(map(str, args)), r.returncode,
-                                                             r.stdout, r.stderr))
-    return r.returncode, out
+    """journal_race against the test server (or database)."""
+    return pgpush.race(RACE, database or PG.uri, *args, check=check)
 
 
 def journal_seqs(after=0):
@@ -65,153 +54,6 @@ def journal_seqs(after=0):
 
 def last_seq():
     return int(PG.psql("SELECT seq FROM journal_seq").strip() or 0)
-
-
-class Daemon:
-    """One flowpushd following the PostgreSQL journal on its own port."""
-
-    def __init__(self, name):
-        self.name = name
-        self.port = free_port()
-        self.log = os.path.join(TMP, name + ".log")
-        self.conf = os.path.join(TMP, name + ".conf")
-        with open(self.conf, "w") as f:
-            f.write("database = %s\npush_listen = 127.0.0.1\npush_port = %d\n"
-                    "push_instance = %s\nlog_file = %s\nlog_level = info\n"
-                    "push_poll_ms = 1000\n" % (PG.uri, self.port, name, self.log))
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([PUSHD, "--config", self.conf])
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                status, body = self.health()
-                if status == 200:
-                    return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError("flowpushd %s did not come up:\n%s" % (self.name, self.log_text()))
-
-    def health(self):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            c.request("GET", "/push/health")
-            r = c.getresponse()
-            return r.status, json.loads(r.read())
-        finally:
-            c.close()
-
-    def log_text(self):
-        try:
-            with open(self.log) as f:
-                return f.read()[-3000:]
-        except OSError:
-            return "(no log)"
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-class Subscriber(threading.Thread):
-    """Reads /push/events (SSE) of one daemon, keeping every event's seq;
-    resume() moves it to another daemon with Last-Event-ID."""
-
-    def __init__(self, daemon, since):
-        super().__init__(daemon=True)
-        self.seqs = []
-        self.last = since
-        self.target = daemon
-        self.stopping = False
-        self.switch = threading.Event()
-        self.connected = threading.Event()
-        self.errors = []
-        self.lock = threading.Lock()
-
-    def run(self):
-        while not self.stopping:
-            d = self.target
-            self.switch.clear()
-            try:
-                self.read(d)
-            except (OSError, http.client.HTTPException) as e:
-                if self.stopping:
-                    return
-                if not self.switch.is_set():
-                    self.errors.append("%s: %s" % (d.name, e))
-                # Wait to be moved (the test decides where to resume).
-                self.switch.wait(10)
-
-    def read(self, d):
-        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-        self.conn = c
-        c.request("GET", "/push/events?topics=campaigns",
-                  headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.last)})
-        r = c.getresponse()
-        if r.status != 200:
-            raise http.client.HTTPException("status %d" % r.status)
-        self.connected.set()
-        event = None
-        while not self.stopping and not self.switch.is_set():
-            line = r.fp.readline()
-            if not line:
-                raise OSError("the stream ended")
-            line = line.decode().rstrip("\r\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in (None, "message"):
-                ev = json.loads(line[5:])
-                with self.lock:
-                    self.seqs.append(ev["seq"])
-                    self.last = ev["seq"]
-            elif line.startswith("data:") and event == "reset":
-                self.errors.append("reset from %s" % d.name)
-            elif line == "":
-                event = None
-
-    def resume_on(self, d):
-        self.target = d
-        self.switch.set()
-        try:
-            self.conn.sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, AttributeError):
-            pass
-
-    def wait_for(self, n, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if len(self.seqs) >= n:
-                    return True
-            time.sleep(0.02)
-        return False
-
-    def close(self):
-        self.stopping = True
-        self.switch.set()
-        try:
-            self.conn.sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, AttributeError):
-            pass
-
-
-def assert_exactly(tc, got, want, what):
-    tc.assertEqual(len(got), len(set(got)), "%s: an event came twice" % what)
-    tc.assertEqual(got, sorted(got), "%s: events out of order" % what)
-    tc.assertEqual(got, want, "%s: missing %s" % (what, sorted(set(want) - set(got))[:10]))
 
 
 class JournalOrder(unittest.TestCase):
@@ -276,7 +118,7 @@ class Daemons(unittest.TestCase):
             d.stop()
 
     def daemon(self, name):
-        d = Daemon(name).start()
+        d = pgpush.Daemon(PUSHD, name, PG.uri, TMP).start()
         self.daemons.append(d)
         return d
 

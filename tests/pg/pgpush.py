@@ -1,0 +1,226 @@
+"""pgpush.py - what the PostgreSQL tests share: flowpushd processes following one journal, SSE subscribers that resume with Last-Event-ID, and network namespaces to run them in."""
+
+import ctypes
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from pgserver import free_port
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def enter_netns(ns):
+    """Moves the calling thread into the network namespace ns (a name of
+    ip netns): sockets it makes from now on live there."""
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+    finally:
+        os.close(fd)
+
+
+def in_netns(ns, fn):
+    """fn() run in the network namespace ns, on a thread of its own."""
+    if ns is None:
+        return fn()
+    out = {}
+
+    def run():
+        try:
+            enter_netns(ns)
+            out["value"] = fn()
+        except BaseException as e:  # handed to the caller
+            out["error"] = e
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def race(race_bin, database, *args, check=True, ns=None):
+    """Runs journal_race (in ns when given); returns (exit code, its JSON)."""
+    cmd = [race_bin, "--database", database, *map(str, args)]
+    if ns is not None:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        out = None
+    if check and r.returncode != 0:
+        raise AssertionError("journal_race %s: exit %d\n%s%s" % (" ".join(map(str, args)), r.returncode,
+                                                              r.stdout, r.stderr))
+    return r.returncode, out
+
+
+class Daemon:
+    """One flowpushd following the PostgreSQL journal database, listening
+    on host (a free port on 127.0.0.1 by default; 8081 on an address of a
+    network namespace ns, in which it then runs)."""
+
+    def __init__(self, pushd, name, database, folder, host="127.0.0.1", ns=None):
+        self.pushd = pushd
+        self.name = name
+        self.host = host
+        self.ns = ns
+        self.port = free_port() if ns is None else 8081
+        self.log = os.path.join(folder, name + ".log")
+        self.conf = os.path.join(folder, name + ".conf")
+        with open(self.conf, "w") as f:
+            f.write("database = %s\npush_listen = %s\npush_port = %d\n"
+                    "push_instance = %s\nlog_file = %s\nlog_level = info\n"
+                    "push_poll_ms = 1000\n" % (database, host, self.port, name, self.log))
+        self.proc = None
+
+    def start(self):
+        cmd = [self.pushd, "--config", self.conf]
+        if self.ns is not None:
+            # exec: the PID is the daemon's own, for kill9.
+            cmd = ["ip", "netns", "exec", self.ns] + cmd
+        self.proc = subprocess.Popen(cmd)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                status, body = self.health(self.ns)
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError("flowpushd %s did not come up:\n%s" % (self.name, self.log_text()))
+
+    def health(self, ns=None):
+        """GET /push/health, from the network namespace ns (None: this
+        one)."""
+        def get():
+            c = http.client.HTTPConnection(self.host, self.port, timeout=5)
+            try:
+                c.request("GET", "/push/health")
+                r = c.getresponse()
+                return r.status, json.loads(r.read())
+            finally:
+                c.close()
+        return in_netns(ns, get)
+
+    def log_text(self):
+        try:
+            with open(self.log) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return "(no log)"
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Subscriber(threading.Thread):
+    """Reads /push/events (SSE) of one daemon, keeping every event's seq;
+    resume() moves it to another daemon with Last-Event-ID."""
+
+    def __init__(self, daemon, since, ns=None):
+        super().__init__(daemon=True)
+        self.ns = ns
+        self.seqs = []
+        self.last = since
+        self.target = daemon
+        self.stopping = False
+        self.switch = threading.Event()
+        self.connected = threading.Event()
+        self.errors = []
+        self.lock = threading.Lock()
+
+    def run(self):
+        if self.ns is not None:
+            enter_netns(self.ns)
+        while not self.stopping:
+            d = self.target
+            self.switch.clear()
+            try:
+                self.read(d)
+            except (OSError, http.client.HTTPException) as e:
+                if self.stopping:
+                    return
+                if not self.switch.is_set():
+                    self.errors.append("%s: %s" % (d.name, e))
+                # Wait to be moved (the test decides where to resume).
+                self.switch.wait(10)
+
+    def read(self, d):
+        c = http.client.HTTPConnection(d.host, d.port, timeout=30)
+        self.conn = c
+        c.request("GET", "/push/events?topics=campaigns",
+                  headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.last)})
+        r = c.getresponse()
+        if r.status != 200:
+            raise http.client.HTTPException("status %d" % r.status)
+        self.connected.set()
+        event = None
+        while not self.stopping and not self.switch.is_set():
+            line = r.fp.readline()
+            if not line:
+                raise OSError("the stream ended")
+            line = line.decode().rstrip("\r\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in (None, "message"):
+                ev = json.loads(line[5:])
+                with self.lock:
+                    self.seqs.append(ev["seq"])
+                    self.last = ev["seq"]
+            elif line.startswith("data:") and event == "reset":
+                self.errors.append("reset from %s" % d.name)
+            elif line == "":
+                event = None
+
+    def resume_on(self, d):
+        self.target = d
+        self.switch.set()
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
+
+    def wait_for(self, n, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.seqs) >= n:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def close(self):
+        self.stopping = True
+        self.switch.set()
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
+
+
+def assert_exactly(tc, got, want, what):
+    tc.assertEqual(len(got), len(set(got)), "%s: an event came twice" % what)
+    tc.assertEqual(got, sorted(got), "%s: events out of order" % what)
+    tc.assertEqual(got, want, "%s: missing %s" % (what, sorted(set(want) - set(got))[:10]))
