@@ -4,32 +4,29 @@
 
 #include "dashboard.h"
 #include "campaign.h"
-#include "db.h"
+#include "dbx.h"
 
 /* counts_of reads the counters of one collection into a new object
  * key -> n (keys as schema.c writes them: "" for all, name=JSON value,
  * and pairs joined by '&'). */
-static json_t *counts_of(sqlite3 *db, const char *topic, struct ferr *err)
+static json_t *counts_of(struct dbx *db, const char *topic, struct ferr *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbx_stmt *st = NULL;
 	json_t *out = json_object();
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT key, n FROM counts WHERE "
-		"topic = ?1", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
+	if (dbx_prepare(db, "SELECT key, n FROM counts WHERE topic = ?1",
+	    "dashboard count", &st, err) < 0) {
 		json_decref(out);
-		db_fail(db, rc, "dashboard prepare", err);
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_object_set_new(out, (const char *)sqlite3_column_text(st,
-			0), json_integer(sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbx_bind_text(st, 1, topic);
+	while ((rc = dbx_step(st, err)) == DBX_ROW)
+		json_object_set_new(out, dbx_column_text(st, 0),
+			json_integer(dbx_column_int64(st, 1)));
+	dbx_finalize(st);
+	if (rc != DBX_DONE) {
 		json_decref(out);
-		db_fail(db, rc, "dashboard count", err);
 		return NULL;
 	}
 	return out;
@@ -60,7 +57,7 @@ static json_t *totals(json_t *c, int health)
 }
 
 /* add_totals reads topic's counters and sets key of out to its totals. */
-static int add_totals(sqlite3 *db, json_t *out, const char *key,
+static int add_totals(struct dbx *db, json_t *out, const char *key,
 	const char *topic, int health, struct ferr *err)
 {
 	json_t *c = counts_of(db, topic, err);
@@ -74,7 +71,7 @@ static int add_totals(sqlite3 *db, json_t *out, const char *key,
 
 /* The figures are read from the counters that the triggers keep in every
  * write transaction: a few index reads, whatever the size of the data. */
-json_t *dashboard_compute(sqlite3 *db, struct ferr *err)
+json_t *dashboard_compute(struct dbx *db, struct ferr *err)
 {
 	json_t *out = json_object(), *by = json_object(), *c, *o;
 	char key[64];
@@ -118,52 +115,54 @@ fail:
 	return NULL;
 }
 
-json_t *dashboard_activity(sqlite3 *db, int n, struct ferr *err)
+json_t *dashboard_activity(struct dbx *db, int n, struct ferr *err)
 {
-	sqlite3_stmt *st = NULL;
+	/* Summaries, not records: one large keyword set must not make the
+	 * dashboard large. A deleted record's name is in the event's prev.
+	 * (The journal keeps data and prev as text on both stores.) */
+	static const char sql_sqlite[] = "SELECT seq, ts, topic, action, id, "
+		"version, actor, coalesce(json_extract(data, '$.name'), "
+		"json_extract(prev, '$.name')) FROM journal "
+		"WHERE topic != 'dashboard' ORDER BY seq DESC LIMIT ?1";
+	static const char sql_pg[] = "SELECT seq, ts, topic, action, id, "
+		"version, actor, coalesce(CAST(data AS jsonb) ->> 'name', "
+		"CAST(prev AS jsonb) ->> 'name') FROM journal "
+		"WHERE topic != 'dashboard' ORDER BY seq DESC LIMIT ?1";
+	struct dbx_stmt *st = NULL;
 	json_t *out = json_array();
 	int rc;
 
-	/* Summaries, not records: one large keyword set must not make the
-	 * dashboard large. A deleted record's name is in the event's prev. */
-	rc = sqlite3_prepare_v2(db, "SELECT seq, ts, topic, action, id, "
-		"version, actor, coalesce(json_extract(data, '$.name'), "
-		"json_extract(prev, '$.name')) FROM journal "
-		"WHERE topic != 'dashboard' ORDER BY seq DESC LIMIT ?1", -1,
-		&st, NULL);
-	if (rc != SQLITE_OK) {
+	if (dbx_prepare(db, dbx_kind(db) == DBX_PG ? sql_pg : sql_sqlite,
+	    "activity", &st, err) < 0) {
 		json_decref(out);
-		db_fail(db, rc, "activity prepare", err);
 		return NULL;
 	}
-	sqlite3_bind_int(st, 1, n);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	dbx_bind_int64(st, 1, n);
+	while ((rc = dbx_step(st, err)) == DBX_ROW) {
 		json_t *ev = json_object();
 		static const char *const names[] = { "seq", "ts", "topic",
 			"action", "id", "version", "actor", "name" };
 		int i;
 
 		for (i = 0; i < 8; i++) {
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_INTEGER:
+			switch (dbx_column_type(st, i)) {
+			case DBX_INTEGER:
 				json_object_set_new(ev, names[i], json_integer(
-					sqlite3_column_int64(st, i)));
+					dbx_column_int64(st, i)));
 				break;
-			case SQLITE_NULL:
+			case DBX_NULL:
 				json_object_set_new(ev, names[i], json_null());
 				break;
 			default:
 				json_object_set_new(ev, names[i], json_string(
-					(const char *)sqlite3_column_text(st,
-					i)));
+					dbx_column_text(st, i)));
 			}
 		}
 		json_array_append_new(out, ev);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbx_finalize(st);
+	if (rc != DBX_DONE) {
 		json_decref(out);
-		db_fail(db, rc, "activity read", err);
 		return NULL;
 	}
 	return out;

@@ -2,7 +2,7 @@
 #ifndef FP_DASHBOARD_H
 #define FP_DASHBOARD_H
 
-#include <sqlite3.h>
+#include "dbx.h"
 #include <jansson.h>
 #include "ferr.h"
 
@@ -16,11 +16,11 @@
  *  "proxyPools":{"total":N,"enabled":N}}
  * or NULL with err set. Runs inside the caller's transaction, if any.
  */
-json_t *dashboard_compute(sqlite3 *db, struct ferr *err);
+json_t *dashboard_compute(struct dbx *db, struct ferr *err);
 
 /* dashboard_activity returns summaries of the newest n record events (not
  * dashboard rows), newest first, as a new array of {"seq","ts","topic",
  * "action","id","version","actor","name"}, or NULL with err set. */
-json_t *dashboard_activity(sqlite3 *db, int n, struct ferr *err);
+json_t *dashboard_activity(struct dbx *db, int n, struct ferr *err);
 
 #endif

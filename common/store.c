@@ -547,7 +547,7 @@ static json_t *public_data(const struct resource *res, json_t *rec)
 /* write_begin starts one write of st (part of its batch, if one is open). */
 static int write_begin(struct txn *t, struct store *st, struct ferr *err)
 {
-	return txn_begin(t, st->db, &st->batch, st->cfg->doorbell, err);
+	return txn_begin(t, &st->x, &st->batch, st->cfg->doorbell, err);
 }
 
 static int check_if_match(const struct resource *res, json_t *old,
@@ -1093,7 +1093,7 @@ out:
 int store_batch_begin(struct store *st, const struct resource *bulk,
 	struct ferr *err)
 {
-	if (txn_batch_begin(st->db, &st->batch, err))
+	if (txn_batch_begin(&st->x, &st->batch, err))
 		return -1;
 	st->bulk = bulk;
 	if (bulk && schema_bulk_begin(st->db, bulk, &st->bulk_rk, err)) {
@@ -1114,14 +1114,14 @@ int store_batch_commit(struct store *st, const struct store_write *w,
 		store_batch_rollback(st);
 		return -1;
 	}
-	return txn_batch_commit(st->db, &st->batch, st->cfg->doorbell,
+	return txn_batch_commit(&st->x, &st->batch, st->cfg->doorbell,
 		w->actor, err);
 }
 
 void store_batch_rollback(struct store *st)
 {
 	st->bulk = NULL;
-	txn_batch_rollback(st->db, &st->batch);
+	txn_batch_rollback(&st->x, &st->batch);
 }
 
 json_t *store_dashboard(struct store *st, struct ferr *err)
@@ -1133,10 +1133,10 @@ json_t *store_dashboard(struct store *st, struct ferr *err)
 		return NULL;
 	if (journal_last_seq(&st->x, &seq, err))
 		goto out;
-	out = dashboard_compute(st->db, err);
+	out = dashboard_compute(&st->x, err);
 	if (!out)
 		goto out;
-	activity = dashboard_activity(st->db, 20, err);
+	activity = dashboard_activity(&st->x, 20, err);
 	if (!activity) {
 		json_decref(out);
 		out = NULL;

@@ -6,25 +6,23 @@
 #include "journal.h"
 #include "txn.h"
 
-int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
+int txn_dashboard_append(struct dbx *db, json_t *before, const char *actor,
 	struct ferr *err)
 {
 	json_t *after = dashboard_compute(db, err);
-	struct dbx x;
 	int result = 0;
 
 	if (!after)
 		return -1;
-	dbx_init_sqlite(&x, db);
 	if ((!before || !json_equal(after, before)) &&
-	    journal_append(&x, NULL, "dashboard", "updated", NULL, -1, actor,
+	    journal_append(db, NULL, "dashboard", "updated", NULL, -1, actor,
 	    after, NULL, NULL, err))
 		result = -1;
 	json_decref(after);
 	return result;
 }
 
-int txn_begin(struct txn *t, sqlite3 *db, struct txn_batch *b,
+int txn_begin(struct txn *t, struct dbx *db, struct txn_batch *b,
 	const char *doorbell, struct ferr *err)
 {
 	memset(t, 0, sizeof(*t));
@@ -35,7 +33,7 @@ int txn_begin(struct txn *t, sqlite3 *db, struct txn_batch *b,
 	 * savepoint per write would let one refused record leave the others,
 	 * but it makes the search index flush at every write (a third of a
 	 * bulk load's time): a failed write fails the batch instead. */
-	if (!b->open && db_begin(db, err))
+	if (!b->open && dbx_begin(db, err))
 		return -1;
 	t->open = 1;
 	return 0;
@@ -102,7 +100,7 @@ int txn_commit(struct txn *t, const char *actor, struct ferr *err)
 	if (t->dash != DASH_NONE && txn_dashboard_append(t->db,
 	    t->dash == DASH_COMPARE ? t->dash_before : NULL, actor, err))
 		return -1;
-	if (db_commit(t->db, err))
+	if (dbx_commit(t->db, err))
 		return -1;
 	t->open = 0;
 	journal_doorbell(t->doorbell);
@@ -114,48 +112,48 @@ void txn_end(struct txn *t)
 	if (t->open && t->batch->open)
 		t->batch->failed = 1;
 	else if (t->open)
-		db_rollback(t->db);
+		dbx_rollback(t->db);
 	json_decref(t->dash_before);
 	t->dash_before = NULL;
 	t->open = 0;
 }
 
-int txn_batch_begin(sqlite3 *db, struct txn_batch *b, struct ferr *err)
+int txn_batch_begin(struct dbx *db, struct txn_batch *b, struct ferr *err)
 {
 	/* A batch dirties many index pages: keep them in memory until the
 	 * commit rather than spill them to the WAL one by one, and keep each
 	 * write's savepoint journal in memory too. */
-	if (sqlite3_exec(db, "PRAGMA cache_size = -131072; "
-	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(db, sqlite3_errcode(db), "batch", err);
-	if (db_begin(db, err))
+	if (dbx_kind(db) == DBX_SQLITE && dbx_exec(db, "PRAGMA cache_size = "
+	    "-131072; PRAGMA temp_store = MEMORY", "batch", err) < 0)
+		return -1;
+	if (dbx_begin(db, err))
 		return -1;
 	memset(b, 0, sizeof(*b));
 	b->open = 1;
 	return 0;
 }
 
-int txn_batch_commit(sqlite3 *db, struct txn_batch *b, const char *doorbell,
+int txn_batch_commit(struct dbx *db, struct txn_batch *b, const char *doorbell,
 	const char *actor, struct ferr *err)
 {
 	b->open = 0;
 	if (b->failed) {
-		db_rollback(db);
+		dbx_rollback(db);
 		return ferr_set(err, 500, "internal_error", "A write of the "
 			"batch failed; the batch was rolled back.");
 	}
 	if (b->dash && txn_dashboard_append(db, NULL, actor, err)) {
-		db_rollback(db);
+		dbx_rollback(db);
 		return -1;
 	}
-	if (db_commit(db, err))
+	if (dbx_commit(db, err))
 		return -1;
 	journal_doorbell(doorbell);
 	return 0;
 }
 
-void txn_batch_rollback(sqlite3 *db, struct txn_batch *b)
+void txn_batch_rollback(struct dbx *db, struct txn_batch *b)
 {
 	b->open = 0;
-	db_rollback(db);
+	dbx_rollback(db);
 }

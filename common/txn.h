@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 #include "ferr.h"
-#include <sqlite3.h>
+#include "dbx.h"
 #include "field.h"
 
 /* What a write does to the dashboard: nothing, certainly move it (a
@@ -23,7 +23,7 @@ struct txn_batch {
 };
 
 struct txn {
-	sqlite3 *db;
+	struct dbx *db;
 	struct txn_batch *batch;
 	const char *doorbell;         /* rung after the commit */
 	enum dash_effect dash;
@@ -34,7 +34,7 @@ struct txn {
 /* txn_begin starts a write on db: BEGIN IMMEDIATE, or nothing inside
  * the open batch b (its transaction holds the write); doorbell is the
  * socket to ring after the commit ("" or NULL: none). 0 or -1 with err. */
-int txn_begin(struct txn *t, sqlite3 *db, struct txn_batch *b,
+int txn_begin(struct txn *t, struct dbx *db, struct txn_batch *b,
 	const char *doorbell, struct ferr *err);
 
 /*
@@ -56,7 +56,7 @@ void txn_end(struct txn *t);
 /* txn_dashboard_append journals the dashboard's figures as they are now,
  * unless before (the figures before the write; NULL: always) equals them.
  * 0 or -1 with err. */
-int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
+int txn_dashboard_append(struct dbx *db, json_t *before, const char *actor,
 	struct ferr *err);
 
 /*
@@ -66,9 +66,9 @@ int txn_dashboard_append(sqlite3 *db, json_t *before, const char *actor,
  * of the batch failed; txn_batch_rollback drops the batch. 0 or -1 with
  * err.
  */
-int txn_batch_begin(sqlite3 *db, struct txn_batch *b, struct ferr *err);
-int txn_batch_commit(sqlite3 *db, struct txn_batch *b, const char *doorbell,
+int txn_batch_begin(struct dbx *db, struct txn_batch *b, struct ferr *err);
+int txn_batch_commit(struct dbx *db, struct txn_batch *b, const char *doorbell,
 	const char *actor, struct ferr *err);
-void txn_batch_rollback(sqlite3 *db, struct txn_batch *b);
+void txn_batch_rollback(struct dbx *db, struct txn_batch *b);
 
 #endif
