@@ -49,13 +49,13 @@ static int pg_fail(struct dbx *x, PGresult *res, const char *what,
 
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQerrorMessage(x->pg);
-	x->unique = state != NULL && strcmp(state, "23505") == 0;
+	x->unique = state != NULL && strncmp(state, "23", 2) == 0;
 	log_msg(x->unique ? LOG_DEBUG : LOG_ERROR, "%s: %s (postgresql %s)",
 		what != NULL ? what : "postgresql", msg,
 		state != NULL ? state : "-");
 	if (x->unique)
 		return ferr_set(err, 409, "conflict",
-			"A value that must be unique is already taken.");
+			"The write breaks a constraint of the database.");
 	if (lost || (state != NULL && (strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
 	    strcmp(state, "57P03") == 0))) {
@@ -91,6 +91,8 @@ static int pg_ready(struct dbx *x, const char *what, struct ferr *err)
 {
 	if (PQstatus(x->pg) == CONNECTION_OK)
 		return 0;
+	if (x->no_reconnect)
+		return pg_fail(x, NULL, what, err);
 	PQreset(x->pg);
 	if (PQstatus(x->pg) == CONNECTION_OK) {
 		log_msg(LOG_INFO, "%s: reconnected to the database", what);
@@ -132,7 +134,20 @@ static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
 	}
 	x->kind = DBX_PG;
 	x->owned = 1;
-	x->pg = PQconnectdb(cfg->database);
+	{
+		/* A server that stops answering (a cut link, no reset) must
+		 * not hold a caller for the minutes TCP takes to give up:
+		 * the daemon's event loop waits on these calls. The user's
+		 * URI or conninfo (expanded last) overrides any of them. */
+		static const char *const keys[] = { "connect_timeout",
+			"keepalives_idle", "keepalives_interval",
+			"keepalives_count", "tcp_user_timeout",
+			"application_name", "dbname", NULL };
+		const char *values[] = { "5", "10", "5", "2", "15000",
+			"flowpush", cfg->database, NULL };
+
+		x->pg = PQconnectdbParams(keys, values, 1);
+	}
 	if (x->pg == NULL || PQstatus(x->pg) != CONNECTION_OK) {
 		/* libpq's message may quote the conninfo, password and all:
 		 * it goes to the log only. */
@@ -216,7 +231,8 @@ static char *pg_sql(const char *sql, int *nparams, unsigned char *used,
 	size_t nused)
 {
 	size_t n = strlen(sql);
-	char *out = malloc(n * 4 + 1), *o = out;
+	/* "?" becomes at most "$65535": six bytes for one. */
+	char *out = malloc(n * 6 + 1), *o = out;
 	const char *p = sql;
 	char quote = 0;
 	int next, max = 0;
@@ -245,11 +261,18 @@ static char *pg_sql(const char *sql, int *nparams, unsigned char *used,
 		if (isdigit((unsigned char)*p)) {
 			int v = 0;
 
-			while (isdigit((unsigned char)*p) && v < 100000)
+			while (isdigit((unsigned char)*p) && v <= 65535)
 				v = v * 10 + (*p++ - '0');
+			if (v < 1 || v > 65535) {
+				free(out);
+				return NULL;
+			}
 			next = v;
-		} else {
+		} else if (max < 65535) {
 			next = max + 1;
+		} else {
+			free(out);
+			return NULL;
 		}
 		if (next > max)
 			max = next;
@@ -388,7 +411,14 @@ static int pg_run(struct dbx_stmt *st, struct ferr *err)
 	st->ran = 1;
 	st->row = -1;
 	st->nrows = s == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
-	x->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+	{
+		const char *tag = PQcmdStatus(st->res);
+
+		if (strncmp(tag, "INSERT", 6) == 0 ||
+		    strncmp(tag, "UPDATE", 6) == 0 ||
+		    strncmp(tag, "DELETE", 6) == 0)
+			x->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+	}
 	return DBX_DONE;
 }
 
@@ -404,11 +434,13 @@ int dbx_step(struct dbx_stmt *st, struct ferr *err)
 			st->x->unique = 0;
 			return DBX_DONE;
 		}
-		st->x->unique = rc == SQLITE_CONSTRAINT_UNIQUE ||
-			rc == SQLITE_CONSTRAINT_PRIMARYKEY;
-		if (st->x->unique)
-			return ferr_set(err, 409, "conflict", "A value that "
-				"must be unique is already taken.");
+		st->x->unique = (rc & 0xff) == SQLITE_CONSTRAINT;
+		if (st->x->unique) {
+			log_msg(LOG_DEBUG, "%s: %s", st->what,
+				sqlite3_errmsg(st->x->db));
+			return ferr_set(err, 409, "conflict", "The write "
+				"breaks a constraint of the database.");
+		}
 		db_fail(st->x->db, rc, st->what, err);
 		return DBX_ERROR;
 	}
@@ -532,7 +564,7 @@ void dbx_clear_bindings(struct dbx_stmt *st)
 		sqlite3_clear_bindings(st->st);
 		return;
 	}
-	for (int i = 0; i < st->nparams; i++) {
+	for (int i = 0; st->params != NULL && i < st->nparams; i++) {
 		free(st->params[i]);
 		st->params[i] = NULL;
 	}
@@ -588,6 +620,18 @@ int dbx_begin(struct dbx *x, struct ferr *err)
 		return db_begin(x->db, err);
 	x->txn = 0;
 	if (dbx_exec(x, "BEGIN", "begin", err) < 0)
+		return -1;
+	x->txn = 1;
+	return 0;
+}
+
+int dbx_begin_read(struct dbx *x, struct ferr *err)
+{
+	if (x->kind == DBX_SQLITE)
+		return db_exec(x->db, "BEGIN", "begin read", err);
+	x->txn = 0;
+	if (dbx_exec(x, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    "begin read", err) < 0)
 		return -1;
 	x->txn = 1;
 	return 0;

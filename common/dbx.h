@@ -12,7 +12,9 @@
  * Modules that run the same SQL on both stores go through dbx: prepare,
  * bind, step, read columns, as with SQLite. SQL is written once with
  * SQLite's numbered parameters (?1, ?2; a bare ? takes the next number)
- * and dbx turns them into PostgreSQL's $1, $2 outside of quotes. Where
+ * and dbx turns them into PostgreSQL's $1, $2 outside of quotes (so
+ * flowpush's SQL has no comments, dollar quotes or jsonb ? operators,
+ * where a ? would be taken for a parameter; at most 65535). Where
  * the two dialects differ the caller asks dbx_kind() and passes the
  * statement of its store.
  *
@@ -38,7 +40,11 @@ struct dbx {
 	int owned;                    /* dbx_close closes db and frees x */
 	struct pg_conn *pg;           /* PostgreSQL (libpq's PGconn) */
 	int64_t changes;              /* PostgreSQL: of the last command */
-	int unique;                   /* the last failed step: a unique key */
+	int unique;                   /* the last failed step broke a
+					 constraint (unique key, check) */
+	int no_reconnect;             /* PostgreSQL: a lost connection stays
+					 lost (its owner reopens it: a
+					 LISTENing one must LISTEN again) */
 	int txn;                      /* PostgreSQL: inside dbx_begin's
 					 transaction (a lost connection then
 					 fails it; it never reconnects) */
@@ -82,12 +88,12 @@ void dbx_bind_empty_blob(struct dbx_stmt *st, int i);
 /* dbx_step runs or advances st: DBX_ROW, DBX_DONE, or DBX_ERROR with err
  * set (503 busy_database on a lock wait, a serialization failure or a
  * deadlock; 503 database_unavailable on a lost connection; 409
- * unique_violation names no field: callers that expect one check
- * dbx_unique_violation first; 500 otherwise). */
+ * conflict on a broken constraint, naming no field: callers that expect
+ * one check dbx_unique_violation first; 500 otherwise). */
 int dbx_step(struct dbx_stmt *st, struct ferr *err);
 
 /* dbx_unique_violation is non-zero when the last failed step of x broke
- * a unique constraint. */
+ * a constraint (a unique key, a check, NOT NULL). */
 int dbx_unique_violation(const struct dbx *x);
 
 /* dbx_column_type's answers. */
@@ -126,6 +132,12 @@ int dbx_exec(struct dbx *x, const char *sql, const char *what,
 int dbx_begin(struct dbx *x, struct ferr *err);
 int dbx_commit(struct dbx *x, struct ferr *err);
 void dbx_rollback(struct dbx *x);
+
+/* dbx_begin_read opens a read transaction: SQLite BEGIN (deferred);
+ * PostgreSQL one REPEATABLE READ READ ONLY snapshot, which a lost
+ * connection ends with an error (never a quiet new connection). End it
+ * with dbx_commit. */
+int dbx_begin_read(struct dbx *x, struct ferr *err);
 
 /* dbx_in_txn is non-zero while a transaction is open on x. */
 int dbx_in_txn(struct dbx *x);

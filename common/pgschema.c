@@ -21,7 +21,8 @@ static const char journal_sql[] =
 	" LANGUAGE plpgsql AS $f$ BEGIN"
 	" PERFORM pg_notify('" PGSCHEMA_CHANNEL "', '');"
 	" RETURN NULL; END $f$;"
-	"CREATE OR REPLACE TRIGGER journal_notify AFTER INSERT ON journal"
+	"DROP TRIGGER IF EXISTS journal_notify ON journal;"
+	"CREATE TRIGGER journal_notify AFTER INSERT ON journal"
 	" FOR EACH STATEMENT EXECUTE FUNCTION flowpush_journal_notify();"
 	"COMMIT;";
 

@@ -160,10 +160,7 @@ static void store_done(struct store *st, struct dbx_stmt *stmt)
 
 int store_read_begin(struct store *st, struct ferr *err)
 {
-	/* PostgreSQL: one snapshot for every statement of the read. */
-	return dbx_exec(&st->x, dbx_kind(&st->x) == DBX_PG ?
-		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
-		"begin read", err);
+	return dbx_begin_read(&st->x, err);
 }
 
 void store_read_end(struct store *st)
@@ -171,7 +168,7 @@ void store_read_end(struct store *st)
 	struct ferr e;
 
 	ferr_init(&e);
-	dbx_exec(&st->x, "COMMIT", "end read", &e);
+	dbx_commit(&st->x, &e);
 	ferr_release(&e);
 }
 

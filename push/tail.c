@@ -3,6 +3,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,13 @@ static void drop_db(struct tail *t)
 	dbx_finalize(t->st_read);
 	t->st_read = NULL;
 	if (t->pg != NULL) {
-		if (t->lw.fd >= 0)
+		/* The watch is on a copy of libpq's socket: libpq closes its
+		 * own when the connection breaks, and that number may already
+		 * be a subscriber's, whose watch must stay. */
+		if (t->lw.fd >= 0) {
 			loop_del(t->loop, &t->lw);
+			close(t->lw.fd);
+		}
 		t->lw.fd = -1;
 		dbx_close(t->pg);
 		t->pg = NULL;
@@ -163,6 +169,30 @@ static void step_error(struct tail *t, const struct ferr *err)
 	close_db(t, "read error");
 }
 
+/*
+ * pg_after_query runs after every query on the LISTEN connection: a
+ * commit whose notification came in while the query ran sits in libpq's
+ * buffer, where the socket's readiness no longer shows it: read again
+ * soon (after the preload, which must end). A connection found broken is
+ * closed, to be opened and LISTENed again.
+ */
+static void pg_after_query(struct tail *t)
+{
+	int n;
+
+	if (t->pg == NULL || t->polling)
+		return;
+	n = dbx_pg_notified(t->pg);
+	if (n < 0) {
+		close_db(t, "connection lost");
+	} else if (n > 0) {
+		if (t->preloading)
+			t->notified = 1;
+		else
+			t->more = 1;
+	}
+}
+
 void tail_poll(struct tail *t)
 {	int batch, rows, rc = DBX_DONE;
 	struct ferr err;
@@ -195,17 +225,8 @@ void tail_poll(struct tail *t)
 		if (batch == TAIL_BATCHES_PER_POLL - 1)
 			t->more = 1;
 	}
-	/* A commit whose notification came in while the rows were read may
-	 * be newer than what the read saw: read again. */
-	if (t->pg != NULL && t->ready) {
-		int n = dbx_pg_notified(t->pg);
-
-		if (n < 0)
-			close_db(t, "connection lost");
-		else if (n > 0)
-			t->more = 1;
-	}
 	t->polling = 0;
+	pg_after_query(t);
 }
 
 int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
@@ -241,6 +262,7 @@ int tail_read_range(struct tail *t, int64_t after, int64_t upto, int limit,
 		}
 	}
 	dbx_finalize(st);
+	pg_after_query(t);
 	if (rc != DBX_DONE) {
 		log_msg(LOG_WARN, "catch-up read failed: %s", err.message);
 		ferr_release(&err);
@@ -260,6 +282,7 @@ int tail_first_seq(struct tail *t, int64_t *first)
 	ferr_init(&err);
 	rc = journal_first_seq(t->xr, first, &err);
 	ferr_release(&err);
+	pg_after_query(t);
 	return rc;
 }
 
@@ -274,6 +297,7 @@ int64_t tail_lag_seq(struct tail *t)
 	ferr_init(&err);
 	rc = journal_last_seq(t->xr, &last, &err);
 	ferr_release(&err);
+	pg_after_query(t);
 	if (rc != 0 || last < t->ring.last)
 		return 0;
 	return last - t->ring.last;
@@ -330,6 +354,8 @@ static void listen_cb(struct loop *loop, int fd, void *data,
  * read, so no commit falls between the two; 0 or -1. */
 static int open_pg(struct tail *t, struct ferr *err)
 {
+	int fd;
+
 	t->pg = dbx_open(t->cfg, DB_READONLY, err);
 	if (t->pg == NULL) {
 		if (t->open_failures++ == 0)
@@ -341,9 +367,14 @@ static int open_pg(struct tail *t, struct ferr *err)
 		return -1;
 	}
 	t->xr = t->pg;
-	if (dbx_exec(t->pg, "LISTEN " PGSCHEMA_CHANNEL, "listen", err) < 0 ||
-	    loop_add(t->loop, &t->lw, dbx_pg_socket(t->pg), EPOLLIN,
-	    listen_cb, t) < 0) {
+	t->pg->no_reconnect = 1;
+	if (dbx_exec(t->pg, "LISTEN " PGSCHEMA_CHANNEL, "listen", err) < 0)
+		return -1;
+	fd = fcntl(dbx_pg_socket(t->pg), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || loop_add(t->loop, &t->lw, fd, EPOLLIN, listen_cb,
+	    t) < 0) {
+		if (fd >= 0)
+			close(fd);
 		t->lw.fd = -1;
 		return -1;
 	}
@@ -405,10 +436,13 @@ static int open_db(struct tail *t)
 		pg ? "the PostgreSQL database" : cfg->database, t->ring.last);
 	/* Fill the ring before anyone resumes from it. */
 	t->preloading = 1;
+	t->notified = 0;
 	do {
 		tail_poll(t);
 	} while (t->more && t->ready);
 	t->preloading = 0;
+	/* Commits announced during the preload: read them next turn. */
+	t->more = t->notified;
 	if (!t->ready)
 		return -1;
 	if (recreated)

@@ -49,6 +49,8 @@ struct tail {
 	struct dbx *xr;            /* what reads go through: &x or pg */
 	struct loop_watch lw;      /* pg's socket: notifications */
 	int64_t retry_ms;          /* PostgreSQL: the next reconnect delay */
+	int notified;              /* PostgreSQL: a commit was announced
+	                            * during the preload */
 	struct dbx_stmt *st_read;
 	sqlite3_stmt *st_version;
 	int64_t data_version;

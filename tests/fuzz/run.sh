@@ -16,7 +16,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	exit 1
 fi
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$src/common -I$src/push"
-libs="$(pkg-config --cflags --libs jansson nettle sqlite3)"
+libs="$(pkg-config --cflags --libs jansson nettle sqlite3 libpq)"
 # Topic names come from the resource table, which reaches into most of
 # common/: compile all of it (it has no main).
 common=$(ls "$src"/common/*.c)

@@ -68,7 +68,7 @@ class Daemon:
     on host (a free port on 127.0.0.1 by default; 8081 on an address of a
     network namespace ns, in which it then runs)."""
 
-    def __init__(self, pushd, name, database, folder, host="127.0.0.1", ns=None):
+    def __init__(self, pushd, name, database, folder, host="127.0.0.1", ns=None, poll_ms=1000):
         self.pushd = pushd
         self.name = name
         self.host = host
@@ -79,7 +79,7 @@ class Daemon:
         with open(self.conf, "w") as f:
             f.write("database = %s\npush_listen = %s\npush_port = %d\n"
                     "push_instance = %s\nlog_file = %s\nlog_level = info\n"
-                    "push_poll_ms = 1000\n" % (database, host, self.port, name, self.log))
+                    "push_poll_ms = %d\n" % (database, host, self.port, name, self.log, poll_ms))
         self.proc = None
 
     def start(self):
@@ -99,6 +99,7 @@ class Daemon:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
+        self.stop()
         raise AssertionError("flowpushd %s did not come up:\n%s" % (self.name, self.log_text()))
 
     def health(self, ns=None):
@@ -185,7 +186,11 @@ class Subscriber(threading.Thread):
             if line.startswith("event:"):
                 event = line[6:].strip()
             elif line.startswith("data:") and event in (None, "message"):
-                ev = json.loads(line[5:])
+                try:
+                    ev = json.loads(line[5:])
+                except ValueError:
+                    self.errors.append("%s: not JSON: %r" % (d.name, line))
+                    continue
                 with self.lock:
                     self.seqs.append(ev["seq"])
                     self.last = ev["seq"]

@@ -58,20 +58,21 @@ def drop_network():
 def setUpModule():
     global PG, TMP
     if postgres_bin() is None:
-        print("no PostgreSQL server binaries installed (Debian: postgresql)", file=sys.stderr)
-        sys.exit(77)
+        raise unittest.SkipTest("no PostgreSQL server binaries installed (Debian: postgresql)")
     if os.geteuid() != 0:
-        print("network namespaces need root", file=sys.stderr)
-        sys.exit(77)
+        raise unittest.SkipTest("network namespaces need root")
     try:
         make_network()
     except RuntimeError as e:
         drop_network()
-        print("cannot make network namespaces here: %s" % e, file=sys.stderr)
-        sys.exit(77)
+        raise unittest.SkipTest("cannot make network namespaces here: %s" % e)
     TMP = tempfile.mkdtemp(prefix="fp-netns-")
-    PG = PgServer(netns=NS["db"], listen=HOSTS["db"])
-    PG.start()
+    try:
+        PG = PgServer(netns=NS["db"], listen=HOSTS["db"])
+        PG.start()
+    except BaseException:
+        tearDownModule()
+        raise
 
 
 def tearDownModule():
