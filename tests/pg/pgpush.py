@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import unittest
 
 from pgserver import free_port
 
@@ -229,3 +230,31 @@ def assert_exactly(tc, got, want, what):
     tc.assertEqual(len(got), len(set(got)), "%s: an event came twice" % what)
     tc.assertEqual(got, sorted(got), "%s: events out of order" % what)
     tc.assertEqual(got, want, "%s: missing %s" % (what, sorted(set(want) - set(got))[:10]))
+
+
+class DaemonCase(unittest.TestCase):
+    """A test that starts daemons and subscribers, all stopped after it:
+    keep() a daemon started, subscribe() from the namespace sub_ns."""
+
+    sub_ns = None
+
+    def setUp(self):
+        self.daemons = []
+        self.subs = []
+
+    def tearDown(self):
+        for s in self.subs:
+            s.close()
+        for d in self.daemons:
+            d.stop()
+
+    def keep(self, d):
+        self.daemons.append(d)
+        return d
+
+    def subscribe(self, d, since):
+        s = Subscriber(d, since, ns=self.sub_ns)
+        self.subs.append(s)
+        s.start()
+        self.assertTrue(s.connected.wait(10), "no stream from %s" % d.name)
+        return s

@@ -12,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pgserver import PgServer, postgres_bin  # noqa: E402
 import pgpush  # noqa: E402
-from pgpush import Subscriber, assert_exactly  # noqa: E402
+from pgpush import assert_exactly  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
 RACE = os.path.join(BUILD, "tests", "pg", "journal_race")
@@ -83,31 +83,14 @@ def tearDownModule():
         subprocess.run(["rm", "-rf", TMP], check=False)
 
 
-class AcrossHosts(unittest.TestCase):
-    def setUp(self):
-        self.daemons = []
-        self.subs = []
-
-    def tearDown(self):
-        for s in self.subs:
-            s.close()
-        for d in self.daemons:
-            d.stop()
+class AcrossHosts(pgpush.DaemonCase):
+    sub_ns = NS["client"]
 
     def race(self, *args, **kw):
         return pgpush.race(RACE, PG.tcp_uri, *args, ns=NS["web"], **kw)
 
     def daemon(self, host):
-        d = pgpush.Daemon(PUSHD, host, PG.tcp_uri, TMP, host=HOSTS[host], ns=NS[host]).start()
-        self.daemons.append(d)
-        return d
-
-    def subscribe(self, d, since):
-        s = Subscriber(d, since, ns=NS["client"])
-        self.subs.append(s)
-        s.start()
-        self.assertTrue(s.connected.wait(10), "no stream from %s" % d.name)
-        return s
+        return self.keep(pgpush.Daemon(PUSHD, host, PG.tcp_uri, TMP, host=HOSTS[host], ns=NS[host]).start())
 
     def test_writers_on_one_host__subscribers_of_two_push_hosts_get_every_event__across_a_kill9(self):
         # The web host makes the journal's tables, over the network.

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pgserver import PgServer, postgres_bin  # noqa: E402
 import pgpush  # noqa: E402
-from pgpush import Subscriber, assert_exactly  # noqa: E402
+from pgpush import assert_exactly  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
 RACE = os.path.join(BUILD, "tests", "pg", "journal_race")
@@ -105,29 +105,13 @@ class NotYet(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(work)), ["flowpush.conf"])
 
 
-class Daemons(unittest.TestCase):
+class Daemons(pgpush.DaemonCase):
     def setUp(self):
+        super().setUp()
         race("--writers", 1, "--appends", 1, "--topic", "campaigns")
-        self.daemons = []
-        self.subs = []
-
-    def tearDown(self):
-        for s in self.subs:
-            s.close()
-        for d in self.daemons:
-            d.stop()
 
     def daemon(self, name, poll_ms=1000):
-        d = pgpush.Daemon(PUSHD, name, PG.uri, TMP, poll_ms=poll_ms).start()
-        self.daemons.append(d)
-        return d
-
-    def subscribe(self, d, since):
-        s = Subscriber(d, since)
-        self.subs.append(s)
-        s.start()
-        self.assertTrue(s.connected.wait(10), "no stream from %s" % d.name)
-        return s
+        return self.keep(pgpush.Daemon(PUSHD, name, PG.uri, TMP, poll_ms=poll_ms).start())
 
     def test_two_daemons_deliver_every_event_once_in_order(self):
         a, b = self.daemon("push-a"), self.daemon("push-b")
