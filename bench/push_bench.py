@@ -35,6 +35,8 @@ import tempfile
 import time
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from freeport import free_port  # noqa: E402
 
 # name, SSE, WS, events, rate (events/s, 0 = as fast as possible), max seconds
 SCENARIOS = [
@@ -58,12 +60,6 @@ EXTRA = [
 ]
 METRICS = ["kb_per_subscriber", "p50_ms", "p99_ms", "cpu_us_per_delivery",
            "deliveries_per_s"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(addr, proc, timeout=10):

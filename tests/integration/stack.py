@@ -42,6 +42,8 @@ import tempfile
 import time
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from freeport import free_port  # noqa: E402  (re-exported to the tests)
 
 _live_stacks = []
 
@@ -49,13 +51,6 @@ _live_stacks = []
 def default_build():
     """The build folder the tests use: $FLOWPUSH_BUILD or run/build."""
     return os.path.abspath(os.environ.get("FLOWPUSH_BUILD") or os.path.join(SRC, "run", "build"))
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raw_request(port, data, timeout=10):

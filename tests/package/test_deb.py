@@ -47,6 +47,8 @@ UNITS = ("flowpushd.service", "flowpush-fcgi.service")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from freeport import free_port  # noqa: E402
 
 BASE = None          # a tmpfs holding the overlay's layers and the chroot
 ROOT = None          # the chroot, set by setUpModule
@@ -178,14 +180,6 @@ def tail_log(name):
             return f.read()[-3000:].decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def stop_all():

@@ -7,10 +7,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from freeport import free_port  # noqa: E402  (re-exported to the tests)
 
 
 def postgres_bin():
@@ -23,15 +26,6 @@ def postgres_bin():
             except ValueError:
                 pass
     return max(found)[1] if found else None
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class PgServer:
