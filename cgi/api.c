@@ -89,6 +89,8 @@ static const struct route routes[] = {
 /* The metrics slot of the requests that match no route. */
 #define SLOT_UNMATCHED NROUTES
 #define METRICS_SUFFIX "-metrics"
+/* With PostgreSQL: flowpush-metrics beside the config. */
+#define METRICS_PG_NAME "flowpush"
 
 static int check_segment_cb(const char *kind, const char *seg)
 {
@@ -135,17 +137,36 @@ static uint64_t routes_tag(void)
 int api_metrics_open(struct apimetrics *m, const struct config *cfg,
 	struct ferr *err)
 {
-	size_t n = strlen(cfg->database) + sizeof(METRICS_SUFFIX);
-	char *path;
+	const char *base = cfg->database;
+	char *path, *dir = NULL;
+	size_t n;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	if (!cfg->api_metrics)
 		return 0;
+	if (config_database_is_pg(cfg->database)) {
+		/* No local database file: the counts of this host's
+		 * processes live beside the config they share. */
+		if (cfg->path == NULL ||
+		    (dir = config_path_dir(cfg->path, CONFIG_DIR_AS_WRITTEN))
+		    == NULL)
+			return ferr_set(err, 500, "metrics_file", "With a "
+				"PostgreSQL database the counts live beside "
+				"the config file, and there is none.");
+	}
+	n = (dir ? strlen(dir) + sizeof(METRICS_PG_NAME) : strlen(base)) +
+		sizeof(METRICS_SUFFIX);
 	path = malloc(n);
-	if (!path)
+	if (!path) {
+		free(dir);
 		return ferr_set(err, 500, "internal_error", "Out of memory.");
-	snprintf(path, n, "%s" METRICS_SUFFIX, cfg->database);
+	}
+	if (dir)
+		snprintf(path, n, "%s/" METRICS_PG_NAME METRICS_SUFFIX, dir);
+	else
+		snprintf(path, n, "%s" METRICS_SUFFIX, base);
+	free(dir);
 	rc = apimetrics_open(m, path, NROUTES + 1, routes_tag(), err);
 	free(path);
 	return rc;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "pgschema.h"
 #include "db.h"
 #include "schema.h"
 
@@ -85,8 +86,7 @@ static void check_sealed(int *failed, const struct config *cfg)
 		check_line(failed, left == 0, "secrets sealed with data_key "
 			"%s (%ld not yet: flowpush rekey)", st.keys[0].id, left);
 	}
-	if (st.db != NULL)
-		store_close(&st);
+	store_close(&st);
 	ferr_release(&e);
 }
 
@@ -120,11 +120,21 @@ static void check_database(int *failed, const struct config *cfg)
 
 	ferr_init(&e);
 	opens = store_inspect(cfg, &h, &e) == 0;
-	check_line(failed, opens, "database %s opens%s%s", cfg->database,
-		opens ? "" : ": ", opens ? "" : e.message);
+	/* A PostgreSQL address may hold a password: not printed. */
+	check_line(failed, opens, "database %s opens%s%s",
+		config_database_is_pg(cfg->database) ? "(PostgreSQL)" :
+		cfg->database, opens ? "" : ": ", opens ? "" : e.message);
 	ferr_release(&e);
 	if (!opens)
 		return;
+	if (config_database_is_pg(cfg->database)) {
+		/* A server's tables: the server guards its files. */
+		check_line(failed, h.version == PGSCHEMA_VERSION,
+			"PostgreSQL schema version %d (this program: %d)",
+			h.version, PGSCHEMA_VERSION);
+		check_sealed(failed, cfg);
+		return;
+	}
 	check_line(failed, strcmp(h.integrity, "ok") == 0,
 		"integrity_check: %s", h.integrity[0] != '\0' ?
 		h.integrity : "did not run");

@@ -218,7 +218,8 @@ static int demo_scale(struct cli *c, struct store *st)
 		c->argv[0] : NULL, stdout, &c->err);
 	if (made < 0)
 		return -1;
-	printf("%lld records loaded into %s\n", made, c->cfg.database);
+	printf("%lld records loaded into %s\n", made,
+		config_database_label(&c->cfg));
 	return 0;
 }
 
@@ -260,6 +261,7 @@ int demo_run(struct cli *c, struct store *st)
 	json_decref(d.ids);
 	if (n < 0)
 		return -1;
-	printf("%d demo records loaded into %s\n", n, c->cfg.database);
+	printf("%d demo records loaded into %s\n", n,
+		config_database_label(&c->cfg));
 	return 0;
 }

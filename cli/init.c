@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "pgschema.h"
 #include "schema.h"
 #include "init.h"
 #include "util.h"
@@ -49,10 +50,12 @@ static int init_database_name(struct cli *c, const char *cfg_abs,
 {
 	char *db_abs, *cfg_dir;
 
-	if (config_database_is_pg(c->database))
-		return ferr_set(&c->err, 400, "database_unsupported",
-			"flowpush init cannot make a PostgreSQL store yet "
-			"(docs/SCALING.md); give an SQLite file.");
+	if (config_database_is_pg(c->database)) {
+		/* A server's address, not a path: kept as given. */
+		*out = strdup(c->database);
+		return *out ? 0 : ferr_set(&c->err, 500, "internal_error",
+			"Out of memory.");
+	}
 	db_abs = init_absolute(c->database);
 	if (db_abs == NULL)
 		return ferr_set(&c->err, 400, "bad_path", "The folder of "
@@ -186,6 +189,21 @@ int init_run(struct cli *c, struct store *st)
 	}
 	if (init_config(c, cfg_abs, &cfg) < 0)
 		goto out;
+	if (config_database_is_pg(cfg.database)) {
+		/* The store makes PostgreSQL's tables when it opens; the
+		 * server's roles and pg_hba.conf guard them. */
+		struct store pst;
+
+		if (store_open(&pst, &cfg, &c->err) < 0)
+			goto out;
+		store_close(&pst);
+		printf("database: PostgreSQL (schema version %d)\n",
+			PGSCHEMA_VERSION);
+		printf("Use it with: flowpush --config %s ...  or  "
+			"FLOWPUSH_CONFIG=%s\n", cfg_abs, cfg_abs);
+		result = 0;
+		goto out;
+	}
 	/* schema_open creates the file: the store only opens existing ones. */
 	db = schema_open(&cfg, DB_CREATE, &c->err);
 	if (db == NULL)

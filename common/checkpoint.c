@@ -138,6 +138,9 @@ int checkpoint_start(struct checkpoint *c, const struct config *cfg,
 	memset(c, 0, sizeof(*c));
 	c->pages = cfg->wal_checkpoint_pages;
 	c->max_pages = cfg->wal_max_pages;
+	/* PostgreSQL checkpoints by itself. */
+	if (config_database_is_pg(cfg->database))
+		c->pages = 0;
 	if (c->pages == 0)
 		return 0;
 	c->db = db_open(cfg, DB_READWRITE, err);

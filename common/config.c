@@ -74,7 +74,8 @@ const struct config_key config_keys[] = {
 	LNG(API, "changes_wait_max", changes_wait_max, "30", 0, 30,
 		"longest wait= of /api/changes in seconds"),
 	BOOL(API, "api_metrics", api_metrics, "1",
-		"count API requests in <database>-metrics, shared by every "
+		"count API requests in <database>-metrics (PostgreSQL: "
+		"flowpush-metrics beside the config), shared by every "
 		"flowpush.fcgi process, and serve them at /api/metrics"),
 	STR(ALL, "log_level", log_level, "info",
 		"error, warn, info or debug"),
@@ -132,6 +133,13 @@ const struct config_key config_keys[] = {
 		"unix: the Unix socket)"),
 	{ NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL },
 };
+
+const char *config_database_label(const struct config *cfg)
+{
+	/* A PostgreSQL address may hold a password. */
+	return config_database_is_pg(cfg->database) ?
+		"the PostgreSQL database" : cfg->database;
+}
 
 int config_database_is_pg(const char *database)
 {

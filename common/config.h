@@ -138,6 +138,10 @@ enum config_dir_how {
  */
 char *config_path_dir(const char *path, enum config_dir_how how);
 
+/* config_database_label names cfg's database for messages: its path, or
+ * "the PostgreSQL database" (whose address may hold a password). */
+const char *config_database_label(const struct config *cfg);
+
 /* config_database_is_pg is non-zero when a `database` value names a
  * PostgreSQL server: a libpq URI (postgresql:// or postgres://) or a
  * conninfo string ("host=... dbname=...", a first word followed by '=').

@@ -215,6 +215,13 @@ void dbx_close(struct dbx *x)
 	free(x);
 }
 
+void dbx_disconnect(struct dbx *x)
+{
+	if (x->pg != NULL)
+		PQfinish(x->pg);
+	x->pg = NULL;
+}
+
 enum dbx_kind dbx_kind(const struct dbx *x)
 {
 	return x->kind;

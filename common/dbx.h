@@ -67,6 +67,10 @@ void dbx_init_sqlite(struct dbx *x, sqlite3 *db);
  * it closes nothing. */
 void dbx_close(struct dbx *x);
 
+/* dbx_disconnect closes the PostgreSQL connection of x, which stays in
+ * place (a struct the caller keeps); nothing for SQLite. */
+void dbx_disconnect(struct dbx *x);
+
 enum dbx_kind dbx_kind(const struct dbx *x);
 
 /* dbx_sqlite is the SQLite handle of x, NULL on PostgreSQL. */

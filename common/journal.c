@@ -36,6 +36,21 @@ static const char append_pg[] = "WITH s AS (UPDATE journal_seq"
 	" ?7, ?8 FROM s"
 	" RETURNING seq";
 
+int journal_write_lock(struct dbx *x, struct ferr *err)
+{
+	struct dbx_stmt *st = NULL;
+	int rc;
+
+	if (dbx_kind(x) != DBX_PG)
+		return 0;
+	if (dbx_prepare(x, "SELECT seq FROM journal_seq FOR UPDATE",
+	    "write lock", &st, err) < 0)
+		return -1;
+	rc = dbx_step(st, err);
+	dbx_finalize(st);
+	return rc == DBX_ERROR ? -1 : 0;
+}
+
 int journal_append(struct dbx *x, struct dbx_stmt **keep, const char *topic,
 	const char *action, const char *id, int64_t version, const char *actor,
 	json_t *data, json_t *prev, int64_t *seq, struct ferr *err)

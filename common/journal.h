@@ -23,6 +23,16 @@
 #define JOURNAL_COLUMNS "seq, ts, topic, action, id, version, actor, data, prev"
 
 /*
+ * journal_write_lock takes, at the start of a write transaction on
+ * PostgreSQL, the row lock of journal_seq that journal_append would take
+ * later: writers then run one at a time from their first statement, as
+ * SQLite's BEGIN IMMEDIATE makes them, and two writers can never hold the
+ * counters and the journal in opposite orders (a deadlock). Nothing on
+ * SQLite. Returns 0, or -1 with err set.
+ */
+int journal_write_lock(struct dbx *x, struct ferr *err);
+
+/*
  * journal_append inserts one row inside the caller's open transaction.
  * data and prev (borrowed, may be NULL) must already be free of secrets;
  * prev is the object of the values the change replaced, events carry it

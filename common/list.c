@@ -94,8 +94,10 @@ struct lister {
 	struct store *st;
 	const struct listq *lq;
 	enum q_plan plan;
+	int pg;                       /* PostgreSQL's dialect */
 	char key[256];                /* the sort expression */
-	char match[LISTQ_Q_MAX * 2 + 8]; /* q as an FTS5 phrase */
+	char match[LISTQ_Q_MAX * 2 + 8]; /* q as an FTS5 phrase, or on
+					  PostgreSQL as a LIKE pattern */
 	struct stmt_text *s;          /* scratch, one statement at a time */
 };
 
@@ -103,7 +105,7 @@ static void add_from(struct lister *l)
 {
 	const char *t = l->lq->res->table;
 
-	if (l->plan == Q_FROM_MATCHES)
+	if (l->plan == Q_FROM_MATCHES && !l->pg)
 		/* CROSS JOIN keeps the matches as the outer loop. */
 		sqltext_add(&l->s->t, " FROM %s_fts CROSS JOIN %s ON %s.rk = "
 			"%s_fts.rowid", t, t, t, t);
@@ -120,13 +122,16 @@ static void add_where(struct lister *l, enum q_plan plan)
 	char expr[256];
 	size_t i;
 
-	sqltext_add(&l->s->t, " WHERE 1");
+	sqltext_add(&l->s->t, " WHERE 1 = 1");
 	for (i = 0; i < lq->nfilters; i++) {
 		const struct listq_filter *f = &lq->filters[i];
 
-		listq_filter_expr(f->field, expr, sizeof(expr));
+		listq_filter_expr(l->pg, f->field, expr, sizeof(expr));
 		sqltext_add(&l->s->t, " AND %s = ?", expr);
-		if (f->is_bool)
+		if (f->is_bool && l->pg)
+			st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
+				.t = f->boolean ? "true" : "false" });
+		else if (f->is_bool)
 			st_bind(l->s, (struct bindv){ .kind = BV_INT,
 				.i = f->boolean });
 		else
@@ -142,7 +147,11 @@ static void add_where(struct lister *l, enum q_plan plan)
 		}
 		sqltext_add(&l->s->t, ")");
 	}
-	if (plan == Q_FROM_MATCHES) {
+	if (plan != Q_NONE && l->pg) {
+		/* The trigram index serves the pattern either way. */
+		sqltext_add(&l->s->t, " AND %s.search LIKE ?", t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+	} else if (plan == Q_FROM_MATCHES) {
 		sqltext_add(&l->s->t, " AND %s_fts MATCH ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	} else if (plan == Q_FROM_SORT) {
@@ -335,6 +344,15 @@ static int choose_plan(struct lister *l, long long *matches,
 		l->plan = Q_NONE;
 		return 0;
 	}
+	if (l->pg) {
+		listq_like_pattern(l->lq->q_folded, l->match,
+			sizeof(l->match));
+		reset(l);
+		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1 FROM "
+			"%s WHERE search LIKE ? LIMIT %d) AS c", t,
+			LISTQ_COUNT_BOUND + 1);
+		goto count;
+	}
 	/* One phrase, its quotes doubled: q is text, never FTS syntax. */
 	l->match[n++] = '"';
 	for (p = l->lq->q_folded; *p && n + 3 < sizeof(l->match); p++) {
@@ -347,7 +365,8 @@ static int choose_plan(struct lister *l, long long *matches,
 	reset(l);
 	sqltext_add(&l->s->t,
 		"SELECT count(*) FROM (SELECT 1 FROM %s_fts WHERE "
-		"%s_fts MATCH ? LIMIT %d)", t, t, LISTQ_COUNT_BOUND + 1);
+		"%s_fts MATCH ? LIMIT %d) AS c", t, t, LISTQ_COUNT_BOUND + 1);
+count:
 	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	if (count_rows(l, matches, err))
 		return -1;
@@ -383,7 +402,18 @@ static int total_of(struct lister *l, long long matches, long long *total,
 		return 0;
 	}
 	reset(l);
-	if (plan == Q_FROM_SORT) {
+	if (plan == Q_FROM_SORT && l->pg) {
+		/* The same on PostgreSQL: the first matches, named as the
+		 * table so that the conditions read them. */
+		sqltext_add(&l->s->t,
+			"SELECT count(*) FROM (SELECT 1 FROM (SELECT * FROM "
+			"%s WHERE search LIKE ? LIMIT %d) AS %s", t,
+			LISTQ_COUNT_BOUND, t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+		add_where(l, Q_NONE);
+		sqltext_add(&l->s->t, " LIMIT %d) AS c", LISTQ_COUNT_BOUND + 1);
+		*lower = 1;
+	} else if (plan == Q_FROM_SORT) {
 		/* Count among the first matches only: a filter that keeps
 		 * few of a million matches must not read them all. */
 		sqltext_add(&l->s->t,
@@ -394,13 +424,13 @@ static int total_of(struct lister *l, long long matches, long long *total,
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 		/* The matches are joined already: no search condition. */
 		add_where(l, Q_NONE);
-		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+		sqltext_add(&l->s->t, " LIMIT %d) AS c", LISTQ_COUNT_BOUND + 1);
 		*lower = 1;
 	} else {
 		sqltext_add(&l->s->t, "SELECT count(*) FROM (SELECT 1");
 		add_from(l);
 		add_where(l, l->plan);
-		sqltext_add(&l->s->t, " LIMIT %d)", LISTQ_COUNT_BOUND + 1);
+		sqltext_add(&l->s->t, " LIMIT %d) AS c", LISTQ_COUNT_BOUND + 1);
 	}
 	if (count_rows(l, total, err))
 		return -1;
@@ -475,7 +505,8 @@ json_t *list_window(struct store *st, const struct resource *res,
 		ferr_set(err, 500, "internal_error", "Out of memory.");
 		goto out;
 	}
-	listq_sort_expr(lq.sort_field, lq.sort, l.key, sizeof(l.key));
+	l.pg = dbx_kind(&st->x) == DBX_PG;
+	listq_sort_expr(l.pg, lq.sort_field, lq.sort, l.key, sizeof(l.key));
 	forward = !lq.before;
 	asc = forward ? !lq.desc : lq.desc;
 

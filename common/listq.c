@@ -35,24 +35,79 @@ int listq_is_sortable(const struct resource *res, const char *name,
 	return 0;
 }
 
-void listq_sort_expr(const struct field *f, const char *meta, char *out,
-	size_t size)
+/* On PostgreSQL a record's data is JSON text, read as jsonb. Text sorts
+ * byte-wise ("C") with A-Z folded, as SQLite's NOCASE does; a missing
+ * value becomes the greatest key of its type, so that keyset positions
+ * compare with plain operators and NULL still sorts last ascending. */
+#define PG_FOLD "translate(%s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', " \
+	"'abcdefghijklmnopqrstuvwxyz')"
+
+void listq_text_expr(int pg, const char *name, char *out, size_t size)
 {
+	if (pg)
+		snprintf(out, size, "(data::jsonb ->> '%s')", name);
+	else
+		snprintf(out, size, "json_extract(data, '$.%s')", name);
+}
+
+void listq_sort_expr(int pg, const struct field *f, const char *meta,
+	char *out, size_t size)
+{
+	char v[128], folded[256];
+
 	if (!f) {
 		snprintf(out, size, "%s", strcmp(meta, "updatedAt") == 0 ?
 			"updated_at" : "created_at");
 		return;
 	}
-	/* NOCASE folds ASCII only, like the search and the pages. The blob
-	 * makes NULL the greatest key: last ascending, first descending. */
-	snprintf(out, size, "ifnull(json_extract(data, '$.%s'), x'')%s",
-		f->name, f->type == FT_STRING || f->type == FT_ENUM ?
-		" COLLATE NOCASE" : "");
+	if (!pg) {
+		/* NOCASE folds ASCII only, like the search and the pages.
+		 * The blob makes NULL the greatest key: last ascending,
+		 * first descending. */
+		snprintf(out, size, "ifnull(json_extract(data, '$.%s'), "
+			"x'')%s", f->name, f->type == FT_STRING ||
+			f->type == FT_ENUM ? " COLLATE NOCASE" : "");
+		return;
+	}
+	listq_text_expr(1, f->name, v, sizeof(v));
+	if (f->type == FT_INT)
+		snprintf(out, size, "coalesce(%s::bigint, " LISTQ_PG_INT_MAX
+			")", v);
+	else if (f->type == FT_NUMBER)
+		snprintf(out, size, "coalesce(%s::float8, " LISTQ_PG_REAL_MAX
+			")", v);
+	else if (f->type == FT_BOOL)
+		snprintf(out, size, "coalesce(%s::boolean::int, 2)", v);
+	else {
+		snprintf(folded, sizeof(folded), PG_FOLD, v);
+		snprintf(out, size, "(coalesce(%s, " LISTQ_PG_TEXT_MAX
+			") COLLATE \"C\")", folded);
+	}
 }
 
-void listq_filter_expr(const struct field *f, char *out, size_t size)
+void listq_filter_expr(int pg, const struct field *f, char *out,
+	size_t size)
 {
-	snprintf(out, size, "json_extract(data, '$.%s')", f->name);
+	listq_text_expr(pg, f->name, out, size);
+}
+
+void listq_like_pattern(const char *q, char *out, size_t size)
+{
+	size_t n = 0;
+
+	if (size < 3) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	out[n++] = '%';
+	for (; *q && n + 4 < size; q++) {
+		if (*q == '%' || *q == '_' || *q == '\\')
+			out[n++] = '\\';
+		out[n++] = *q;
+	}
+	out[n++] = '%';
+	out[n] = '\0';
 }
 
 /* fnv1a folds s into the running hash h. */

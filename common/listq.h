@@ -77,17 +77,36 @@ void listq_release(struct listq *lq);
 int listq_cursor(const struct listq *lq, const struct listq_key *k,
 	const char *id, char *out, size_t size);
 
+/* listq_text_expr writes the SQL expression of the top-level field name
+ * of a record's data, as text on PostgreSQL (pg non-zero), as SQLite's
+ * json_extract value otherwise. */
+void listq_text_expr(int pg, const char *name, char *out, size_t size);
+
+/* The keys a missing value sorts as on PostgreSQL: the greatest of their
+ * type, so that it sorts last ascending as SQLite's NULL key does. */
+#define LISTQ_PG_INT_MAX "9223372036854775807"
+#define LISTQ_PG_REAL_MAX "1e308"
+#define LISTQ_PG_TEXT_MAX "U&'\\+10FFFF'"
+
 /*
  * listq_sort_expr writes the SQL expression that orders by sort field f
  * (NULL with meta "createdAt"/"updatedAt"), the same text for the index
- * and the query so that SQLite uses the one for the other. Strings fold
- * ASCII case; NULL sorts after every value (a zero-length blob).
+ * and the query so that the database uses the one for the other. Strings
+ * fold ASCII case; a missing value sorts after every value. pg selects
+ * PostgreSQL's dialect.
  */
-void listq_sort_expr(const struct field *f, const char *meta, char *out,
+void listq_sort_expr(int pg, const struct field *f, const char *meta,
+	char *out, size_t size);
+
+/* listq_filter_expr writes the SQL expression a filter compares (on
+ * PostgreSQL: text, compared with the filter's text or true/false). */
+void listq_filter_expr(int pg, const struct field *f, char *out,
 	size_t size);
 
-/* listq_filter_expr writes the SQL expression a filter compares. */
-void listq_filter_expr(const struct field *f, char *out, size_t size);
+/* listq_like_pattern writes q as a LIKE pattern that matches q anywhere:
+ * % and _ and the escape \ escaped (PostgreSQL's search, whose trigram
+ * index serves such patterns). */
+void listq_like_pattern(const char *q, char *out, size_t size);
 
 /* listq_count_key writes the counter key of up to two filters of lq
  * ("" for none); returns 0, or -1 when no counter answers (q, ids, more

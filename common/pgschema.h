@@ -1,4 +1,4 @@
-/* pgschema.h - the PostgreSQL store's tables: the journal, its counter and the doorbell trigger. */
+/* pgschema.h - the PostgreSQL store's tables: records, counters, search, the journal and its doorbell. */
 #ifndef FP_PGSCHEMA_H
 #define FP_PGSCHEMA_H
 
@@ -24,5 +24,23 @@
  * Returns 0, or -1 with err set.
  */
 int pgschema_journal(struct dbx *x, struct ferr *err);
+
+/* The version of the tables pgschema_records makes. */
+#define PGSCHEMA_VERSION 1
+
+/*
+ * pgschema_records makes, when the store is older than PGSCHEMA_VERSION,
+ * the journal (as above) and the records' tables in one transaction under
+ * the same advisory lock: per collection a table of the SQLite store's
+ * columns (rk, id, version, created_at, updated_at, data as JSON text,
+ * secret) with a generated column search (the searchable fields, A-Z
+ * folded) under a pg_trgm GIN index, the unique, sort and filter-and-sort
+ * indexes of the resource table (expressions from listq_*_expr), and
+ * triggers that keep counts(topic, key, n) as the SQLite store's do.
+ * flowpush_schema(version) says what is made; an open that finds the
+ * current version costs one query. Returns 0, or -1 with err set
+ * (schema_too_new when the store is newer than this program).
+ */
+int pgschema_records(struct dbx *x, struct ferr *err);
 
 #endif

@@ -214,7 +214,7 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 				break;
 			sname = sf->name;
 		}
-		listq_sort_expr(sf, sname, key, sizeof(key));
+		listq_sort_expr(0, sf, sname, key, sizeof(key));
 		sql_reset(&s);
 		sqltext_add(&s.t,
 			"CREATE INDEX IF NOT EXISTS %s_by_%s ON %s(%s, id)",
@@ -224,7 +224,7 @@ static int sort_indexes(sqlite3 *db, const struct resource *r,
 		for (ff = r->fields; ff->name; ff++) {
 			if (!(ff->flags & FF_FILTER))
 				continue;
-			listq_filter_expr(ff, filter, sizeof(filter));
+			listq_filter_expr(0, ff, filter, sizeof(filter));
 			sql_reset(&s);
 			sqltext_add(&s.t,
 				"CREATE INDEX IF NOT EXISTS %s_%s_by_%s ON "

@@ -10,7 +10,9 @@
 #include "db.h"
 #include "journal.h"
 #include "schema.h"
+#include "listq.h"
 #include "log.h"
+#include "pgschema.h"
 #include "util.h"
 #include "validate.h"
 
@@ -74,6 +76,21 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 	if (seal_key_parse(cfg->data_key, &st->keys[0], err) < 0 ||
 	    seal_key_parse(cfg->data_key_previous, &st->keys[1], err) < 0)
 		return -1;
+	if (config_database_is_pg(cfg->database)) {
+		struct dbx *x = dbx_open(cfg, 0, err);
+
+		if (x == NULL)
+			return -1;
+		/* The store keeps the connection in place: take it over. */
+		st->x = *x;
+		st->x.owned = 0;
+		free(x);
+		if (pgschema_records(&st->x, err) < 0) {
+			store_close(st);
+			return -1;
+		}
+		return 0;
+	}
 	st->db = schema_open(cfg, DB_READWRITE, err);
 	if (!st->db && err && err->status == 500) {
 		/* db_open names the file, and has logged it: a client of the
@@ -88,7 +105,9 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 
 void store_checkpoint_watch(struct store *st, struct checkpoint *c)
 {
-	checkpoint_watch(c, st->db);
+	/* PostgreSQL checkpoints by itself. */
+	if (st->db)
+		checkpoint_watch(c, st->db);
 }
 
 void store_close(struct store *st)
@@ -105,6 +124,7 @@ void store_close(struct store *st)
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	st->db = NULL;
+	dbx_disconnect(&st->x);
 }
 
 /* store_prepare hands out the kept statement for sql, or prepares one (and
@@ -417,10 +437,11 @@ static int unique_check(struct store *st, const struct resource *res,
 	json_t *rec, const char *id, struct ferr *err)
 {
 	const struct field *f;
+	int pg = dbx_kind(&st->x) == DBX_PG;
 
 	for (f = res->fields; f->name; f++) {
 		struct dbx_stmt *stmt = NULL;
-		char sql[512];
+		char sql[512], a[128], b[128];
 		json_t *v;
 		int rc;
 
@@ -429,15 +450,17 @@ static int unique_check(struct store *st, const struct resource *res,
 		v = json_object_get(rec, f->name);
 		if (!json_is_string(v))
 			continue;
-		if (f->unique_with)
+		listq_text_expr(pg, f->name, a, sizeof(a));
+		if (f->unique_with) {
+			listq_text_expr(pg, f->unique_with, b, sizeof(b));
 			snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE "
-				"json_extract(data, '$.%s') = ?1 AND "
-				"json_extract(data, '$.%s') IS ?2 AND id != ?3",
-				res->table, f->name, f->unique_with);
-		else
+				"%s = ?1 AND %s %s ?2 AND id != ?3",
+				res->table, a, b, pg ?
+				"IS NOT DISTINCT FROM" : "IS");
+		} else {
 			snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE "
-				"json_extract(data, '$.%s') = ?1 AND id != ?3",
-				res->table, f->name);
+				"%s = ?1 AND id != ?3", res->table, a);
+		}
 		if (store_prepare(st, sql, &stmt, err))
 			return -1;
 		dbx_bind_text(stmt, 1, json_string_value(v));
@@ -945,9 +968,17 @@ static int unlink_in(struct store *st, const struct resource *r,
 	size_t i;
 	int rc, result = -1;
 
-	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS (SELECT 1 "
-		"FROM json_each(data, '$.%s') WHERE json_extract(value, "
-		"'$.%s') = ?1)", r->table, arr, key);
+	if (dbx_kind(&st->x) == DBX_PG)
+		snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS "
+			"(SELECT 1 FROM jsonb_array_elements(CASE WHEN "
+			"jsonb_typeof(data::jsonb -> '%s') = 'array' THEN "
+			"data::jsonb -> '%s' END) AS e WHERE e ->> '%s' = ?1)",
+			r->table, arr, arr, key);
+	else
+		snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS "
+			"(SELECT 1 FROM json_each(data, '$.%s') WHERE "
+			"json_extract(value, '$.%s') = ?1)", r->table, arr,
+			key);
 	if (store_prepare(st, sql, &stmt, err))
 		goto out;
 	dbx_bind_text(stmt, 1, id);
@@ -1092,8 +1123,10 @@ int store_batch_begin(struct store *st, const struct resource *bulk,
 {
 	if (txn_batch_begin(&st->x, &st->batch, err))
 		return -1;
-	st->bulk = bulk;
-	if (bulk && schema_bulk_begin(st->db, bulk, &st->bulk_rk, err)) {
+	/* The bulk load's trigger swap is SQLite's: PostgreSQL keeps its
+	 * search column itself. */
+	st->bulk = st->db ? bulk : NULL;
+	if (st->bulk && schema_bulk_begin(st->db, bulk, &st->bulk_rk, err)) {
 		store_batch_rollback(st);
 		return -1;
 	}
@@ -1186,6 +1219,11 @@ int store_backup(struct store *st, const char *path,
 	const struct backup_opts *opts, struct backup_result *res,
 	struct ferr *err)
 {
+	if (st->db == NULL)
+		return ferr_set(err, 501, "database_unsupported", "flowpush "
+			"backup copies an SQLite store; back up a PostgreSQL "
+			"store with pg_dump (docs/OPERATIONS.md), or take its "
+			"records with flowpush export.");
 	return backup_copy(st->db, path, opts, res, err);
 }
 
@@ -1205,6 +1243,21 @@ int store_inspect(const struct config *cfg, struct store_health *h,
 
 	h->integrity[0] = '\0';
 	h->version = -1;
+	if (config_database_is_pg(cfg->database)) {
+		/* PostgreSQL checks its pages itself: the version only. */
+		struct store st;
+		struct dbx_stmt *v = NULL;
+
+		if (store_open(&st, cfg, err) < 0)
+			return -1;
+		if (dbx_prepare(&st.x, "SELECT version FROM flowpush_schema",
+		    "schema version", &v, err) == 0 &&
+		    dbx_step(v, err) == DBX_ROW)
+			h->version = (int)dbx_column_int64(v, 0);
+		dbx_finalize(v);
+		store_close(&st);
+		return 0;
+	}
 	db = schema_open(cfg, DB_READWRITE, err);
 	if (db == NULL)
 		return -1;
@@ -1233,7 +1286,7 @@ int store_reload_keys(struct store *st, struct ferr *err)
 static void unsealed_where(const struct store *st, char *out, size_t size)
 {
 	snprintf(out, size, "secret IS NOT NULL AND substr(secret, 1, 13) "
-		"IS NOT 'fp1:%s:'", st->keys[0].set ? st->keys[0].id : "");
+		"<> 'fp1:%s:'", st->keys[0].set ? st->keys[0].id : "");
 }
 
 int store_unsealed(struct store *st, long *count, struct ferr *err)

@@ -204,7 +204,7 @@ int store_backup(struct store *st, const char *path,
 struct store_health {
 	char integrity[1024];         /* the first answer of SQLite's
 					 integrity check ("ok"), or "" when
-					 it did not run */
+					 it did not run (PostgreSQL) */
 	int version;                  /* the schema version, -1 if unread */
 };
 

@@ -33,8 +33,10 @@ int txn_begin(struct txn *t, struct dbx *db, struct txn_batch *b,
 	 * savepoint per write would let one refused record leave the others,
 	 * but it makes the search index flush at every write (a third of a
 	 * bulk load's time): a failed write fails the batch instead. */
-	if (!b->open && dbx_begin(db, err))
+	if (!b->open && (dbx_begin(db, err) || journal_write_lock(db, err))) {
+		dbx_rollback(db);
 		return -1;
+	}
 	t->open = 1;
 	return 0;
 }
@@ -128,6 +130,10 @@ int txn_batch_begin(struct dbx *db, struct txn_batch *b, struct ferr *err)
 		return -1;
 	if (dbx_begin(db, err))
 		return -1;
+	if (journal_write_lock(db, err)) {
+		dbx_rollback(db);
+		return -1;
+	}
 	memset(b, 0, sizeof(*b));
 	b->open = 1;
 	return 0;

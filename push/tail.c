@@ -433,7 +433,7 @@ static int open_db(struct tail *t)
 	t->open_failures = 0;
 	t->retry_ms = TAIL_PG_RETRY_MIN_MS;
 	log_msg(LOG_INFO, "following the journal of %s from seq %" PRId64,
-		pg ? "the PostgreSQL database" : cfg->database, t->ring.last);
+		config_database_label(cfg), t->ring.last);
 	/* Fill the ring before anyone resumes from it. */
 	t->preloading = 1;
 	t->notified = 0;

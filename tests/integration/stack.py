@@ -47,6 +47,15 @@ from freeport import free_port  # noqa: E402  (re-exported to the tests)
 
 _live_stacks = []
 
+# The store the stacks use: "sqlite" (a file in the state folder, the
+# default) or "postgresql" (a PostgreSQL server of the stack's own, from
+# tests/pg/pgserver.py): FLOWPUSH_TEST_STORE, so that one suite runs
+# against both.
+STORE = os.environ.get("FLOWPUSH_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgresql"):
+    raise SystemExit("FLOWPUSH_TEST_STORE is sqlite or postgresql, not %r" % STORE)
+ON_SQLITE = STORE == "sqlite"
+
 
 def default_build():
     """The build folder the tests use: $FLOWPUSH_BUILD or run/build."""
@@ -163,6 +172,7 @@ class Stack:
         self.push_port = None
         self.push_unix = push_unix
         self.push_socket = None  # flowpushd's Unix socket, or None: TCP
+        self.pg = None       # the PostgreSQL server when STORE says so
         self.procs = {}      # name -> Popen, in start order
         self.logs = {}
         # A forked test worker inherits this object; only the process
@@ -181,6 +191,9 @@ class Stack:
 
     @property
     def database(self):
+        """The database setting: a file, or the PostgreSQL server's URI."""
+        if self.pg is not None:
+            return self.pg.uri
         return os.path.join(self.state, "flowpush.db")
 
     @property
@@ -210,6 +223,10 @@ class Stack:
         self._pick_push_address()
         _live_stacks.append(self)
         try:
+            if not ON_SQLITE:
+                sys.path.insert(0, os.path.join(SRC, "tests", "pg"))
+                from pgserver import PgServer
+                self.pg = PgServer().start()
             self._init_db()
             self._render_nginx()
             self.start_fcgi()
@@ -399,6 +416,9 @@ class Stack:
             return
         for name in reversed(list(self.procs)):
             self.stop_process(name)
+        if self.pg is not None:
+            self.pg.stop()
+            self.pg = None
         if self in _live_stacks:
             _live_stacks.remove(self)
         if self.state and not os.environ.get("FLOWPUSH_KEEP_STATE"):
@@ -411,6 +431,82 @@ class Stack:
         self.stop()
 
     # ------------------------------------------------------------ use
+
+    def query(self, sql, *params):
+        """Rows of one read of the store, bypassing the API (what is at
+        rest): SQLite's ? parameters on either store. Values come as
+        text (None for NULL)."""
+        if self.pg is None:
+            import sqlite3
+            db = sqlite3.connect("file:%s?mode=ro" % self.database, uri=True)
+            try:
+                return [tuple(None if v is None else str(v) for v in row)
+                        for row in db.execute(sql, params).fetchall()]
+            finally:
+                db.close()
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("%d parameters for %r" % (len(params), sql))
+        text = parts[0]
+        for value, rest in zip(params, parts[1:]):
+            text += "'" + str(value).replace("'", "''") + "'" + rest
+        out = self.pg.psql(text)
+        return [tuple(None if v == "" else v for v in line.split("|"))
+                for line in out.splitlines() if line]
+
+    def append_journal_row(self, topic, action, rid, data):
+        """Appends a journal row as a writer would, but with data as
+        given (even text that is no JSON), bypassing the API; the daemon
+        finds it by its poll or, on PostgreSQL, by the NOTIFY."""
+        if self.pg is None:
+            import sqlite3
+            db = sqlite3.connect(self.database, timeout=10)
+            with db:
+                db.execute("INSERT INTO journal(ts, topic, action, id, version, actor, data)"
+                           " VALUES('2026-01-01T00:00:00.000Z', ?, ?, ?, 1, NULL, ?)",
+                           (topic, action, rid, data))
+            db.close()
+            return
+        lit = [("'" + v.replace("'", "''") + "'") for v in (topic, action, rid, data)]
+        self.pg.psql("WITH s AS (UPDATE journal_seq SET seq = seq + 1 RETURNING seq) "
+                     "INSERT INTO journal(seq, ts, topic, action, id, version, actor, data) "
+                     "SELECT s.seq, '2026-01-01T00:00:00.000Z', %s, %s, %s, 1, NULL, %s FROM s"
+                     % tuple(lit))
+
+    def hold_write_lock(self):
+        """A context in which another connection holds the store's write
+        lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the journal counter's
+        row lock every writer takes first)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def held():
+            if self.pg is None:
+                import sqlite3
+                other = sqlite3.connect(self.database, timeout=1, isolation_level=None)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    yield
+                finally:
+                    other.execute("ROLLBACK")
+                    other.close()
+                return
+            proc = self.pg.session()
+            try:
+                proc.stdin.write("BEGIN;\nSELECT seq FROM journal_seq FOR UPDATE;\n"
+                                 "\\echo locked\n")
+                proc.stdin.flush()
+                while "locked" not in proc.stdout.readline():
+                    if proc.poll() is not None:
+                        raise StackError("psql ended before it held the lock")
+                yield
+            finally:
+                if proc.poll() is None:
+                    proc.stdin.write("ROLLBACK;\n\\q\n")
+                    proc.stdin.close()
+                    proc.wait(10)
+        return held()
+
 
     def cli(self, *args, input=None):
         """Run build/flowpush --config CONFIG ARGS... in this stack's

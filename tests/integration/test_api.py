@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import re
-import sqlite3
 import sys
 import threading
 import time
@@ -286,19 +285,10 @@ class SecretTest(unittest.TestCase):
         for p, data in answers:
             self.assertNotIn(secret.encode(), data, "the password leaked in GET " + p)
 
-        db = sqlite3.connect("file:%s?mode=ro" % ST.database, uri=True)
-        try:
-            rows = db.execute("SELECT count(*) FROM journal WHERE data LIKE ?",
-                              ("%" + secret + "%",)).fetchone()[0]
-        finally:
-            db.close()
-        self.assertEqual(rows, 0, "the password was written into the journal")
-        db = sqlite3.connect("file:%s?mode=ro" % ST.database, uri=True)
-        try:
-            stored = db.execute("SELECT secret FROM proxies WHERE id = ?",
-                                (rec["id"],)).fetchone()[0]
-        finally:
-            db.close()
+        rows = ST.query("SELECT count(*) FROM journal WHERE data LIKE ?", "%" + secret + "%")
+        self.assertEqual(rows, [("0",)], "the password was written into the journal")
+        [(stored,)] = ST.query("SELECT secret FROM proxies WHERE id = ?", rec["id"])
+        self.assertTrue(stored, "no secret stored")
         self.assertNotIn(secret, stored, "the password is not sealed at rest")
 
         status, _, got = ST.json("PATCH", path, {"password": None})
@@ -326,12 +316,7 @@ class RekeyTest(unittest.TestCase):
             "name": unique("rk2"), "address": unique("rk2") + ".example.net:1",
             "protocol": "http", "password": "x"})
         self.assertEqual(status, 201, made)
-        db = sqlite3.connect("file:%s?mode=ro" % ST.database, uri=True)
-        try:
-            stored = db.execute("SELECT secret FROM proxies WHERE id = ?",
-                                (made["id"],)).fetchone()[0]
-        finally:
-            db.close()
+        [(stored,)] = ST.query("SELECT secret FROM proxies WHERE id = ?", made["id"])
         self.assertTrue(stored.startswith("fp1:%s:" % key), stored)
 
 
@@ -505,15 +490,10 @@ class WriteLockTest(unittest.TestCase):
     def test_a_refused_write_answers_while_another_writer_holds_the_lock(self):
         # Validation (compiling regular expressions included) happens
         # before the write lock: a refusal never waits for it.
-        other = sqlite3.connect(ST.database, timeout=1, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
+        with ST.hold_write_lock():
             status, _, body = ST.json("POST", "/api/keyword-sets", {
                 "name": unique("lock"),
                 "rules": [{"pattern": "a(", "ruleType": "regex"}]})
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
         self.assertEqual(status, 422, body)
         self.assertIn("rules[0].pattern", body["error"]["fields"])
 

@@ -27,7 +27,7 @@ import websockets
 import websockets.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import Stack, UnixHTTPConnection, free_port, run_unittest_main  # noqa: E402
+from stack import ON_SQLITE, Stack, UnixHTTPConnection, free_port, run_unittest_main  # noqa: E402
 from push_headers import PushHeaderChecks  # noqa: E402
 
 ST = None
@@ -1213,12 +1213,7 @@ class JournalTest(unittest.TestCase):
     def test_unparseable_row_is_skipped_and_counted(self):
         skipped = metrics().get("flowpush_skipped_rows_total", 0)
         since = current_seq()
-        db = sqlite3.connect(ST.database, timeout=10)
-        db.execute("INSERT INTO journal(ts, topic, action, id, version, actor, data)"
-                   " VALUES('2026-01-01T00:00:00.000Z', 'personas', 'created',"
-                   " 'x', 1, NULL, '{not json')")
-        db.commit()
-        db.close()
+        ST.append_journal_row("personas", "created", "x", "{not json")
         c = SSEClient("/push/events?" + query(since=since, token=token("personas"), topics="personas"))
         try:
             rec = create_persona()
@@ -1228,6 +1223,7 @@ class JournalTest(unittest.TestCase):
         self.assertEqual(got["id"], rec["id"])
         self.assertEqual(metrics()["flowpush_skipped_rows_total"], skipped + 1)
 
+    @unittest.skipUnless(ON_SQLITE, "replaces the SQLite file under the daemon")
     def test_a_database_replaced_under_the_daemon_resets_its_subscribers(self):
         create_persona()
         old_seq = current_seq()

@@ -152,6 +152,17 @@ class PgServer:
             raise RuntimeError("psql %r: %s" % (sql, r.stderr))
         return r.stdout
 
+    def session(self, database="flowpush"):
+        """An interactive psql on the database (text pipes on its stdin
+        and stdout): a connection a test keeps open, e.g. to hold a lock.
+        The caller ends it (\\q) and waits for it."""
+        return subprocess.Popen([os.path.join(self.bin, "psql"), "-X", "-q", "-A", "-t",
+                                 "-v", "ON_ERROR_STOP=1",
+                                 "host=%s port=%d user=flowpush dbname=%s"
+                                 % (self.sockdir, self.port, database)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+
     def __enter__(self):
         return self.start()
 

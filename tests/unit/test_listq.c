@@ -707,7 +707,7 @@ static void order_of(const struct field *f, const char *meta,
 	sqlite3_stmt *st = NULL;
 	size_t i, used = 0;
 
-	listq_sort_expr(f, meta, expr, sizeof(expr));
+	listq_sort_expr(0, f, meta, expr, sizeof(expr));
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (id TEXT, "
 		"created_at TEXT, updated_at TEXT, data TEXT)", NULL, NULL,
@@ -789,9 +789,9 @@ static void listq_sort_expr__meta_fields__are_their_columns(void **state)
 	char out[64], expr[256];
 
 	(void)state;
-	listq_sort_expr(NULL, "createdAt", expr, sizeof(expr));
+	listq_sort_expr(0, NULL, "createdAt", expr, sizeof(expr));
 	assert_string_equal(expr, "created_at");
-	listq_sort_expr(NULL, "updatedAt", expr, sizeof(expr));
+	listq_sort_expr(0, NULL, "updatedAt", expr, sizeof(expr));
 	assert_string_equal(expr, "updated_at");
 	order_of(NULL, "createdAt", rows, 3, 0, out, sizeof(out));
 	assert_string_equal(out, "2 3 1");
