@@ -1426,7 +1426,9 @@ class UnixSocketTest(unittest.TestCase):
         self.assertTrue(stat.S_ISSOCK(st.st_mode))
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
         with open(os.path.join(ST.state, "nginx.conf"), encoding="utf-8") as f:
-            self.assertIn("proxy_pass http://unix:%s;" % ST.push_socket, f.read())
+            conf = f.read()
+        self.assertIn("server unix:%s;" % ST.push_socket, conf)
+        self.assertIn("proxy_pass http://flowpush_push;", conf)
         status, _, body = ST.json("GET", "/push/health")
         self.assertEqual(status, 200)
         self.assertEqual(body["status"], "ok")
