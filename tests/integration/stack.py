@@ -159,7 +159,7 @@ class Stack:
     """One running flowpush stack in its own temporary state folder."""
 
     def __init__(self, build=None, push=True, env=None, demo=False, workers=1,
-                 push_unix=True, nginx_values=None):
+                 push_unix=True, nginx_values=None, store=None):
         self.build = os.path.abspath(build) if build else default_build()
         # More NAME=VALUE for deploy/render (MONITOR_ALLOW, ...).
         self.nginx_values = dict(nginx_values or {})
@@ -172,7 +172,8 @@ class Stack:
         self.push_port = None
         self.push_unix = push_unix
         self.push_socket = None  # flowpushd's Unix socket, or None: TCP
-        self.pg = None       # the PostgreSQL server when STORE says so
+        self.store = store or STORE   # "sqlite" or "postgresql"
+        self.pg = None       # the PostgreSQL server of a postgresql store
         self.procs = {}      # name -> Popen, in start order
         self.logs = {}
         # A forked test worker inherits this object; only the process
@@ -223,7 +224,7 @@ class Stack:
         self._pick_push_address()
         _live_stacks.append(self)
         try:
-            if not ON_SQLITE:
+            if self.store == "postgresql":
                 sys.path.insert(0, os.path.join(SRC, "tests", "pg"))
                 from pgserver import PgServer
                 self.pg = PgServer().start()

@@ -226,6 +226,83 @@ class Subscriber(threading.Thread):
             pass
 
 
+class Stream(threading.Thread):
+    """A page's EventSource, usually through a web server: when the stream
+    ends it comes back after a moment with Last-Event-ID, as browsers do,
+    wherever the web server sends it. path holds the query (topics,
+    token); ns: the network namespace to run in."""
+
+    def __init__(self, host, port, path, since, ns=None):
+        super().__init__(daemon=True)
+        self.host, self.port, self.path, self.ns = host, port, path, ns
+        self.last = since
+        self.seqs, self.errors, self.others, self.reconnects = [], [], [], 0
+        self.stopping = False
+        self.conn = None
+        self.t0 = time.monotonic()
+
+    def run(self):
+        if self.ns is not None:
+            enter_netns(self.ns)
+        while not self.stopping:
+            try:
+                self.read()
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                if self.stopping:
+                    return
+                self.errors.append("%.1f s, %d events: %s" % (time.monotonic() - self.t0,
+                                                               len(self.seqs), e))
+            if self.stopping:
+                return
+            self.reconnects += 1
+            time.sleep(0.3)
+
+    def read(self):
+        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.conn = c
+        try:
+            self.follow(c)
+        finally:
+            c.close()
+
+    def follow(self, c):
+        c.request("GET", self.path,
+                  headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.last)})
+        r = c.getresponse()
+        if r.status != 200:
+            raise http.client.HTTPException("status %d" % r.status)
+        event = None
+        while not self.stopping:
+            line = r.readline()   # through nginx the stream is chunked
+            if not line:
+                raise OSError("the stream ended")
+            line = line.decode().rstrip("\r\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in (None, "message"):
+                ev = json.loads(line[5:])
+                self.seqs.append(ev["seq"])
+                self.last = ev["seq"]
+            elif line.startswith("data:"):
+                self.others.append(event)    # a reset would lose events
+            elif line == "":
+                event = None
+
+    def wait_until(self, seq, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.last < seq and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.last >= seq
+
+    def close(self):
+        self.stopping = True
+        if self.conn is not None and self.conn.sock is not None:
+            try:
+                self.conn.sock.shutdown(2)
+            except OSError:
+                pass
+
+
 def assert_exactly(tc, got, want, what):
     tc.assertEqual(len(got), len(set(got)), "%s: an event came twice" % what)
     tc.assertEqual(got, sorted(got), "%s: events out of order" % what)

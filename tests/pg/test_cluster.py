@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from pgserver import free_port, postgres_bin  # noqa: E402
-from pgpush import assert_exactly  # noqa: E402
+from pgpush import Stream, assert_exactly  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(SRC, "run", "build")
 WRITERS = 8
@@ -118,67 +118,6 @@ class Cluster:
         return self.proc.returncode
 
 
-class Stream(threading.Thread):
-    """A page's EventSource through nginx: when the stream ends it comes
-    back after a moment with Last-Event-ID, as browsers do."""
-
-    def __init__(self, cl, token, since):
-        super().__init__(daemon=True)
-        self.cl, self.token, self.last = cl, token, since
-        self.seqs, self.errors, self.others, self.reconnects = [], [], [], 0
-        self.stopping = False
-        self.conn = None
-        self.t0 = time.monotonic()
-
-    def run(self):
-        while not self.stopping:
-            try:
-                self.read()
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                if self.stopping:
-                    return
-                self.errors.append("%.1f s, %d events: %s" % (time.monotonic() - self.t0,
-                                                               len(self.seqs), e))
-            if self.stopping:
-                return
-            self.reconnects += 1
-            time.sleep(0.3)
-
-    def read(self):
-        c = http.client.HTTPConnection("127.0.0.1", self.cl.port, timeout=30)
-        self.conn = c
-        c.request("GET", "/push/events?" + urllib.parse.urlencode(
-            {"topics": "personas", "token": self.token}),
-            headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.last)})
-        r = c.getresponse()
-        if r.status != 200:
-            raise http.client.HTTPException("status %d" % r.status)
-        event = None
-        while not self.stopping:
-            line = r.readline()   # through nginx the stream is chunked
-            if not line:
-                raise OSError("the stream ended")
-            line = line.decode().rstrip("\r\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in (None, "message"):
-                ev = json.loads(line[5:])
-                self.seqs.append(ev["seq"])
-                self.last = ev["seq"]
-            elif line.startswith("data:"):
-                self.others.append(event)    # a reset would lose events
-            elif line == "":
-                event = None
-
-    def close(self):
-        self.stopping = True
-        if self.conn is not None and self.conn.sock is not None:
-            try:
-                self.conn.sock.shutdown(2)
-            except OSError:
-                pass
-
-
 def proc_io(pid, key="syscr"):
     """A counter of /proc/PID/io: how much a process has done."""
     with open("/proc/%d/io" % pid) as f:
@@ -230,7 +169,9 @@ class ClusterTest(unittest.TestCase):
         start = page["seq"]
         status, tok = cl.request("GET", "/api/token?topics=personas")
         self.assertEqual(status, 200, tok)
-        streams = [Stream(cl, tok["token"], start) for _ in range(SUBSCRIBERS)]
+        path = "/push/events?" + urllib.parse.urlencode({"topics": "personas",
+                                                           "token": tok["token"]})
+        streams = [Stream("127.0.0.1", cl.port, path, start) for _ in range(SUBSCRIBERS)]
         for s in streams:
             s.start()
 

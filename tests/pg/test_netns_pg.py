@@ -1,20 +1,25 @@
 #!/usr/bin/python3
-"""test_netns_pg.py - the journal and its daemons across a network: PostgreSQL, a writing host, two push hosts and a client, each in a network namespace of the test's own on one bridge; every event arrives once, in order, across a kill -9 of a push host."""
+"""test_netns_pg.py - flowpush across a network: PostgreSQL, two web hosts (nginx + flowpush.fcgi), a writing host, two push hosts and a client, each in a network namespace of the test's own on one bridge; every event arrives once, in order, across a kill -9 of a push host."""
 
+import http.client
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pgserver import PgServer, postgres_bin  # noqa: E402
 import pgpush  # noqa: E402
-from pgpush import assert_exactly  # noqa: E402
+from pgpush import Stream, assert_exactly  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
+SRC = os.path.dirname(os.path.dirname(HERE))
+FCGI = os.path.join(BUILD, "flowpush.fcgi")
 RACE = os.path.join(BUILD, "tests", "pg", "journal_race")
 PUSHD = os.path.join(BUILD, "flowpushd")
 
@@ -22,7 +27,8 @@ PUSHD = os.path.join(BUILD, "flowpushd")
 # test's namespaces.
 PREFIX = "fp%d" % os.getpid()
 HOSTS = {"db": "10.231.0.2", "web": "10.231.0.3", "push1": "10.231.0.4",
-         "push2": "10.231.0.5", "client": "10.231.0.6"}
+         "push2": "10.231.0.5", "client": "10.231.0.6", "web1": "10.231.0.7",
+         "web2": "10.231.0.8"}
 NS = {h: "%s-%s" % (PREFIX, h) for h in HOSTS}
 HUB = PREFIX + "-hub"
 PG = None
@@ -83,6 +89,85 @@ def tearDownModule():
         subprocess.run(["rm", "-rf", TMP], check=False)
 
 
+class WebHost:
+    """A web host in its namespace: spawn-fcgi + flowpush.fcgi on a Unix
+    socket and nginx from deploy/nginx.conf.in on ADDRESS:8080, /push/
+    spread over the push hosts, the store the database host's server."""
+
+    def __init__(self, name, folder, push_hosts):
+        self.name, self.ns, self.addr, self.port = name, NS[name], HOSTS[name], 8080
+        self.dir = os.path.join(folder, name)
+        for d in ("logs", "nginx-tmp"):
+            os.makedirs(os.path.join(self.dir, d))
+        self.conf = os.path.join(self.dir, "flowpush.conf")
+        with open(self.conf, "w") as f:
+            # No token secret: the push hosts check none either.
+            f.write("database = %s\ndoorbell =\nsecret =\nlog_level = warn\n" % PG.tcp_uri)
+        self.sock = os.path.join(self.dir, "fcgi.sock")
+        push = ["%s:8081" % HOSTS[h] for h in push_hosts]
+        r = subprocess.run([os.path.join(SRC, "deploy", "render"),
+                            os.path.join(SRC, "deploy", "nginx.conf.in"),
+                            "USER_LINE=user root root;", "WORKERS=1", "NOFILE=4096",
+                            "CONNECTIONS=2048", "STATE=" + self.dir, "DAEMON=off",
+                            "MIME_TYPES=/etc/nginx/mime.types", "LISTEN=" + self.addr,
+                            "PORT=%d" % self.port, "WWW=" + os.path.join(SRC, "www"),
+                            "CLIENT_MAX_BODY=1114112", "FCGI_SOCKET=" + self.sock,
+                            "PUSH_UPSTREAM=" + push[0], "PUSH_MORE=" + " ".join(push[1:])],
+                           capture_output=True, text=True, check=True)
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(r.stdout)
+        self.procs = []
+
+    def start(self):
+        env = dict(os.environ, FLOWPUSH_CONFIG=self.conf)
+        with open(os.path.join(self.dir, "logs", "fcgi.log"), "ab") as log:
+            self.procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, "spawn-fcgi", "-n", "-s", self.sock, "-M", "0660",
+                 "--", FCGI], env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT))
+            self.procs.append(subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, "nginx", "-p", self.dir, "-c",
+                 os.path.join(self.dir, "nginx.conf"), "-e",
+                 os.path.join(self.dir, "logs", "nginx-error.log")],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.request("GET", "/api/personas?limit=1")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                self.stop()
+                raise AssertionError("web host %s did not come up" % self.name)
+            time.sleep(0.1)
+
+    def request(self, method, path, body=None):
+        """One request from the client host; (status, parsed body)."""
+        def go():
+            c = http.client.HTTPConnection(self.addr, self.port, timeout=30)
+            try:
+                h = {"Content-Type": "application/json"} if body is not None else {}
+                c.request(method, path, None if body is None else json.dumps(body), h)
+                r = c.getresponse()
+                raw = r.read()
+                return r.status, json.loads(raw) if raw else None
+            finally:
+                c.close()
+        return pgpush.in_netns(NS["client"], go)
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs = []
+
+
 class AcrossHosts(pgpush.DaemonCase):
     sub_ns = NS["client"]
 
@@ -116,6 +201,68 @@ class AcrossHosts(pgpush.DaemonCase):
             self.assertTrue(s.wait_for(600), "%s: %d of 600" % (name, len(s.seqs)))
             assert_exactly(self, s.seqs, want, name)
         self.assertLess(at_kill, 600, "every event came before the kill: the resume tested nothing")
+
+    def test_two_web_hosts_and_two_push_hosts__every_stream_gets_every_write__across_a_kill9(self):
+        # Both web hosts open the store at once: one makes the tables
+        # under the advisory lock, the other finds them made.
+        webs = [WebHost(h, TMP, ("push1", "push2")) for h in ("web1", "web2")]
+        for w in webs:
+            self.addCleanup(w.stop)
+        failed = []
+
+        def start(w):
+            try:
+                w.start()
+            except BaseException as e:  # reported below
+                failed.append(e)
+
+        starters = [threading.Thread(target=start, args=(w,)) for w in webs]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join(60)
+        self.assertEqual(failed, [])
+        a, b = self.daemon("push1"), self.daemon("push2")
+        status, page = webs[0].request("GET", "/api/personas?limit=1")
+        self.assertEqual(status, 200, page)
+        start = page["seq"]
+        streams = [Stream(w.addr, w.port, "/push/events?topics=personas", start, ns=NS["client"])
+                   for w in webs for _ in range(3)]
+        for s in streams:
+            s.start()
+            self.addCleanup(s.close)
+        made, errors = [], []
+
+        def write(i):
+            pgpush.enter_netns(NS["client"])
+            for k in range(50):
+                w = webs[(i + k) % 2]
+                status, rec = w.request("POST", "/api/personas", {
+                    "name": "n%d-%d-%d" % (start, i, k), "personaType": "dns",
+                    "configDetails": {"resolvers": ["192.0.2.1"]}})
+                (made if status == 201 else errors).append(rec)
+
+        writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+        for t in writers:
+            t.start()
+        deadline = time.monotonic() + 60
+        while len(made) < 80 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        a.kill9()
+        for t in writers:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(made), 200)
+        want = [int(x) for x in PG.psql("SELECT seq FROM journal WHERE seq > %d AND topic = "
+                                        "'personas' ORDER BY seq" % start).split()]
+        self.assertEqual(len(want), 200)
+        for s in streams:
+            s.wait_until(want[-1])
+        for i, s in enumerate(streams):
+            assert_exactly(self, s.seqs, want, "stream %d through %s (errors %s)"
+                           % (i, webs[i // 3].name, s.errors[-2:]))
+            self.assertEqual(s.others, [])
+        self.assertGreater(sum(s.reconnects for s in streams), 0, "no stream was on push1")
 
 
 if __name__ == "__main__":

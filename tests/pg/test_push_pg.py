@@ -83,25 +83,24 @@ class JournalOrder(unittest.TestCase):
         self.assertEqual((out["store"], out["violations"], out["rows"]), ("sqlite", 0, 1600), out)
 
 
-class NotYet(unittest.TestCase):
-    """Records are not on PostgreSQL yet: the programs that need them say
-    so, and never make an SQLite file named after the URI."""
+class NoFileForAServer(unittest.TestCase):
+    """A PostgreSQL database is a server, never a path: the programs make
+    no SQLite file named after the URI."""
 
-    def test_the_cli_refuses_a_postgresql_database_clearly_and_makes_no_file(self):
+    def test_init_and_reads_on_a_server_leave_only_the_config(self):
         cli = os.path.join(BUILD, "flowpush")
         work = tempfile.mkdtemp(dir=TMP)
-        r = subprocess.run([cli, "--database", PG.uri, "init"], cwd=work, capture_output=True, text=True)
-        self.assertEqual(r.returncode, 1, r)
-        self.assertEqual(json.loads(r.stderr or r.stdout)["error"]["code"], "database_unsupported")
-        self.assertEqual(os.listdir(work), [])
+        r = subprocess.run([cli, "--database", PG.uri, "init"], cwd=work, capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("database: PostgreSQL", r.stdout)
+        self.assertEqual(os.listdir(work), ["flowpush.conf"])
         conf = os.path.join(work, "flowpush.conf")
-        with open(conf, "w") as f:
-            f.write("database = %s\n" % PG.uri)
-        os.chmod(conf, 0o600)
-        r = subprocess.run([cli, "--config", conf, "get", "campaigns", "00000000-0000-4000-8000-000000000000"],
+        r = subprocess.run([cli, "--config", conf, "get", "campaigns",
+                            "00000000-0000-4000-8000-000000000000"],
                            cwd=work, capture_output=True, text=True)
-        self.assertNotEqual(r.returncode, 0, r)
-        self.assertIn("PostgreSQL database yet", r.stderr + r.stdout)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(json.loads(r.stderr)["error"]["status"], 404)
         self.assertEqual(sorted(os.listdir(work)), ["flowpush.conf"])
 
 
