@@ -21,6 +21,38 @@ DAEMON = os.path.join(os.path.dirname(BIN), "flowpushd")
 FCGI = os.path.join(os.path.dirname(BIN), "flowpush.fcgi")
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
+# FLOWPUSH_TEST_STORE=postgresql runs the suite on PostgreSQL: a server of
+# the module's own, a database per test. Tests of the SQLite file itself
+# (its path, modes, backup) are SQLite's only.
+STORE = os.environ.get("FLOWPUSH_TEST_STORE", "sqlite")
+PG = None
+DATABASES = [0]
+
+
+def setUpModule():
+    global PG
+    if STORE != "postgresql":
+        return
+    sys.path.insert(0, os.path.join(SRC, "tests", "pg"))
+    from pgserver import PgServer
+    PG = PgServer().start()
+
+
+def tearDownModule():
+    if PG is not None:
+        PG.stop()
+
+
+def new_database():
+    """A fresh database on the module's PostgreSQL server: its URI."""
+    DATABASES[0] += 1
+    name = "cli%d" % DATABASES[0]
+    PG.psql("CREATE DATABASE %s" % name, database="postgres")
+    return "postgresql:///%s?host=%s&port=%d&user=flowpush" % (name, PG.sockdir, PG.port)
+
+
+sqlite_only = unittest.skipIf(STORE != "sqlite", "a test of the SQLite file")
+
 
 def configure_version():
     """The version configure.ac's AC_INIT gives the build."""
@@ -49,7 +81,8 @@ class Cli(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="fp-cli-")
         self.conf = os.path.join(self.dir, "flowpush.conf")
         self.env = clean_env()
-        out = self.ok("init")
+        self.uri = new_database() if PG is not None else None
+        out = self.ok("init", *(("--database", self.uri) if self.uri else ()))
         self.assertIn(self.conf, out)
 
     def tearDown(self):
@@ -88,6 +121,7 @@ class Cli(unittest.TestCase):
 
     # ---- init and check ----
 
+    @sqlite_only
     def test_init__writes_private_config_with_fresh_secret(self):
         mode = stat.S_IMODE(os.stat(self.conf).st_mode)
         self.assertEqual(mode, 0o600)
@@ -109,6 +143,7 @@ class Cli(unittest.TestCase):
         with open(self.conf) as f:
             self.assertNotEqual(f.read(), before)
 
+    @sqlite_only
     def test_init__database_elsewhere__is_named_in_config(self):
         other = os.path.join(self.dir, "sub")
         os.mkdir(other)
@@ -125,7 +160,7 @@ class Cli(unittest.TestCase):
     def test_check__fresh_install__passes(self):
         out = self.ok("check")
         self.assertNotIn("FAIL", out)
-        self.assertIn("integrity_check: ok", out)
+        self.assertIn("PostgreSQL schema version 1" if self.uri else "integrity_check: ok", out)
 
     def test_check__readable_config__fails(self):
         os.chmod(self.conf, 0o644)
@@ -133,6 +168,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("FAIL", r.stdout)
 
+    @sqlite_only
     def test_init__database_files__are_closed_to_other_users(self):
         db = os.path.join(self.dir, "flowpush.db")
         self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o660)
@@ -145,6 +181,7 @@ class Cli(unittest.TestCase):
                     stat.S_IMODE(os.stat(db + suffix).st_mode) & 0o007, 0,
                     suffix)
 
+    @sqlite_only
     def test_check__database_open_to_others__fails_naming_it(self):
         db = os.path.join(self.dir, "flowpush.db")
         os.chmod(db, 0o644)
@@ -157,6 +194,10 @@ class Cli(unittest.TestCase):
     # ---- secrets at rest ----
 
     def stored_secrets(self):
+        if self.uri:
+            out = PG.psql("SELECT secret FROM proxies WHERE secret IS NOT NULL",
+                          database=self.uri.split("?")[0].rsplit("/", 1)[1])
+            return out.splitlines()
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
             self.dir, "flowpush.db"), uri=True)
         try:
@@ -388,6 +429,10 @@ class Cli(unittest.TestCase):
     def age_journal(self):
         """Every journal row as if written in 2000: older than any
         --keep-days."""
+        if self.uri:
+            PG.psql("UPDATE journal SET ts = '2000-01-01T00:00:00.000Z'",
+                    database=self.uri.split("?")[0].rsplit("/", 1)[1])
+            return
         db = sqlite3.connect(os.path.join(self.dir, "flowpush.db"))
         try:
             db.execute("UPDATE journal SET ts = '2000-01-01T00:00:00.000Z'")
@@ -537,9 +582,10 @@ class Cli(unittest.TestCase):
 
     # ---- backup, export, import ----
 
-    def conf_for(self, db):
-        """A config like ours (same keys) over another database file."""
-        conf = os.path.join(os.path.dirname(db), "other.conf")
+    def conf_for(self, db, folder=None):
+        """A config like ours (same keys) over another database, in
+        folder (default: the database file's)."""
+        conf = os.path.join(folder or os.path.dirname(db), "other.conf")
         with open(self.conf) as f:
             lines = [l for l in f.read().splitlines()
                      if not l.startswith("database")]
@@ -621,6 +667,7 @@ class Cli(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "writers stuck")
             time.sleep(0.02)
 
+    @sqlite_only
     def test_backup__while_writers_run__restores_to_the_console_at_its_seq(
             self):
         self.ok("demo", "--scale", "300")
@@ -669,6 +716,7 @@ class Cli(unittest.TestCase):
             self.assertEqual(got[coll], want[coll], coll)
         self.assertGreaterEqual(len(got["proxies"]), 300)
 
+    @sqlite_only
     def test_backup__existing_file__is_refused_unless_forced(self):
         path = os.path.join(self.dir, "b.db")
         with open(path, "w") as f:
@@ -698,10 +746,10 @@ class Cli(unittest.TestCase):
         with our data_key (so secrets could move between the two)."""
         d = os.path.join(self.dir, name)
         os.mkdir(d)
-        conf = self.conf_for(os.path.join(d, "flowpush.db"))
+        db = new_database() if self.uri else os.path.join(d, "flowpush.db")
+        conf = self.conf_for(db, d)
         r = subprocess.run([BIN, "--config", os.path.join(d, "init.conf"),
-                            "init", "--database",
-                            os.path.join(d, "flowpush.db")],
+                            "init", "--database", db],
                            capture_output=True, text=True, env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
         return conf
