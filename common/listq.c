@@ -35,6 +35,30 @@ int listq_is_sortable(const struct resource *res, const char *name,
 	return 0;
 }
 
+int listq_sort_at(const struct resource *res, size_t i,
+	const struct field **field, const char **name)
+{
+	static const char *const metas[] = { "createdAt", "updatedAt" };
+	const struct field *f;
+
+	*field = NULL;
+	if (i < 2) {
+		*name = metas[i];
+		return 1;
+	}
+	i -= 2;
+	for (f = res->fields; f->name; f++) {
+		if (!(f->flags & FF_SORT))
+			continue;
+		if (i-- == 0) {
+			*field = f;
+			*name = f->name;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* On PostgreSQL a record's data is JSON text, read as jsonb. Text sorts
  * byte-wise ("C") with A-Z folded, as SQLite's NOCASE does; a missing
  * value becomes the greatest key of its type, so that keyset positions

@@ -77,6 +77,13 @@ void listq_release(struct listq *lq);
 int listq_cursor(const struct listq *lq, const struct listq_key *k,
 	const char *id, char *out, size_t size);
 
+/* listq_sort_at gives the i-th sort of res (0 and 1: createdAt and
+ * updatedAt, *field NULL; then every FF_SORT field in declaration order):
+ * returns 1, or 0 past the last. What the schemas index and list_window
+ * may be asked for. */
+int listq_sort_at(const struct resource *res, size_t i,
+	const struct field **field, const char **name);
+
 /* listq_text_expr writes the SQL expression of the top-level field name
  * of a record's data, as text on PostgreSQL (pg non-zero), as SQLite's
  * json_extract value otherwise. */

@@ -109,11 +109,11 @@ static void add_count(struct sqltext *s, const struct resource *r,
 /* add_records appends the table of r with its indexes and triggers. */
 static void add_records(struct sqltext *s, const struct resource *r)
 {
-	static const char *const metas[] = { "createdAt", "updatedAt", NULL };
-	const struct field *f, *sf = NULL;
+	const struct field *f, *sf;
+	const char *sname;
 	char key[256], filter[128], a[128];
 	int any = 0;
-	size_t m = 0;
+	size_t m;
 
 	/* The record is its JSON text, as on SQLite: answers give it back
 	 * byte for byte. The search text is a column PostgreSQL keeps. */
@@ -143,20 +143,7 @@ static void add_records(struct sqltext *s, const struct resource *r)
 		sqltext_add(s, "%s);", a);
 	}
 	/* An index per sort, and per filter and sort, as on SQLite. */
-	for (;;) {
-		const char *sname;
-
-		if (metas[m]) {
-			sname = metas[m++];
-			sf = NULL;
-		} else {
-			sf = sf ? sf + 1 : r->fields;
-			while (sf->name && !(sf->flags & FF_SORT))
-				sf++;
-			if (!sf->name)
-				break;
-			sname = sf->name;
-		}
+	for (m = 0; listq_sort_at(r, m, &sf, &sname); m++) {
 		listq_sort_expr(1, sf, sname, key, sizeof(key));
 		sqltext_add(s, "CREATE INDEX IF NOT EXISTS %s_by_%s ON %s "
 			"((%s), id);", r->table, sname, r->table, key);

@@ -194,26 +194,13 @@ static int triggers(sqlite3 *db, const struct resource *r, struct ferr *err)
 static int sort_indexes(sqlite3 *db, const struct resource *r,
 	struct ferr *err)
 {
-	static const char *const metas[] = { "createdAt", "updatedAt", NULL };
-	const struct field *sf = NULL, *ff;
+	const struct field *sf, *ff;
+	const char *sname;
 	char key[256], filter[256];
 	struct sql s;
-	size_t m = 0;
+	size_t m;
 
-	for (;;) {
-		const char *sname;
-
-		if (metas[m]) {
-			sname = metas[m++];
-			sf = NULL;
-		} else {
-			sf = sf ? sf + 1 : r->fields;
-			while (sf->name && !(sf->flags & FF_SORT))
-				sf++;
-			if (!sf->name)
-				break;
-			sname = sf->name;
-		}
+	for (m = 0; listq_sort_at(r, m, &sf, &sname); m++) {
 		listq_sort_expr(0, sf, sname, key, sizeof(key));
 		sql_reset(&s);
 		sqltext_add(&s.t,

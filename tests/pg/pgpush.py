@@ -137,6 +137,24 @@ class Daemon:
                 self.proc.wait()
 
 
+def sse_events(resp, stop):
+    """(event name, data line) of each data line of the SSE response resp
+    (its framing decoded: through nginx the stream is chunked), until
+    stop() is true; OSError when the stream ends."""
+    event = "message"
+    while not stop():
+        line = resp.readline()
+        if not line:
+            raise OSError("the stream ended")
+        line = line.decode().rstrip("\r\n")
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            yield event, line[5:]
+        elif line == "":
+            event = "message"
+
+
 class Subscriber(threading.Thread):
     """Reads /push/events (SSE) of one daemon, keeping every event's seq;
     resume() moves it to another daemon with Last-Event-ID."""
@@ -178,27 +196,18 @@ class Subscriber(threading.Thread):
         if r.status != 200:
             raise http.client.HTTPException("status %d" % r.status)
         self.connected.set()
-        event = None
-        while not self.stopping and not self.switch.is_set():
-            line = r.fp.readline()
-            if not line:
-                raise OSError("the stream ended")
-            line = line.decode().rstrip("\r\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in (None, "message"):
+        for event, data in sse_events(r, lambda: self.stopping or self.switch.is_set()):
+            if event == "message":
                 try:
-                    ev = json.loads(line[5:])
+                    ev = json.loads(data)
                 except ValueError:
-                    self.errors.append("%s: not JSON: %r" % (d.name, line))
+                    self.errors.append("%s: not JSON: %r" % (d.name, data))
                     continue
                 with self.lock:
                     self.seqs.append(ev["seq"])
                     self.last = ev["seq"]
-            elif line.startswith("data:") and event == "reset":
+            elif event == "reset":
                 self.errors.append("reset from %s" % d.name)
-            elif line == "":
-                event = None
 
     def resume_on(self, d):
         self.target = d
@@ -271,22 +280,13 @@ class Stream(threading.Thread):
         r = c.getresponse()
         if r.status != 200:
             raise http.client.HTTPException("status %d" % r.status)
-        event = None
-        while not self.stopping:
-            line = r.readline()   # through nginx the stream is chunked
-            if not line:
-                raise OSError("the stream ended")
-            line = line.decode().rstrip("\r\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in (None, "message"):
-                ev = json.loads(line[5:])
+        for event, data in sse_events(r, lambda: self.stopping):
+            if event == "message":
+                ev = json.loads(data)
                 self.seqs.append(ev["seq"])
                 self.last = ev["seq"]
-            elif line.startswith("data:"):
+            else:
                 self.others.append(event)    # a reset would lose events
-            elif line == "":
-                event = None
 
     def wait_until(self, seq, timeout=30):
         deadline = time.monotonic() + timeout

@@ -776,6 +776,66 @@ static void listq_sort_expr__number__orders_numerically_with_null_last(
 	assert_string_equal(out, "3 4 1 6 7 2 5");
 }
 
+static void listq_sort_at__gives_the_meta_sorts_then_each_sortable_field(
+	void **state)
+{
+	const struct resource *res = resource_find("keyword-sets");
+	const struct field *f;
+	const char *name;
+	char got[256] = "";
+	size_t i;
+
+	(void)state;
+	for (i = 0; listq_sort_at(res, i, &f, &name); i++) {
+		const struct field *check;
+
+		/* Every sort it gives is one a request may ask for. */
+		assert_true(listq_is_sortable(res, name, &check));
+		assert_ptr_equal(check, f);
+		strncat(got, name, sizeof(got) - strlen(got) - 2);
+		strcat(got, " ");
+	}
+	assert_string_equal(got, "createdAt updatedAt name ruleCount ");
+	assert_int_equal(listq_sort_at(res, i + 5, &f, &name), 0);
+}
+
+static void listq_pg_exprs__fold_ascii_case_and_give_missing_values_a_last_key(
+	void **state)
+{
+	const struct resource *res = resource_find("proxies");
+	const struct field *f;
+	const char *name;
+	char expr[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; listq_sort_at(res, i, &f, &name); i++) {
+		listq_sort_expr(1, f, name, expr, sizeof(expr));
+		if (!f)
+			continue;
+		if (f->type == FT_INT)
+			assert_non_null(strstr(expr, "::bigint, "
+				LISTQ_PG_INT_MAX ")"));
+		else if (f->type == FT_STRING)
+			assert_non_null(strstr(expr, "translate((data::jsonb "
+				"->> '"));
+	}
+	listq_filter_expr(1, &res->fields[0], expr, sizeof(expr));
+	assert_string_equal(expr, "(data::jsonb ->> 'name')");
+}
+
+static void listq_like_pattern__escapes_wildcards_and_matches_anywhere(
+	void **state)
+{
+	char out[64];
+
+	(void)state;
+	listq_like_pattern("50%_a\\b", out, sizeof(out));
+	assert_string_equal(out, "%50\\%\\_a\\\\b%");
+	listq_like_pattern("abc", out, sizeof(out));
+	assert_string_equal(out, "%abc%");
+}
+
 static void listq_sort_expr__meta_fields__are_their_columns(void **state)
 {
 	static const char *const rows[][2] = {
@@ -859,6 +919,9 @@ int main(void)
 		T(listq_sort_expr__string__folds_ascii_case_and_puts_null_last),
 		T(listq_sort_expr__number__orders_numerically_with_null_last),
 		T(listq_sort_expr__meta_fields__are_their_columns),
+		T(listq_sort_at__gives_the_meta_sorts_then_each_sortable_field),
+		T(listq_pg_exprs__fold_ascii_case_and_give_missing_values_a_last_key),
+		T(listq_like_pattern__escapes_wildcards_and_matches_anywhere),
 		T(listq_fold_ascii__lowercases_a_to_z_only),
 	};
 
