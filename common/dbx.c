@@ -34,6 +34,10 @@ struct dbx_stmt {
 	int ran;
 	int row;
 	int nrows;
+	unsigned runs;                /* PostgreSQL: times it ran */
+	char name[24];                /* prepared on the server as this
+					 ("" when not), in session */
+	unsigned session;
 };
 
 /* pg_fail logs what failed on x and maps it to err; res may be NULL (a
@@ -94,6 +98,8 @@ static int pg_ready(struct dbx *x, const char *what, struct ferr *err)
 	if (x->no_reconnect)
 		return pg_fail(x, NULL, what, err);
 	PQreset(x->pg);
+	/* The server forgot the statements prepared before. */
+	x->session++;
 	if (PQstatus(x->pg) == CONNECTION_OK) {
 		log_msg(LOG_INFO, "%s: reconnected to the database", what);
 		return 0;
@@ -398,6 +404,30 @@ void dbx_bind_empty_blob(struct dbx_stmt *st, int i)
 	pg_bind(st, i, NULL);
 }
 
+/* pg_prepared prepares st on the server unless it is already, in this
+ * session; 0, or -1 when it cannot be (st then runs unprepared). */
+static int pg_prepared(struct dbx_stmt *st)
+{
+	struct dbx *x = st->x;
+	PGresult *res;
+	char name[sizeof(st->name)];
+
+	if (st->name[0] != '\0' && st->session == x->session)
+		return 0;
+	snprintf(name, sizeof(name), "fp%u", ++x->prepared);
+	res = PQprepare(x->pg, name, st->sql, st->nparams,
+		(const Oid *)st->types);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		st->name[0] = '\0';
+		return -1;
+	}
+	PQclear(res);
+	memcpy(st->name, name, sizeof(name));
+	st->session = x->session;
+	return 0;
+}
+
 static int pg_run(struct dbx_stmt *st, struct ferr *err)
 {
 	struct dbx *x = st->x;
@@ -405,8 +435,13 @@ static int pg_run(struct dbx_stmt *st, struct ferr *err)
 
 	if (pg_usable(x, st->what, err) < 0)
 		return DBX_ERROR;
-	st->res = PQexecParams(x->pg, st->sql, st->nparams, st->types,
-		(const char *const *)st->params, NULL, NULL, 0);
+	if (st->runs++ > 0 && pg_prepared(st) == 0)
+		st->res = PQexecPrepared(x->pg, st->name, st->nparams,
+			(const char *const *)st->params, NULL, NULL, 0);
+	else
+		st->res = PQexecParams(x->pg, st->sql, st->nparams,
+			st->types, (const char *const *)st->params, NULL,
+			NULL, 0);
 	s = PQresultStatus(st->res);
 	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
 		pg_fail(x, st->res, st->what, err);
@@ -586,6 +621,17 @@ void dbx_finalize(struct dbx_stmt *st)
 	} else {
 		dbx_reset(st);
 		dbx_clear_bindings(st);
+		/* A prepared statement lives as long as the session: give it
+		 * back, unless a failed transaction refuses any command (the
+		 * session then keeps it, unused, until it ends). */
+		if (st->name[0] != '\0' && st->session == st->x->session &&
+		    PQstatus(st->x->pg) == CONNECTION_OK &&
+		    PQtransactionStatus(st->x->pg) != PQTRANS_INERROR) {
+			char sql[40];
+
+			snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+			PQclear(PQexec(st->x->pg, sql));
+		}
 		free(st->params);
 		free(st->types);
 		free(st->sql);

@@ -21,6 +21,10 @@
  * On PostgreSQL a statement runs at its first step with the parameters
  * bound then (as text); its rows are read from the whole result, which
  * callers bound with LIMIT. Reset keeps the bindings, as SQLite's does.
+ * A statement run a second time (one a caller keeps, such as the store's
+ * inserts and lookups) is prepared on the server then, and runs as a
+ * prepared statement from then on: PostgreSQL parses and plans it once
+ * per session instead of at every run.
  */
 
 enum dbx_kind { DBX_SQLITE, DBX_PG };
@@ -48,6 +52,10 @@ struct dbx {
 	int txn;                      /* PostgreSQL: inside dbx_begin's
 					 transaction (a lost connection then
 					 fails it; it never reconnects) */
+	unsigned session;             /* PostgreSQL: counts reconnects; a
+					 statement prepared on the server
+					 belongs to one session */
+	unsigned prepared;            /* PostgreSQL: names given so far */
 };
 
 /*

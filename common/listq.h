@@ -85,8 +85,8 @@ int listq_sort_at(const struct resource *res, size_t i,
 	const struct field **field, const char **name);
 
 /* listq_text_expr writes the SQL expression of the top-level field name
- * of a record's data, as text on PostgreSQL (pg non-zero), as SQLite's
- * json_extract value otherwise. */
+ * of a record's data: on PostgreSQL (pg non-zero) as text, read from the
+ * jsonb column doc; SQLite's json_extract value otherwise. */
 void listq_text_expr(int pg, const char *name, char *out, size_t size);
 
 /* The keys a missing value sorts as on PostgreSQL: the greatest of their

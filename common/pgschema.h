@@ -33,7 +33,8 @@ int pgschema_journal(struct dbx *x, struct ferr *err);
  * the journal (as above) and the records' tables in one transaction under
  * the same advisory lock: per collection a table of the SQLite store's
  * columns (rk, id, version, created_at, updated_at, data as JSON text,
- * secret) with a generated column search (the searchable fields, A-Z
+ * secret) with generated columns doc (data as jsonb, which every
+ * expression below reads) and search (the searchable fields, A-Z
  * folded) under a pg_trgm GIN index, the unique, sort and filter-and-sort
  * indexes of the resource table (expressions from listq_*_expr), and
  * triggers that keep counts(topic, key, n) as the SQLite store's do.

@@ -971,8 +971,8 @@ static int unlink_in(struct store *st, const struct resource *r,
 	if (dbx_kind(&st->x) == DBX_PG)
 		snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS "
 			"(SELECT 1 FROM jsonb_array_elements(CASE WHEN "
-			"jsonb_typeof(data::jsonb -> '%s') = 'array' THEN "
-			"data::jsonb -> '%s' END) AS e WHERE e ->> '%s' = ?1)",
+			"jsonb_typeof(doc -> '%s') = 'array' THEN "
+			"doc -> '%s' END) AS e WHERE e ->> '%s' = ?1)",
 			r->table, arr, arr, key);
 	else
 		snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE EXISTS "

@@ -817,11 +817,11 @@ static void listq_pg_exprs__fold_ascii_case_and_give_missing_values_a_last_key(
 			assert_non_null(strstr(expr, "::bigint, "
 				LISTQ_PG_INT_MAX ")"));
 		else if (f->type == FT_STRING)
-			assert_non_null(strstr(expr, "translate((data::jsonb "
+			assert_non_null(strstr(expr, "translate((doc "
 				"->> '"));
 	}
 	listq_filter_expr(1, &res->fields[0], expr, sizeof(expr));
-	assert_string_equal(expr, "(data::jsonb ->> 'name')");
+	assert_string_equal(expr, "(doc ->> 'name')");
 }
 
 static void listq_like_pattern__escapes_wildcards_and_matches_anywhere(
