@@ -27,6 +27,14 @@ daemons: deliveries with one flowpushd and with two behind nginx (an
   deliveries a second, the p50 and p99 from write to receipt, the time to
   the last subscriber, and the CPU of the daemons per delivery.
 
+failover: two daemons behind nginx, --failover-subscribers SSE streams
+  through nginx that come back at once when their stream ends (browsers
+  wait the stream's retry: 3 s, which this leaves out), a writer PATCHing
+  at 50 a second; the first daemon is killed with SIGKILL. Reported, over
+  the streams it cut: the time from the kill to the first event that
+  reaches them again (from the other daemon), and that every stream got
+  exactly the journal's events, none lost, none twice, in order.
+
 Results go to stdout as Markdown tables (and every run as JSON lines to
 --json). Machines are shared and noisy: the figures to read are the ratios
 within one run.
@@ -220,6 +228,77 @@ def run_daemons(build, loader, daemons, subscribers, events, rate):
         st.stop()
 
 
+def run_failover(build, subscribers, rate):
+    """Two daemons behind nginx, subscribers through nginx coming back at
+    once when their stream ends, a writer at rate; daemon 1 killed with
+    SIGKILL: for each stream it cut, the time from the kill to the first
+    event after it (from the other daemon)."""
+    sys.path.insert(0, os.path.join(SRC, "tests", "pg"))
+    from pgpush import Stream, assert_exactly  # noqa: F401
+    st = TwoDaemonStack(2, build=build, env={"FLOWPUSH_SECRET": "",
+                                             "FLOWPUSH_LOG_LEVEL": "warn"}).start()
+    streams = []
+    try:
+        status, _, rec = st.json("POST", "/api/keyword-sets", {"name": "fo-%d" % time.time()})
+        if status != 201:
+            raise RuntimeError("cannot create the record: %s" % rec)
+        status, _, page = st.json("GET", "/api/keyword-sets?limit=1")
+        path = "/push/events?topics=keyword-sets/" + rec["id"]
+        streams = [Stream("127.0.0.1", st.port, path, page["seq"], delay=0)
+                   for _ in range(subscribers)]
+        for s in streams:
+            s.start()
+        stop = threading.Event()
+        sent = [0]
+
+        def writer():
+            conn = st.connection()
+            i = 0
+            while not stop.is_set():
+                body = json.dumps({"description": "fo-%d" % i})
+                conn.request("PATCH", "/api/keyword-sets/" + rec["id"], body,
+                             {"Content-Type": "application/json"})
+                conn.getresponse().read()
+                i += 1
+                sent[0] = i
+                time.sleep(1.0 / rate)
+            conn.close()
+
+        w = threading.Thread(target=writer)
+        w.start()
+        time.sleep(2)                 # every stream connected and hearing
+        cut_before = [s.reconnects for s in streams]
+        killed_at = time.monotonic()
+        st.procs["flowpushd"].kill()
+        time.sleep(3)
+        stop.set()
+        w.join(10)
+        time.sleep(1)
+        back = []
+        for s, before in zip(streams, cut_before):
+            if s.reconnects > before:
+                after = [t for t in s.times if t > killed_at]
+                back.append((after[0] - killed_at) * 1000 if after else float("inf"))
+        want, since = [], page["seq"]
+        while True:
+            status, _, got = st.json("GET", "/api/changes?since=%d&limit=1000&topics="
+                                     "keyword-sets/%s" % (since, rec["id"]))
+            if status != 200 or not got["events"]:
+                break
+            want += [e["seq"] for e in got["events"]]
+            since = want[-1]
+        lost = sum(1 for s in streams if s.seqs != want)
+        return {"part": "failover", "subscribers": subscribers, "rate": rate,
+                "cut": len(back), "back_p50_ms": pct(back, 50), "back_p99_ms": pct(back, 99),
+                "back_max_ms": max(back) if back else float("nan"),
+                "never_back": sum(1 for b in back if b == float("inf")),
+                "not_exact": lost, "events": len(want), "writes": sent[0]}
+    finally:
+        for s in streams:
+            s.close()
+        st.stop()
+
+
 def fmt(x, nd=1):
     return "—" if x is None or x != x else ("%.*f" % (nd, x))
 
@@ -228,7 +307,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.environ.get("FLOWPUSH_BUILD")
                     or os.path.join(SRC, "run", "build"))
-    ap.add_argument("--parts", default="creates,daemons")
+    ap.add_argument("--parts", default="creates,daemons,failover")
+    ap.add_argument("--failover-subscribers", type=int, default=200)
     ap.add_argument("--writers", default="1,8,32")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--repeat", type=int, default=2)
@@ -272,6 +352,10 @@ def main():
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
+    if "failover" in parts:
+        for i in range(a.repeat):
+            keep(run_failover(a.build, a.failover_subscribers, 50.0))
+
     print("## Journaled creates through nginx\n")
     print("| writers | store | creates/s | p50 ms | p99 ms | journal exact |")
     print("|---|---|---|---|---|---|")
@@ -307,6 +391,17 @@ def main():
                 fmt(r["per_s"], 0), fmt(r["p50_ms"]), fmt(r["p99_ms"]),
                 fmt(r["last_max_ms"]), fmt(r["push_us"], 2)))
 
+    print("\n## Fail-over: a daemon killed under its subscribers\n")
+    print("| subscribers | its streams cut | back after the kill: p50 / p99 / max ms | "
+          "never back | streams without exactly the journal's events |")
+    print("|---|---|---|---|---|")
+    for r in runs:
+        if r["part"] == "failover":
+            print("| %d | %d | %s / %s / %s | %d | %d |" % (
+                r["subscribers"], r["cut"], fmt(r["back_p50_ms"]), fmt(r["back_p99_ms"]),
+                fmt(r["back_max_ms"]), r["never_back"], r["not_exact"]))
+
 
 if __name__ == "__main__":
     main()
+

@@ -241,11 +241,13 @@ class Stream(threading.Thread):
     wherever the web server sends it. path holds the query (topics,
     token); ns: the network namespace to run in."""
 
-    def __init__(self, host, port, path, since, ns=None):
+    def __init__(self, host, port, path, since, ns=None, delay=0.3):
         super().__init__(daemon=True)
         self.host, self.port, self.path, self.ns = host, port, path, ns
+        self.delay = delay            # seconds before coming back
         self.last = since
         self.seqs, self.errors, self.others, self.reconnects = [], [], [], 0
+        self.times = []               # time.monotonic() of each event
         self.stopping = False
         self.conn = None
         self.t0 = time.monotonic()
@@ -264,7 +266,7 @@ class Stream(threading.Thread):
             if self.stopping:
                 return
             self.reconnects += 1
-            time.sleep(0.3)
+            time.sleep(self.delay)
 
     def read(self):
         c = http.client.HTTPConnection(self.host, self.port, timeout=30)
@@ -283,6 +285,7 @@ class Stream(threading.Thread):
         for event, data in sse_events(r, lambda: self.stopping):
             if event == "message":
                 ev = json.loads(data)
+                self.times.append(time.monotonic())
                 self.seqs.append(ev["seq"])
                 self.last = ev["seq"]
             else:

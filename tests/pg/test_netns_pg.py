@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_netns_pg.py - flowpush across a network: PostgreSQL, two web hosts (nginx + flowpush.fcgi), a writing host, two push hosts and a client, each in a network namespace of the test's own on one bridge; every event arrives once, in order, across a kill -9 of a push host."""
+"""test_netns_pg.py - flowpush across a network: PostgreSQL, two web hosts (nginx + flowpush.fcgi), a writing host, two push hosts and a client, each in a network namespace of the test's own on one bridge; every write lands once and every event arrives once, in order, across a kill -9 of a push host and a restart of the database."""
 
 import http.client
 import json
@@ -202,7 +202,7 @@ class AcrossHosts(pgpush.DaemonCase):
             assert_exactly(self, s.seqs, want, name)
         self.assertLess(at_kill, 600, "every event came before the kill: the resume tested nothing")
 
-    def test_two_web_hosts_and_two_push_hosts__every_stream_gets_every_write__across_a_kill9(self):
+    def test_two_web_hosts_two_push_hosts__every_write_lands_once_and_reaches_every_stream__across_a_kill9_and_a_database_restart(self):
         # Both web hosts open the store at once: one makes the tables
         # under the advisory lock, the other finds them made.
         webs = [WebHost(h, TMP, ("push1", "push2")) for h in ("web1", "web2")]
@@ -231,16 +231,30 @@ class AcrossHosts(pgpush.DaemonCase):
         for s in streams:
             s.start()
             self.addCleanup(s.close)
-        made, errors = [], []
+        made, errors, unavailable = [], [], [0]
+        names = ["n%d-%d-%d" % (start, i, k) for i in range(4) for k in range(50)]
 
         def write(i):
-            pgpush.enter_netns(NS["client"])
+            # A client that tries again what the API could not do (the
+            # database restarting); a 409 on a retry means the try before
+            # was cut after its commit.
             for k in range(50):
                 w = webs[(i + k) % 2]
-                status, rec = w.request("POST", "/api/personas", {
-                    "name": "n%d-%d-%d" % (start, i, k), "personaType": "dns",
-                    "configDetails": {"resolvers": ["192.0.2.1"]}})
-                (made if status == 201 else errors).append(rec)
+                for tries in range(1, 200):
+                    try:
+                        status, rec = w.request("POST", "/api/personas", {
+                            "name": names[i * 50 + k], "personaType": "dns",
+                            "configDetails": {"resolvers": ["192.0.2.1"]}})
+                    except OSError as e:
+                        status, rec = 0, str(e)
+                    if status == 201 or (status == 409 and tries > 1):
+                        made.append(names[i * 50 + k])
+                        break
+                    if status not in (0, 502, 503):
+                        errors.append(rec)
+                        break
+                    unavailable[0] += 1
+                    time.sleep(0.2)
 
         writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
         for t in writers:
@@ -249,13 +263,20 @@ class AcrossHosts(pgpush.DaemonCase):
         while len(made) < 80 and time.monotonic() < deadline:
             time.sleep(0.01)
         a.kill9()
+        # Then the database host's server restarts under the writers.
+        while len(made) < 140 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        PG.restart()
         for t in writers:
-            t.join(120)
+            t.join(180)
         self.assertEqual(errors, [])
-        self.assertEqual(len(made), 200)
-        want = [int(x) for x in PG.psql("SELECT seq FROM journal WHERE seq > %d AND topic = "
-                                        "'personas' ORDER BY seq" % start).split()]
-        self.assertEqual(len(want), 200)
+        self.assertEqual(sorted(made), sorted(names))
+        self.assertGreater(unavailable[0], 0, "no write met the restart")
+        rows = PG.psql("SELECT seq, data::jsonb ->> 'name' FROM journal WHERE "
+                       "seq > %d AND topic = 'personas' ORDER BY seq" % start).split()
+        want = [int(r.split("|")[0]) for r in rows]
+        self.assertEqual(sorted(r.split("|")[1] for r in rows), sorted(names),
+                         "a write is missing from the journal, or there twice")
         for s in streams:
             s.wait_until(want[-1])
         for i, s in enumerate(streams):
