@@ -28,8 +28,9 @@ daemons: deliveries with one flowpushd and with two behind nginx (an
   the last subscriber, and the CPU of the daemons per delivery.
 
 failover: two daemons behind nginx, --failover-subscribers SSE streams
-  through nginx that come back at once when their stream ends (browsers
-  wait the stream's retry: 3 s, which this leaves out), a writer PATCHing
+  through nginx that come back at once when their stream ends (the
+  console's pages wait 0.25-0.5 s after a first drop, www/js/live.js, a
+  bare EventSource its retry: 3 s: this measures the rest), a writer PATCHing
   at 50 a second; the first daemon is killed with SIGKILL. Reported, over
   the streams it cut: the time from the kill to the first event that
   reaches them again (from the other daemon), and that every stream got
