@@ -306,6 +306,38 @@ class Stream(threading.Thread):
                 pass
 
 
+def wait_until(cond, timeout=60, step=0.01):
+    """Polls cond() until it is true or timeout seconds pass; its last
+    value."""
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(step)
+    return cond()
+
+
+def create_until_it_lands(request, name, tries=200, wait=0.2):
+    """POSTs the DNS persona name with request(method, path, body) ->
+    (status, body) as a client that tries again what the API could not do
+    (502, 503, a cut connection: the database restarting). A 409 on a
+    later try means an earlier one was cut after its commit. Returns
+    (landed, how many tries met an unavailable API, the refusal or None)."""
+    unavailable = 0
+    for attempt in range(1, tries + 1):
+        try:
+            status, body = request("POST", "/api/personas", {
+                "name": name, "personaType": "dns",
+                "configDetails": {"resolvers": ["192.0.2.1"]}})
+        except OSError as e:
+            status, body = 0, str(e)
+        if status == 201 or (status == 409 and attempt > 1):
+            return True, unavailable, None
+        if status not in (0, 502, 503):
+            return False, unavailable, "%s: %d %s" % (name, status, body)
+        unavailable += 1
+        time.sleep(wait)
+    return False, unavailable, "%s: still unavailable after %d tries" % (name, tries)
+
+
 def assert_exactly(tc, got, want, what):
     tc.assertEqual(len(got), len(set(got)), "%s: an event came twice" % what)
     tc.assertEqual(got, sorted(got), "%s: events out of order" % what)

@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from pgserver import free_port, postgres_bin  # noqa: E402
-from pgpush import Stream, assert_exactly  # noqa: E402
+from pgpush import Stream, assert_exactly, create_until_it_lands, wait_until  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(SRC, "run", "build")
 WRITERS = 8
@@ -152,6 +152,22 @@ class ClusterTest(unittest.TestCase):
         # The state folder holds the PostgreSQL cluster, no SQLite file.
         self.assertEqual(glob.glob(os.path.join(cl.state, "*.db")), [])
 
+    def subscribe(self, cl, n):
+        """n streams through nginx on personas from the journal's position
+        now, as pages open them (with a token); (that seq, the streams)."""
+        # A list's seq: the journal position its snapshot includes.
+        status, page = cl.request("GET", "/api/personas?limit=1")
+        self.assertEqual(status, 200, page)
+        status, tok = cl.request("GET", "/api/token?topics=personas")
+        self.assertEqual(status, 200, tok)
+        path = "/push/events?" + urllib.parse.urlencode({"topics": "personas",
+                                                           "token": tok["token"]})
+        streams = [Stream("127.0.0.1", cl.port, path, page["seq"]) for _ in range(n)]
+        for s in streams:
+            s.start()
+            self.addCleanup(s.close)
+        return page["seq"], streams
+
     def check_running_cluster(self, cl):
         names = set(cl.pids())
         self.assertEqual(names, {"postgres", "api-1", "api-2", "push-1", "push-2"})
@@ -163,17 +179,7 @@ class ClusterTest(unittest.TestCase):
             instances.add(health["instance"])
         self.assertEqual(instances, {"push-1", "push-2"}, "nginx does not balance the daemons")
 
-        # A list's seq: the journal position its snapshot includes.
-        status, page = cl.request("GET", "/api/personas?limit=1")
-        self.assertEqual(status, 200, page)
-        start = page["seq"]
-        status, tok = cl.request("GET", "/api/token?topics=personas")
-        self.assertEqual(status, 200, tok)
-        path = "/push/events?" + urllib.parse.urlencode({"topics": "personas",
-                                                           "token": tok["token"]})
-        streams = [Stream("127.0.0.1", cl.port, path, start) for _ in range(SUBSCRIBERS)]
-        for s in streams:
-            s.start()
+        start, streams = self.subscribe(cl, SUBSCRIBERS)
 
         # Readers follow the whole journal through the API: each answer
         # must go on exactly where the last one stopped.
@@ -214,9 +220,7 @@ class ClusterTest(unittest.TestCase):
             t.start()
         # Half-way, a daemon dies under its subscribers; quickstart's
         # supervisor starts it again a second later.
-        deadline = time.monotonic() + 60
-        while len(made) < WRITERS * WRITES // 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(made) >= WRITERS * WRITES // 2)
         killed = cl.pid("push-1")
         os.kill(killed, signal.SIGKILL)
         for t in writers:
@@ -238,9 +242,7 @@ class ClusterTest(unittest.TestCase):
             since = got["events"][-1]["seq"]
         self.assertEqual(len(want), WRITERS * WRITES)
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(s.last < want[-1] for s in streams):
-            time.sleep(0.1)
+        wait_until(lambda: all(s.last >= want[-1] for s in streams), timeout=30)
         stop_reading.set()
         daemons = "daemons: %s" % [cl.daemon_health(n) for n in (1, 2)]
         for s in streams:
@@ -255,9 +257,7 @@ class ClusterTest(unittest.TestCase):
         # The killed daemon's streams came back (on the other one, or on
         # the daemon started again).
         self.assertGreater(sum(s.reconnects for s in streams), 0, "no stream was cut")
-        deadline = time.monotonic() + 15
-        while cl.pid("push-1") == killed and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: cl.pid("push-1") != killed, timeout=15)
         self.assertNotEqual(cl.pid("push-1"), killed, "the supervisor did not start push-1 again")
         status, health = cl.request("GET", "/push/health")
         self.assertEqual(status, 200, health)
@@ -266,51 +266,20 @@ class ClusterTest(unittest.TestCase):
         cl = Cluster()
         self.addCleanup(subprocess.run, ["rm", "-rf", cl.state], check=False)
         self.addCleanup(cl.stop)
-        status, page = cl.request("GET", "/api/personas?limit=1")
-        self.assertEqual(status, 200, page)
-        start = page["seq"]
-        status, tok = cl.request("GET", "/api/token?topics=personas")
-        self.assertEqual(status, 200, tok)
-        path = "/push/events?" + urllib.parse.urlencode({"topics": "personas",
-                                                           "token": tok["token"]})
-        streams = [Stream("127.0.0.1", cl.port, path, start) for _ in range(6)]
-        for s in streams:
-            s.start()
-            self.addCleanup(s.close)
+        start, streams = self.subscribe(cl, 6)
         names = ["r%d-%d" % (w, k) for w in range(4) for k in range(60)]
         landed, errors, unavailable = [], [], [0]
 
         def write(w):
             for name in names[w * 60:(w + 1) * 60]:
-                tries = 0
-                while True:
-                    tries += 1
-                    try:
-                        status, rec = cl.request("POST", "/api/personas", {
-                            "name": name, "personaType": "dns",
-                            "configDetails": {"resolvers": ["192.0.2.1"]}})
-                    except OSError as e:
-                        status, rec = 0, str(e)
-                    if status == 201:
-                        landed.append(name)
-                        break
-                    if status == 409 and tries > 1:
-                        # The try before was cut after its commit.
-                        landed.append(name)
-                        break
-                    if status in (0, 502, 503) and tries < 100:
-                        unavailable[0] += 1
-                        time.sleep(0.2)
-                        continue
-                    errors.append("%s: %d %s" % (name, status, rec))
-                    break
+                ok, waits, refusal = create_until_it_lands(cl.request, name)
+                unavailable[0] += waits
+                (landed if ok else errors).append(name if ok else refusal)
 
         writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
         for t in writers:
             t.start()
-        deadline = time.monotonic() + 60
-        while len(landed) < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(landed) >= 60)
         # A fast shutdown cuts every session; quickstart starts the
         # server again a second later.
         old = cl.pid("postgres")

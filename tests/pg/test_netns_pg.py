@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from pgserver import PgServer, postgres_bin  # noqa: E402
 import pgpush  # noqa: E402
-from pgpush import Stream, assert_exactly  # noqa: E402
+from pgpush import Stream, assert_exactly, create_until_it_lands, wait_until  # noqa: E402
 
 BUILD = os.environ.get("FLOWPUSH_BUILD") or os.path.join(HERE, "..", "..")
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -235,37 +235,20 @@ class AcrossHosts(pgpush.DaemonCase):
         names = ["n%d-%d-%d" % (start, i, k) for i in range(4) for k in range(50)]
 
         def write(i):
-            # A client that tries again what the API could not do (the
-            # database restarting); a 409 on a retry means the try before
-            # was cut after its commit.
+            # Alternately through each web host.
             for k in range(50):
-                w = webs[(i + k) % 2]
-                for tries in range(1, 200):
-                    try:
-                        status, rec = w.request("POST", "/api/personas", {
-                            "name": names[i * 50 + k], "personaType": "dns",
-                            "configDetails": {"resolvers": ["192.0.2.1"]}})
-                    except OSError as e:
-                        status, rec = 0, str(e)
-                    if status == 201 or (status == 409 and tries > 1):
-                        made.append(names[i * 50 + k])
-                        break
-                    if status not in (0, 502, 503):
-                        errors.append(rec)
-                        break
-                    unavailable[0] += 1
-                    time.sleep(0.2)
+                ok, waits, refusal = create_until_it_lands(webs[(i + k) % 2].request,
+                                                           names[i * 50 + k])
+                unavailable[0] += waits
+                (made if ok else errors).append(names[i * 50 + k] if ok else refusal)
 
         writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
         for t in writers:
             t.start()
-        deadline = time.monotonic() + 60
-        while len(made) < 80 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(made) >= 80)
         a.kill9()
         # Then the database host's server restarts under the writers.
-        while len(made) < 140 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(made) >= 140)
         PG.restart()
         for t in writers:
             t.join(180)
