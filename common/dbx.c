@@ -35,6 +35,8 @@ struct dbx_stmt {
 	int row;
 	int nrows;
 	unsigned runs;                /* PostgreSQL: times it ran */
+	PGresult *prep_fail;          /* PostgreSQL: a failed prepare's
+					 answer, until the next */
 	char name[24];                /* prepared on the server as this
 					 ("" when not), in session */
 	unsigned session;
@@ -90,6 +92,26 @@ static int pg_fail(struct dbx *x, PGresult *res, const char *what,
 	return ferr_set(err, 500, "internal_error", "Internal error.");
 }
 
+/* pg_session sets up a new server session: a write waits for the
+ * journal's counter as long as SQLite's would for its lock, then answers
+ * 503. A reconnect is a new session, so it runs again then. 0 or -1. */
+static int pg_session(struct dbx *x, struct ferr *err)
+{
+	PGresult *res;
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %lld",
+		x->lock_timeout_ms);
+	res = PQexec(x->pg, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_fail(x, res, "lock_timeout", err);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* pg_ready reconnects a connection that was lost, once; 0 or -1. */
 static int pg_ready(struct dbx *x, const char *what, struct ferr *err)
 {
@@ -102,7 +124,7 @@ static int pg_ready(struct dbx *x, const char *what, struct ferr *err)
 	x->session++;
 	if (PQstatus(x->pg) == CONNECTION_OK) {
 		log_msg(LOG_INFO, "%s: reconnected to the database", what);
-		return 0;
+		return pg_session(x, err);
 	}
 	return pg_fail(x, NULL, what, err);
 }
@@ -131,8 +153,6 @@ static int pg_usable(struct dbx *x, const char *what, struct ferr *err)
 static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
 {
 	struct dbx *x = calloc(1, sizeof(*x));
-	char sql[96];
-	PGresult *res;
 
 	if (x == NULL) {
 		ferr_set(err, 500, "internal_error", "Out of memory.");
@@ -168,18 +188,11 @@ static struct dbx *pg_open(const struct config *cfg, struct ferr *err)
 		return NULL;
 	}
 	PQsetNoticeProcessor(x->pg, pg_notice, NULL);
-	/* A write waits for the journal's counter as long as SQLite's would
-	 * for its lock, then answers 503. */
-	snprintf(sql, sizeof(sql), "SET lock_timeout = %lld",
-		(long long)cfg->busy_timeout_ms);
-	res = PQexec(x->pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_fail(x, res, "lock_timeout", err);
-		PQclear(res);
+	x->lock_timeout_ms = cfg->busy_timeout_ms;
+	if (pg_session(x, err) < 0) {
 		dbx_close(x);
 		return NULL;
 	}
-	PQclear(res);
 	return x;
 }
 
@@ -417,8 +430,12 @@ static int pg_prepared(struct dbx_stmt *st)
 	snprintf(name, sizeof(name), "fp%u", ++x->prepared);
 	res = PQprepare(x->pg, name, st->sql, st->nparams,
 		(const Oid *)st->types);
+	PQclear(st->prep_fail);
+	st->prep_fail = NULL;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
+		/* Kept for pg_run to report; it runs unprepared when it
+		 * still can (outside a transaction). */
+		st->prep_fail = res;
 		st->name[0] = '\0';
 		return -1;
 	}
@@ -432,10 +449,19 @@ static int pg_run(struct dbx_stmt *st, struct ferr *err)
 {
 	struct dbx *x = st->x;
 	ExecStatusType s;
+	int prepared;
 
 	if (pg_usable(x, st->what, err) < 0)
 		return DBX_ERROR;
-	if (st->runs++ > 0 && pg_prepared(st) == 0)
+	prepared = st->runs++ > 0 && pg_prepared(st) == 0;
+	if (!prepared && st->prep_fail != NULL &&
+	    PQtransactionStatus(x->pg) == PQTRANS_INERROR) {
+		/* The failed prepare took the transaction with it: say why
+		 * (a lock timeout is a 503, say) rather than run it. */
+		pg_fail(x, st->prep_fail, st->what, err);
+		return DBX_ERROR;
+	}
+	if (prepared)
 		st->res = PQexecPrepared(x->pg, st->name, st->nparams,
 			(const char *const *)st->params, NULL, NULL, 0);
 	else
@@ -444,6 +470,13 @@ static int pg_run(struct dbx_stmt *st, struct ferr *err)
 			NULL, 0);
 	s = PQresultStatus(st->res);
 	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		const char *state = PQresultErrorField(st->res,
+			PG_DIAG_SQLSTATE);
+
+		/* Gone from the server (a pooler's other session): prepare
+		 * it again next time. */
+		if (prepared && state != NULL && strcmp(state, "26000") == 0)
+			st->name[0] = '\0';
 		pg_fail(x, st->res, st->what, err);
 		PQclear(st->res);
 		st->res = NULL;
@@ -622,16 +655,18 @@ void dbx_finalize(struct dbx_stmt *st)
 		dbx_reset(st);
 		dbx_clear_bindings(st);
 		/* A prepared statement lives as long as the session: give it
-		 * back, unless a failed transaction refuses any command (the
-		 * session then keeps it, unused, until it ends). */
+		 * back when no transaction is open (a failing DEALLOCATE must
+		 * not end a caller's transaction; the session otherwise keeps
+		 * it, unused, until it ends). */
 		if (st->name[0] != '\0' && st->session == st->x->session &&
 		    PQstatus(st->x->pg) == CONNECTION_OK &&
-		    PQtransactionStatus(st->x->pg) != PQTRANS_INERROR) {
+		    PQtransactionStatus(st->x->pg) == PQTRANS_IDLE) {
 			char sql[40];
 
 			snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
 			PQclear(PQexec(st->x->pg, sql));
 		}
+		PQclear(st->prep_fail);
 		free(st->params);
 		free(st->types);
 		free(st->sql);

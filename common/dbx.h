@@ -56,6 +56,7 @@ struct dbx {
 					 statement prepared on the server
 					 belongs to one session */
 	unsigned prepared;            /* PostgreSQL: names given so far */
+	long long lock_timeout_ms;    /* PostgreSQL: set on every session */
 };
 
 /*

@@ -300,6 +300,26 @@ static void order_filters(struct listq *lq)
 	memcpy(lq->filters, sorted, n * sizeof(sorted[0]));
 }
 
+/* key_fits tells whether a key of type k can come from sort field f
+ * (NULL: createdAt, updatedAt): a made-up cursor whose key the database
+ * could not compare with the sort's must be a 400, not a database error. */
+static int key_fits(const struct field *f, enum listq_key_type k)
+{
+	if (k == LK_NULL)
+		return 1;
+	if (!f)
+		return k == LK_TEXT;
+	switch (f->type) {
+	case FT_INT:
+	case FT_BOOL:
+		return k == LK_INT;
+	case FT_NUMBER:
+		return k == LK_INT || k == LK_REAL;
+	default:
+		return k == LK_TEXT;
+	}
+}
+
 /* cursor_decode checks a cursor against the request and takes its key. */
 static int cursor_decode(struct listq *lq, const char *s, struct ferr *err)
 {
@@ -345,6 +365,8 @@ static int cursor_decode(struct listq *lq, const char *s, struct ferr *err)
 	} else {
 		goto bad;
 	}
+	if (!key_fits(lq->sort_field, lq->cursor_key.type))
+		goto bad;
 	snprintf(lq->cursor_id, sizeof(lq->cursor_id), "%s", id);
 	lq->has_cursor = 1;
 	result = 0;

@@ -221,6 +221,29 @@ static int schema_version(struct dbx *x, int *version, struct ferr *err)
 	return rc == DBX_ERROR ? -1 : 0;
 }
 
+/* utf8_check refuses a database whose encoding is not UTF8: records are
+ * UTF-8 text, and a missing text key sorts as U+10FFFF. */
+static int utf8_check(struct dbx *x, struct ferr *err)
+{
+	struct dbx_stmt *st = NULL;
+	int rc, ok = 0;
+
+	if (dbx_prepare(x, "SELECT current_setting('server_encoding')",
+	    "encoding", &st, err) < 0)
+		return -1;
+	rc = dbx_step(st, err);
+	if (rc == DBX_ROW)
+		ok = strcmp(dbx_column_text(st, 0), "UTF8") == 0;
+	dbx_finalize(st);
+	if (rc != DBX_ROW)
+		return -1;
+	if (!ok)
+		return ferr_set(err, 500, "bad_database", "The PostgreSQL "
+			"database must be in UTF8 (createdb -E UTF8 -T "
+			"template0).");
+	return 0;
+}
+
 int pgschema_records(struct dbx *x, struct ferr *err)
 {
 	const struct resource *r;
@@ -240,7 +263,7 @@ int pgschema_records(struct dbx *x, struct ferr *err)
 		return ferr_set(err, 500, "schema_too_new", "The database "
 			"has schema version %d; this program knows up to %d.",
 			version, PGSCHEMA_VERSION);
-	if (pgschema_journal(x, err) < 0)
+	if (utf8_check(x, err) < 0 || pgschema_journal(x, err) < 0)
 		return -1;
 	text = malloc(PGSCHEMA_TEXT);
 	if (text == NULL)

@@ -1329,8 +1329,14 @@ static int rekey_batch(struct store *st, const struct resource *r,
 
 	*n = 0;
 	unsealed_where(st, where, sizeof(where));
+	/* A writer's turn, as every write takes: a secret saved meanwhile
+	 * must not be sealed over with the one read here. */
 	if (dbx_begin(&st->x, err))
 		return -1;
+	if (journal_write_lock(&st->x, err)) {
+		dbx_rollback(&st->x);
+		return -1;
+	}
 	snprintf(sql, sizeof(sql), "SELECT id, secret FROM %s WHERE %s "
 		"LIMIT %ld", r->table, where, batch);
 	if (store_prepare(st, sql, &sel, err))

@@ -183,6 +183,19 @@ class CliOnPostgres(unittest.TestCase):
         self.assertIn("pg_dump", err["message"])
         self.assertFalse(os.path.exists(os.path.join(self.dir, "copy.db")))
 
+    def test_a_database_not_in_utf8_is_refused_clearly(self):
+        name = self.dbname + "_latin1"
+        PG.psql("CREATE DATABASE %s TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' "
+                "LC_CTYPE 'C'" % name, database="postgres")
+        r = self.run_cli("init", "--database", uri(name),
+                         conf=os.path.join(self.dir, "latin1.conf"))
+        self.assertEqual(r.returncode, 1, r)
+        err = json.loads(r.stderr.splitlines()[-1])["error"]
+        self.assertEqual(err["code"], "bad_database", err)
+        self.assertIn("UTF8", err["message"])
+        self.assertEqual(PG.psql("SELECT to_regclass('campaigns') IS NULL", database=name).strip(),
+                         "t", "tables were made in it")
+
     def test_an_unreachable_server_is_a_clear_503(self):
         conf = os.path.join(self.dir, "gone.conf")
         with open(self.conf) as f:

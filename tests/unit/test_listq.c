@@ -548,6 +548,36 @@ static void assert_cursor_refused(const char *coll, const char *query,
 	assert_refused(coll2, q, "bad_cursor");
 }
 
+/* assert_key_refused makes a cursor with key k for (coll, query), the
+ * right list, and checks that the list refuses it: its key cannot be one
+ * of the sort's. */
+static void assert_key_refused(const char *coll, const char *query,
+	const struct listq_key *k)
+{
+	char cursor[2048], q[2400];
+
+	cursor_of(coll, query, k, ID1, cursor, sizeof(cursor));
+	snprintf(q, sizeof(q), "%s%safter=%s", query, *query ? "&" : "",
+		cursor);
+	assert_refused(coll, q, "bad_cursor");
+}
+
+static void listq_parse__cursor_key_of_another_type__is_rejected(
+	void **state)
+{
+	struct listq_key text = { .type = LK_TEXT, .text = (char *)"7" };
+	struct listq_key real = { .type = LK_REAL, .r = 1.5 };
+	struct listq_key integer = { .type = LK_INT, .i = 7 };
+
+	(void)state;
+	assert_key_refused("keyword-sets", "sort=ruleCount", &text);
+	assert_key_refused("keyword-sets", "sort=-ruleCount", &real);
+	assert_key_refused("keyword-sets", "sort=name", &integer);
+	assert_key_refused("proxies", "", &integer);
+	/* A number sorts by integers and reals alike. */
+	assert_round_trip("campaigns", "sort=progressPercentage", &integer);
+}
+
 static void listq_parse__cursor_of_another_sort__is_rejected(void **state)
 {
 	(void)state;
@@ -920,6 +950,7 @@ int main(void)
 		T(listq_sort_expr__number__orders_numerically_with_null_last),
 		T(listq_sort_expr__meta_fields__are_their_columns),
 		T(listq_sort_at__gives_the_meta_sorts_then_each_sortable_field),
+		T(listq_parse__cursor_key_of_another_type__is_rejected),
 		T(listq_pg_exprs__fold_ascii_case_and_give_missing_values_a_last_key),
 		T(listq_like_pattern__escapes_wildcards_and_matches_anywhere),
 		T(listq_fold_ascii__lowercases_a_to_z_only),
