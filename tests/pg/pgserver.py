@@ -28,6 +28,27 @@ def postgres_bin():
     return max(found)[1] if found else None
 
 
+# Servers started and not yet stopped, for the SIGTERM handler below.
+_running = []
+
+
+def _stop_on_sigterm(signum, frame):
+    """A test stopped by SIGTERM (a timeout, a check run being stopped)
+    stops its servers first: pg_ctl starts each in a session of its own,
+    which no signal to the test's process group reaches, and atexit does
+    not run on a signal. Then whatever handled SIGTERM before (stack.py's
+    turns it into an exit), or exit."""
+    for pg in list(_running):
+        pg.stop()
+    if callable(_previous_sigterm):
+        _previous_sigterm(signum, frame)
+    os._exit(128 + signum)
+
+
+_previous_sigterm = signal.getsignal(signal.SIGTERM)
+signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+
 class PgServer:
     """One cluster: initdb, then postgres on a Unix socket in its folder
     (and, with tcp=True, on 127.0.0.1 at a free port).
@@ -117,6 +138,7 @@ class PgServer:
         self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "30",
                   "-o", self._options(), "start")
         self.running = True
+        _running.append(self)
         if created:
             self.psql("CREATE DATABASE flowpush", database="postgres")
         return self
@@ -127,6 +149,8 @@ class PgServer:
         self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "-t", "30",
                   "stop", check=False)
         self.running = False
+        if self in _running:
+            _running.remove(self)
         if self.own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
