@@ -361,7 +361,8 @@ int dump_import(struct cli *c, struct store *st)
 			"imported.", im.refused, im.line);
 		goto out;
 	}
-	if (store_batch_commit(st, &c->w, &c->err) < 0)
+	if (store_batch_commit(st, &c->w, &c->err) < 0 ||
+	    store_refresh_stats(st, &c->err) < 0)
 		goto out;
 	result = import_report(&im);
 out:

@@ -236,5 +236,7 @@ long long scale_load(struct store *st, const char *actor, long long n,
 		if ((!only || strcmp(only, order[i]) == 0) &&
 		    load_one(&s, order[i], n, err))
 			return -1;
+	if (store_refresh_stats(st, err))
+		return -1;
 	return s.made;
 }

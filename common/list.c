@@ -105,7 +105,15 @@ static void add_from(struct lister *l)
 {
 	const char *t = l->lq->res->table;
 
-	if (l->plan == Q_FROM_MATCHES && !l->pg)
+	if (l->plan == Q_FROM_MATCHES && l->pg) {
+		/* The few matches first, from the trigram index, then sorted:
+		 * OFFSET 0 keeps the planner from walking a sort index and
+		 * testing every row instead. Named as the table, so that the
+		 * conditions read them. */
+		sqltext_add(&l->s->t, " FROM (SELECT * FROM %s WHERE search "
+			"LIKE ? OFFSET 0) AS %s", t, t);
+		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+	} else if (l->plan == Q_FROM_MATCHES)
 		/* CROSS JOIN keeps the matches as the outer loop. */
 		sqltext_add(&l->s->t, " FROM %s_fts CROSS JOIN %s ON %s.rk = "
 			"%s_fts.rowid", t, t, t, t);
@@ -147,10 +155,13 @@ static void add_where(struct lister *l, enum q_plan plan)
 		}
 		sqltext_add(&l->s->t, ")");
 	}
-	if (plan != Q_NONE && l->pg) {
-		/* The trigram index serves the pattern either way. */
+	if (plan == Q_FROM_SORT && l->pg) {
+		/* Many matches: walking the sort index finds them densely
+		 * (add_from has the few matches' case). */
 		sqltext_add(&l->s->t, " AND %s.search LIKE ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
+	} else if (plan == Q_FROM_MATCHES && l->pg) {
+		/* add_from took the matches. */
 	} else if (plan == Q_FROM_MATCHES) {
 		sqltext_add(&l->s->t, " AND %s_fts MATCH ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });

@@ -1148,6 +1148,13 @@ int store_batch_commit(struct store *st, const struct store_write *w,
 		w->actor, err);
 }
 
+int store_refresh_stats(struct store *st, struct ferr *err)
+{
+	if (dbx_kind(&st->x) != DBX_PG)
+		return 0;
+	return dbx_exec(&st->x, "ANALYZE", "analyze", err) < 0 ? -1 : 0;
+}
+
 void store_batch_rollback(struct store *st)
 {
 	st->bulk = NULL;

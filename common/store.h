@@ -92,6 +92,16 @@ int store_batch_commit(struct store *st, const struct store_write *w,
 	struct ferr *err);
 void store_batch_rollback(struct store *st);
 
+/*
+ * store_refresh_stats has the database look at its tables again after a
+ * bulk load (demo --scale, import), so that its planner knows how few
+ * rows a search matches: on PostgreSQL an ANALYZE, which autovacuum
+ * would run only a while later (until then a search of a fresh million
+ * rows may scan them). Nothing on SQLite, whose plans do not use such
+ * statistics. Returns 0, or -1 with err set.
+ */
+int store_refresh_stats(struct store *st, struct ferr *err);
+
 /* store_field_ignored is non-zero when writes ignore the top-level field
  * name of res in a body: the server-made id, version, createdAt and
  * updatedAt, the has<Secret> flags and the fields declared read-only. */

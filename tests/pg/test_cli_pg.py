@@ -130,6 +130,10 @@ class CliOnPostgres(unittest.TestCase):
                                 "(data::jsonb ->> 'isEnabled') = '%s'" % flag))
             page = self.ok_json("list", "proxies", "isEnabled=" + flag)
             self.assertEqual(page["total"], want, flag)
+        # The load leaves the planner statistics that say how few rows a
+        # search matches (autovacuum would gather them only later).
+        self.assertEqual(self.sql("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                  "WHERE relname = 'proxies'"), "t")
         # Every created record is journaled once.
         journaled = int(self.sql("SELECT count(*) FROM journal WHERE topic = 'proxies' "
                                  "AND action = 'created'"))
