@@ -3,6 +3,7 @@
 
 Usage: bench/list_bench.py [--build DIR] [--scale N] [--only COLLECTION]
                            [--database PATH] [--requests R] [--keep]
+                           [--set KEY=VALUE]...
 
 Makes a database with `flowpush demo --scale N` (N records in every
 collection, or only in --only), or takes an existing one (--database, as
@@ -141,6 +142,8 @@ def main():
     ap.add_argument("--database", default=None)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the database made here (its path is printed)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config key for the servers, e.g. mmap_mb=0 (repeatable)")
     a = ap.parse_args()
 
     db = a.database
@@ -161,7 +164,11 @@ def main():
         print(json.dumps({"load": r.stdout.strip().splitlines()[-1], "seconds": round(secs, 1)}), flush=True)
         db = made
 
-    st = Stack(build=a.build, env={"FLOWPUSH_DATABASE": os.path.abspath(db)}).start()
+    env = {"FLOWPUSH_DATABASE": os.path.abspath(db)}
+    for kv in a.set:
+        key, _, value = kv.partition("=")
+        env["FLOWPUSH_" + key.upper()] = value
+    st = Stack(build=a.build, env=env).start()
     rows = []
     try:
         client = Client(st.port)

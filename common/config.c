@@ -59,8 +59,9 @@ const struct config_key config_keys[] = {
 		"FastCGI worker threads (long-polls hold one each)"),
 	LNG(ALL, "busy_timeout_ms", busy_timeout_ms, "5000", 0, 600000,
 		"how long a write waits for the database before 503"),
-	LNG(ALL, "mmap_mb", mmap_mb, "0", 0, 1L << 20,
-		"MiB of the database read through memory mapping (0: off)"),
+	LNG(API | CLI, "mmap_mb", mmap_mb, "16384", 0, 1L << 22,
+		"MiB of address space through which a process reads the "
+		"database: one map shared by all its threads (0: off)"),
 	LNG(API, "wal_checkpoint_pages", wal_checkpoint_pages, "1000", 0,
 		1L << 24, "WAL pages after which flowpush.fcgi's checkpoint "
 		"thread copies the WAL into the database, off the request "

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE 1
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "dbmap.h"
 
 /* fail_readonly sets the 503 of a database that cannot be written now. */
 static int fail_readonly(struct ferr *err)
@@ -130,18 +132,38 @@ out:
 	return result;
 }
 
-/* db_mmap maps up to cfg->mmap_mb MiB of the file (off by default). A
- * window sorted out of a thousand search matches reads a thousand
- * scattered rows: mapped, that halves the median at a million keyword
- * sets, but the first touches of each connection's own mapping made the
- * p99 four times worse (25 ms against 112-132 ms, docs/BENCHMARKS.md). */
-static int db_mmap(sqlite3 *db, const struct config *cfg, struct ferr *err)
+/* db_vfs names the VFS a connection opens through: with mmap_mb set,
+ * the one that reads through one map per process (dbmap.c), so that a
+ * page read by one of flowpush.fcgi's threads costs the others nothing
+ * and a commit elsewhere does not drop it. SQLite's own memory map is per
+ * connection and dropped at every commit of another connection: 16
+ * threads each faulting the same pages in again made searches at a
+ * million records slower at p99 than reading them (docs/BENCHMARKS.md). */
+static const char *db_vfs(const struct config *cfg)
 {
-	char sql[64];
+	unsigned long long bytes = (unsigned long long)cfg->mmap_mb << 20;
 
-	snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld",
-		(long long)cfg->mmap_mb * 1048576LL);
-	return db_exec(db, sql, "mmap_size", err);
+	if (cfg->mmap_mb <= 0)
+		return NULL;
+	/* Address space, not memory; a 32-bit process has little of it. */
+	if (bytes > SIZE_MAX / 4)
+		bytes = SIZE_MAX / 4;
+	if (dbmap_register((size_t)bytes) < 0) {
+		log_msg(LOG_WARN, "mmap_mb: SQLite has no VFS to map "
+			"through; reading without a map");
+		return NULL;
+	}
+	return DBMAP_VFS;
+}
+
+/* db_mmap turns on reads through the map for a connection opened through
+ * db_vfs (SQLite fetches pages only while its mmap_size is above 0; the
+ * VFS answers how much is mapped). */
+static int db_mmap(sqlite3 *db, const char *vfs, struct ferr *err)
+{
+	if (vfs == NULL)
+		return 0;
+	return db_exec(db, "PRAGMA mmap_size=1048576", "mmap_size", err);
 }
 
 void db_name_file(struct ferr *err, const char *path)
@@ -158,7 +180,7 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 	sqlite3 *db = NULL;
 	int oflags, rc, ok = 0;
 	char mode[32];
-	const char *path = cfg->database;
+	const char *path = cfg->database, *vfs;
 
 	/* Not a file: SQLite would make one of that name. Records, lists and
 	 * the CLI's commands are not on PostgreSQL yet (docs/SCALING.md). */
@@ -174,7 +196,8 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 		oflags = SQLITE_OPEN_READWRITE;
 	if ((flags & DB_CREATE) && !(flags & DB_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
-	rc = sqlite3_open_v2(path, &db, oflags, NULL);
+	vfs = (flags & DB_MAP) ? db_vfs(cfg) : NULL;
+	rc = sqlite3_open_v2(path, &db, oflags, vfs);
 	if (rc != SQLITE_OK) {
 		log_msg(LOG_ERROR, "open %s: %s", path,
 			db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -214,7 +237,7 @@ sqlite3 *db_open(const struct config *cfg, int flags, struct ferr *err)
 	}
 	if (db_exec(db, "PRAGMA synchronous=NORMAL", "synchronous", err) < 0 ||
 	    db_exec(db, "PRAGMA foreign_keys=ON", "foreign_keys", err) < 0 ||
-	    db_mmap(db, cfg, err) < 0)
+	    db_mmap(db, vfs, err) < 0)
 		goto out;
 	ok = 1;
 out:

@@ -10,6 +10,7 @@ enum db_flags {
 	DB_READWRITE = 0,
 	DB_READONLY = 1,  /* flowpushd: never writes */
 	DB_CREATE = 2,    /* create the file if missing (flowpush init) */
+	DB_MAP = 4,       /* read through the process's map (mmap_mb) */
 };
 
 /*

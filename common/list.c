@@ -255,14 +255,37 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	int rc, count = 0, result = -1;
 
 	reset(l);
-	sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, %s.created_at, "
-		"%s.updated_at, %s.data, %s.secret", l->key, res->table,
-		res->table, res->table, res->table, res->table, res->table);
-	add_from(l);
-	add_where(l, l->plan);
-	if (k)
-		add_position(l, k, id, asc);
-	add_order(l, asc, limit + 1);
+	if (l->plan == Q_FROM_MATCHES && !l->pg) {
+		/* Up to a thousand matches are sorted by their keys alone and
+		 * only the page's rows are read whole: sorting whole rows
+		 * copied every match's record into the sorter (twice the
+		 * time at a million records, docs/BENCHMARKS.md). The outer
+		 * loop is the sorted page, so its order is kept. */
+		sqltext_add(&l->s->t, "SELECT w.k, %s.id, %s.version, "
+			"%s.created_at, %s.updated_at, %s.data, %s.secret "
+			"FROM (SELECT %s AS k, %s.id AS i, %s.rk AS r",
+			res->table, res->table, res->table, res->table,
+			res->table, res->table, l->key, res->table,
+			res->table);
+		add_from(l);
+		add_where(l, l->plan);
+		if (k)
+			add_position(l, k, id, asc);
+		add_order(l, asc, limit + 1);
+		sqltext_add(&l->s->t, ") AS w CROSS JOIN %s ON %s.rk = w.r "
+			"ORDER BY w.k %s, w.i %s", res->table, res->table,
+			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
+	} else {
+		sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, "
+			"%s.created_at, %s.updated_at, %s.data, %s.secret",
+			l->key, res->table, res->table, res->table,
+			res->table, res->table, res->table);
+		add_from(l);
+		add_where(l, l->plan);
+		if (k)
+			add_position(l, k, id, asc);
+		add_order(l, asc, limit + 1);
+	}
 	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
 	p->items = json_array();
@@ -412,6 +435,11 @@ static int total_of(struct lister *l, long long matches, long long *total,
 		*lower = 1;
 		return 0;
 	}
+	if (plan == Q_FROM_MATCHES && !lq->ids && lq->nfilters == 0) {
+		/* The matches, counted already: nothing else narrows. */
+		*total = matches;
+		return 0;
+	}
 	reset(l);
 	if (plan == Q_FROM_SORT && l->pg) {
 		/* The same on PostgreSQL: the first matches, named as the
@@ -549,7 +577,10 @@ json_t *list_window(struct store *st, const struct resource *res,
 		memcpy(p.first_id, p.last_id, sizeof(id));
 		memcpy(p.last_id, id, sizeof(id));
 	}
-	if (total_of(&l, matches, &total, &lower, err))
+	if (!lq.has_cursor && !p.more)
+		/* The first page holds every row of the request. */
+		total = (long long)json_array_size(p.items);
+	else if (total_of(&l, matches, &total, &lower, err))
 		goto out;
 	out = json_object();
 	json_object_set(out, "items", p.items);

@@ -91,7 +91,7 @@ int store_open(struct store *st, const struct config *cfg, struct ferr *err)
 		}
 		return 0;
 	}
-	st->db = schema_open(cfg, DB_READWRITE, err);
+	st->db = schema_open(cfg, DB_READWRITE | DB_MAP, err);
 	if (!st->db && err && err->status == 500) {
 		/* db_open names the file, and has logged it: a client of the
 		 * API must not learn where the server keeps its files. */
