@@ -563,6 +563,10 @@ def main():
     st.start()
     try:
         ids = fetch_ids(st)
+        empty = [c for c in COLLECTIONS if not ids.get(c)]
+        if empty:
+            raise SystemExit("write_bench.py: the database has no %s to PATCH; give one made by "
+                             "`flowpush demo --scale N` (every collection)" % ", ".join(empty))
         mix = Mix(ids, a.creates, "%x" % (int(time.time()) & 0xffffff))
         cpu = Cpu(st)
         wal.start()

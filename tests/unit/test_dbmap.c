@@ -106,6 +106,16 @@ static void add(sqlite3 *db, int first, int n)
 	exec(db, sql);
 }
 
+/* new_table makes the file with an empty table t, through a connection
+ * of this process (mapped unless mmap_mb is 0), and returns it. */
+static sqlite3 *new_table(struct fixture *fx, long mmap_mb)
+{
+	sqlite3 *db = open_db(fx, mmap_mb, DB_CREATE);
+
+	exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	return db;
+}
+
 static void two_connections__share_one_map__and_read_what_plain_reads(
 	void **state)
 {
@@ -113,8 +123,7 @@ static void two_connections__share_one_map__and_read_what_plain_reads(
 	struct dbmap_stats s0, s1;
 	sqlite3 *a, *b, *plain;
 
-	a = open_db(fx, 64, DB_CREATE);
-	exec(a, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	a = new_table(fx, 64);
 	add(a, 1, 3000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	b = open_db(fx, 64, 0);
@@ -212,8 +221,7 @@ static void map__follows_the_file_as_another_connection_grows_it(
 	struct dbmap_stats s0, s1;
 	sqlite3 *a, *b, *plain;
 
-	a = open_db(fx, 64, DB_CREATE);
-	exec(a, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	a = new_table(fx, 64);
 	add(a, 1, 10);
 	b = open_db(fx, 64, 0);
 	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 10);
@@ -242,8 +250,7 @@ static void map__a_file_that_shrinks_is_read_right(void **state)
 	struct fixture *fx = *state;
 	sqlite3 *a, *b, *plain;
 
-	a = open_db(fx, 64, DB_CREATE);
-	exec(a, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	a = new_table(fx, 64);
 	add(a, 1, 8000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	b = open_db(fx, 64, 0);
@@ -276,8 +283,7 @@ static void fetch__past_the_end__gives_no_page(void **state)
 	void *p = NULL;
 	sqlite3 *a, *b;
 
-	a = open_db(fx, 64, DB_CREATE);
-	exec(a, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	a = new_table(fx, 64);
 	add(a, 1, 100);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	b = open_db(fx, 64, 0);
@@ -314,8 +320,7 @@ static void mmap_mb_0__maps_nothing(void **state)
 	struct dbmap_stats s0, s1;
 	sqlite3 *a;
 
-	a = open_db(fx, 0, DB_CREATE);
-	exec(a, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+	a = new_table(fx, 0);
 	add(a, 1, 2000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	dbmap_stats(&s0);
