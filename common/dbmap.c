@@ -1,7 +1,9 @@
 /* dbmap.c - one read-only memory map of a database file per process, shared by its connections. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +56,14 @@ struct mfile {
 	sqlite3_file *real;           /* the wrapped file, just after this */
 };
 
+/* Where the wrapped file starts: after ours, aligned for any type (the
+ * real file holds 64-bit fields, which 32-bit ARM wants 8-aligned). */
+#define MFILE_SIZE ((sizeof(struct mfile) + alignof(max_align_t) - 1) & \
+	~(alignof(max_align_t) - 1))
+
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dbmap *maps;
-static size_t map_len;
+static _Atomic size_t map_len;       /* for maps made from now on */
 static _Atomic unsigned long long n_fetch, n_miss;
 
 static sqlite3_vfs *real_vfs(sqlite3_vfs *v)
@@ -87,7 +94,7 @@ static struct dbmap *map_get(const char *path)
 	void *base;
 	size_t len;
 
-	if (map_len == 0 || stat(path, &sb) != 0)
+	if (atomic_load(&map_len) == 0 || stat(path, &sb) != 0)
 		return NULL;
 	pthread_mutex_lock(&maps_lock);
 	for (d = maps; d; d = d->next)
@@ -101,7 +108,7 @@ static struct dbmap *map_get(const char *path)
 		free(d);
 		return NULL;
 	}
-	len = map_len;
+	len = atomic_load(&map_len);
 	base = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED && (size_t)sb.st_size < len / 4) {
 		/* A limit on address space (ulimit -v): room to grow 4x. */
@@ -110,7 +117,7 @@ static struct dbmap *map_get(const char *path)
 	}
 	if (base == MAP_FAILED) {
 		log_msg(LOG_INFO, "cannot map %s (%zu MiB): reading it "
-			"without a map", path, map_len >> 20);
+			"without a map", path, atomic_load(&map_len) >> 20);
 		base = NULL;          /* remembered: not tried again */
 		len = 0;
 	}
@@ -143,13 +150,17 @@ static void map_put(struct dbmap *d)
 static int covers(struct dbmap *d, long long end)
 {
 	struct stat sb;
+	long long seen = atomic_load(&d->size);
 
-	if (end <= atomic_load_explicit(&d->size, memory_order_acquire))
+	if (end <= seen)
 		return 1;
 	if (fstat(d->fd, &sb) != 0)
 		return 0;
-	atomic_store_explicit(&d->size, (long long)sb.st_size,
-		memory_order_release);
+	/* Only over the size read above: a truncate in between (which
+	 * lowers it) wins, and this read then gives no page. */
+	if (!atomic_compare_exchange_strong(&d->size, &seen,
+	    (long long)sb.st_size))
+		return 0;
 	return end <= (long long)sb.st_size;
 }
 
@@ -182,8 +193,14 @@ static int m_truncate(sqlite3_file *f, sqlite3_int64 size)
 	struct mfile *m = (struct mfile *)f;
 	int rc = m->real->pMethods->xTruncate(m->real, size);
 
-	if (m->map && size < atomic_load(&m->map->size))
-		atomic_store(&m->map->size, (long long)size);
+	if (m->map) {
+		long long seen = atomic_load(&m->map->size);
+
+		/* Lower it, never raise it, whatever covers() does meanwhile. */
+		while (size < seen && !atomic_compare_exchange_weak(
+		    &m->map->size, &seen, (long long)size))
+			;
+	}
 	return rc;
 }
 
@@ -303,6 +320,21 @@ static const sqlite3_io_methods mfile_methods = {
 
 /* --- the VFS: xOpen wraps, the rest passed through --- */
 
+/* The method table by the version of the file underneath (1 to 3). */
+static sqlite3_io_methods methods_v[4];
+
+/* moved tells whether the file SQLite opened is no longer the one its
+ * name leads to (SQLite asks the same before it trusts a WAL). */
+static int moved(sqlite3_file *real)
+{
+	int has_moved = 0;
+
+	if (real->pMethods->xFileControl(real, SQLITE_FCNTL_HAS_MOVED,
+	    &has_moved) != SQLITE_OK)
+		return 1;
+	return has_moved != 0;
+}
+
 static int v_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f,
 	int flags, int *out)
 {
@@ -311,16 +343,26 @@ static int v_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f,
 	int rc;
 
 	m->map = NULL;
-	m->real = (sqlite3_file *)(m + 1);
+	m->real = (sqlite3_file *)((char *)m + MFILE_SIZE);
 	m->real->pMethods = NULL;
 	rc = r->xOpen(r, name, m->real, flags, out);
 	if (m->real->pMethods == NULL) {
 		f->pMethods = NULL;
 		return rc;
 	}
-	f->pMethods = &mfile_methods;
-	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_MAIN_DB) && name)
+	/* The version of the file underneath: no shared memory to pass on
+	 * below 2, no fetching below 3. */
+	f->pMethods = &methods_v[m->real->pMethods->iVersion < 3 ?
+		(m->real->pMethods->iVersion < 2 ? 1 : 2) : 3];
+	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_MAIN_DB) && name &&
+	    f->pMethods->iVersion >= 3)
 		m->map = map_get(name);
+	if (m->map && moved(m->real)) {
+		/* Renamed over between the open and the map's lookup: the
+		 * map may show another file than the one SQLite locks. */
+		map_put(m->map);
+		m->map = NULL;
+	}
 	return rc;
 }
 
@@ -397,7 +439,7 @@ static void do_register(void)
 	if (r == NULL || r->iVersion < 2)
 		return;
 	map_vfs.iVersion = 2;
-	map_vfs.szOsFile = (int)sizeof(struct mfile) + r->szOsFile;
+	map_vfs.szOsFile = (int)MFILE_SIZE + r->szOsFile;
 	map_vfs.mxPathname = r->mxPathname;
 	map_vfs.zName = DBMAP_VFS;
 	map_vfs.pAppData = r;
@@ -414,6 +456,10 @@ static void do_register(void)
 	map_vfs.xCurrentTime = v_current_time;
 	map_vfs.xGetLastError = v_last_error;
 	map_vfs.xCurrentTimeInt64 = v_current_time64;
+	for (int v = 1; v <= 3; v++) {
+		methods_v[v] = mfile_methods;
+		methods_v[v].iVersion = v;
+	}
 	if (sqlite3_vfs_register(&map_vfs, 0) == SQLITE_OK)
 		registered = 0;
 }

@@ -16,61 +16,12 @@
 #include "db.h"
 #include "schema.h"
 #include "log.h"
+#include "dbtmp.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct ferr e;
-
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/fp-test-db-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/t.db", fx->dir);
-	ferr_init(&e);
-	unsetenv("FLOWPUSH_CONFIG");
-	if (config_load(&fx->cfg, NULL, &e) < 0)
-		return -1;
-	free(fx->cfg.database);
-	fx->cfg.database = strdup(fx->path);
-	/* Database errors are logged by design; keep test output quiet. */
-	log_setup("test_db", "error", "/dev/null");
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	config_release(&fx->cfg);
-	free(fx);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static long long pragma_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-		SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 static void schema_open__create__migrates_with_pragmas(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 	sqlite3_stmt *st;
@@ -78,18 +29,18 @@ static void schema_open__create__migrates_with_pragmas(void **state)
 	ferr_init(&e);
 	db = schema_open(&fx->cfg, DB_CREATE, &e);
 	assert_non_null(db);
-	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
+	assert_int_equal(dbtmp_int(db, "PRAGMA user_version"),
 		SCHEMA_VERSION);
-	assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 1);
-	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal"), 0);
+	assert_int_equal(dbtmp_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(dbtmp_int(db, "PRAGMA synchronous"), 1);
+	assert_int_equal(dbtmp_int(db, "SELECT count(*) FROM journal"), 0);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 		&st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	/* The record tables come from schema_create in the same step. */
-	assert_true(pragma_int(db, "SELECT count(*) FROM sqlite_master"
+	assert_true(dbtmp_int(db, "SELECT count(*) FROM sqlite_master"
 		" WHERE type = 'table' AND name NOT IN ('journal',"
 		" 'sqlite_sequence')") > 0);
 	sqlite3_close_v2(db);
@@ -98,7 +49,7 @@ static void schema_open__create__migrates_with_pragmas(void **state)
 static void db_open__missing_file_without_create__fails_naming_it(
 	void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 
 	ferr_init(&e);
@@ -112,7 +63,7 @@ static void db_open__missing_file_without_create__fails_naming_it(
 
 static void schema_open__twice__keeps_schema_version(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *a, *b;
 
@@ -121,7 +72,7 @@ static void schema_open__twice__keeps_schema_version(void **state)
 	assert_non_null(a);
 	b = schema_open(&fx->cfg, DB_READWRITE, &e);
 	assert_non_null(b);
-	assert_int_equal(pragma_int(b, "PRAGMA user_version"),
+	assert_int_equal(dbtmp_int(b, "PRAGMA user_version"),
 		SCHEMA_VERSION);
 	sqlite3_close_v2(b);
 	sqlite3_close_v2(a);
@@ -129,7 +80,7 @@ static void schema_open__twice__keeps_schema_version(void **state)
 
 static void schema_open__newer_schema__is_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 
@@ -146,7 +97,7 @@ static void schema_open__newer_schema__is_refused(void **state)
 
 static void db_open__readonly__cannot_write(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *rw, *ro;
 
@@ -155,7 +106,7 @@ static void db_open__readonly__cannot_write(void **state)
 	assert_non_null(rw);
 	ro = db_open(&fx->cfg, DB_READONLY, &e);
 	assert_non_null(ro);
-	assert_int_equal(pragma_int(ro, "SELECT count(*) FROM journal"), 0);
+	assert_int_equal(dbtmp_int(ro, "SELECT count(*) FROM journal"), 0);
 	assert_int_not_equal(sqlite3_exec(ro, "INSERT INTO journal(ts, topic,"
 		" action) VALUES ('x', 'y', 'z')", NULL, NULL, NULL),
 		SQLITE_OK);
@@ -165,7 +116,7 @@ static void db_open__readonly__cannot_write(void **state)
 
 static void db_begin__second_writer__gets_503_busy(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *a, *b;
 
@@ -191,7 +142,7 @@ static void db_begin__second_writer__gets_503_busy(void **state)
 
 static void db_rollback__undoes_the_transaction(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 
@@ -203,7 +154,7 @@ static void db_rollback__undoes_the_transaction(void **state)
 		SQLITE_OK);
 	db_rollback(db);
 	assert_true(sqlite3_get_autocommit(db));
-	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal"), 0);
+	assert_int_equal(dbtmp_int(db, "SELECT count(*) FROM journal"), 0);
 	/* A rollback with nothing open is harmless. */
 	db_rollback(db);
 	sqlite3_close_v2(db);
@@ -259,7 +210,7 @@ static const char v2_file[] =
 static void schema_open__version_2_file__gains_search_counters_and_prev(
 	void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct ferr e;
 	sqlite3 *db;
 
@@ -270,18 +221,18 @@ static void schema_open__version_2_file__gains_search_counters_and_prev(
 	sqlite3_close_v2(db);
 	db = schema_open(&fx->cfg, 0, &e);
 	assert_non_null(db);
-	assert_int_equal(pragma_int(db, "PRAGMA user_version"),
+	assert_int_equal(dbtmp_int(db, "PRAGMA user_version"),
 		SCHEMA_VERSION);
-	assert_int_equal(pragma_int(db, "SELECT count(*) FROM sqlite_master "
+	assert_int_equal(dbtmp_int(db, "SELECT count(*) FROM sqlite_master "
 		"WHERE type = 'index' AND name = 'campaigns_status_dash'"), 0);
-	assert_int_equal(pragma_int(db, "SELECT count(*) FROM journal "
+	assert_int_equal(dbtmp_int(db, "SELECT count(*) FROM journal "
 		"WHERE prev IS NULL"), 1);
 	/* The stored record is found by search and counted by filter. */
-	assert_int_equal(pragma_int(db, "SELECT count(*) FROM campaigns_fts "
+	assert_int_equal(dbtmp_int(db, "SELECT count(*) FROM campaigns_fts "
 		"WHERE campaigns_fts MATCH '\"old spr\"'"), 1);
-	assert_int_equal(pragma_int(db, "SELECT n FROM counts WHERE "
+	assert_int_equal(dbtmp_int(db, "SELECT n FROM counts WHERE "
 		"topic = 'campaigns' AND key = 'status=\"running\"'"), 1);
-	assert_int_equal(pragma_int(db, "SELECT n FROM counts WHERE "
+	assert_int_equal(dbtmp_int(db, "SELECT n FROM counts WHERE "
 		"topic = 'campaigns' AND key = ''"), 1);
 	sqlite3_close_v2(db);
 }
@@ -291,24 +242,24 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			schema_open__version_2_file__gains_search_counters_and_prev,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			schema_open__create__migrates_with_pragmas, setup,
-			teardown),
+			schema_open__create__migrates_with_pragmas, dbtmp_setup,
+			dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
 		db_open__missing_file_without_create__fails_naming_it,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			schema_open__twice__keeps_schema_version, setup, teardown),
+			schema_open__twice__keeps_schema_version, dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			schema_open__newer_schema__is_refused, setup, teardown),
+			schema_open__newer_schema__is_refused, dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			db_open__readonly__cannot_write, setup, teardown),
+			db_open__readonly__cannot_write, dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			db_begin__second_writer__gets_503_busy, setup,
-			teardown),
+			db_begin__second_writer__gets_503_busy, dbtmp_setup,
+			dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			db_rollback__undoes_the_transaction, setup, teardown),
+			db_rollback__undoes_the_transaction, dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test(
 		db_fail__codes__map_to_statuses_without_sqlite_text),
 	};

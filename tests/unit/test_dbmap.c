@@ -16,46 +16,9 @@
 #include "db.h"
 #include "dbmap.h"
 #include "log.h"
+#include "dbtmp.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct ferr e;
-
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/fp-test-dbmap-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->path, sizeof(fx->path), "%s/t.db", fx->dir);
-	ferr_init(&e);
-	unsetenv("FLOWPUSH_CONFIG");
-	if (config_load(&fx->cfg, NULL, &e) < 0)
-		return -1;
-	free(fx->cfg.database);
-	fx->cfg.database = strdup(fx->path);
-	fx->cfg.mmap_mb = 64;
-	log_setup("test_dbmap", "error", "/dev/null");
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	config_release(&fx->cfg);
-	free(fx);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static sqlite3 *open_db(struct fixture *fx, long mmap_mb, int flags)
+static sqlite3 *open_db(struct dbtmp *fx, long mmap_mb, int flags)
 {
 	struct ferr e;
 	sqlite3 *db;
@@ -77,18 +40,6 @@ static void exec(sqlite3 *db, const char *sql)
 		fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
-static long long one_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-		SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 /* A digest of every row, the same whichever way the pages are read. */
 #define DIGEST "SELECT count(*) * 1000003 + sum(length(v)) + " \
@@ -108,7 +59,7 @@ static void add(sqlite3 *db, int first, int n)
 
 /* new_table makes the file with an empty table t, through a connection
  * of this process (mapped unless mmap_mb is 0), and returns it. */
-static sqlite3 *new_table(struct fixture *fx, long mmap_mb)
+static sqlite3 *new_table(struct dbtmp *fx, long mmap_mb)
 {
 	sqlite3 *db = open_db(fx, mmap_mb, DB_CREATE);
 
@@ -119,7 +70,7 @@ static sqlite3 *new_table(struct fixture *fx, long mmap_mb)
 static void two_connections__share_one_map__and_read_what_plain_reads(
 	void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct dbmap_stats s0, s1;
 	sqlite3 *a, *b, *plain;
 
@@ -130,7 +81,7 @@ static void two_connections__share_one_map__and_read_what_plain_reads(
 	plain = open_db(fx, 0, 0);
 	dbmap_stats(&s0);
 	assert_int_equal(s0.maps, 1);
-	assert_int_equal(one_int(b, DIGEST), one_int(plain, DIGEST));
+	assert_int_equal(dbtmp_int(b, DIGEST), dbtmp_int(plain, DIGEST));
 	dbmap_stats(&s1);
 	/* The 1.2 MB of rows came out of the map, not from reads. */
 	assert_true(s1.fetches - s0.fetches > 250);
@@ -191,7 +142,7 @@ static long long count_in_child(const char *path)
 static void opening_again__keeps_this_process_locks__no_commit_lost(
 	void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	sqlite3 *a, *b, *plain;
 
 	a = open_db(fx, 64, DB_CREATE);
@@ -200,14 +151,14 @@ static void opening_again__keeps_this_process_locks__no_commit_lost(
 	add(a, 1, 10);
 	/* More connections of this process, through the map and not. */
 	b = open_db(fx, 64, 0);
-	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 10);
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 10);
 	sqlite3_close_v2(b);
 	b = open_db(fx, 64, 0);
 	assert_int_equal(count_in_child(fx->path), 10);
 	/* a still writes into the WAL every process reads. */
 	add(a, 11, 5);
 	plain = open_db(fx, 0, 0);
-	assert_int_equal(one_int(plain, "SELECT count(*) FROM t"), 15);
+	assert_int_equal(dbtmp_int(plain, "SELECT count(*) FROM t"), 15);
 	assert_int_equal(count_in_child(fx->path), 15);
 	sqlite3_close_v2(plain);
 	sqlite3_close_v2(b);
@@ -217,14 +168,14 @@ static void opening_again__keeps_this_process_locks__no_commit_lost(
 static void map__follows_the_file_as_another_connection_grows_it(
 	void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct dbmap_stats s0, s1;
 	sqlite3 *a, *b, *plain;
 
 	a = new_table(fx, 64);
 	add(a, 1, 10);
 	b = open_db(fx, 64, 0);
-	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 10);
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 10);
 	/* The file grows past what b's map saw, in commits b did not make,
 	 * and the WAL is written back into it. */
 	for (int i = 0; i < 20; i++)
@@ -232,14 +183,14 @@ static void map__follows_the_file_as_another_connection_grows_it(
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	plain = open_db(fx, 0, 0);
 	dbmap_stats(&s0);
-	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 10010);
-	assert_int_equal(one_int(b, DIGEST), one_int(plain, DIGEST));
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 10010);
+	assert_int_equal(dbtmp_int(b, DIGEST), dbtmp_int(plain, DIGEST));
 	dbmap_stats(&s1);
 	assert_true(s1.fetches - s0.fetches > 1000);
 	/* Rows changed in place are seen changed. */
 	exec(a, "UPDATE t SET v = 'x' || substr(v, 2) WHERE k % 7 = 0");
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
-	assert_int_equal(one_int(b, DIGEST), one_int(plain, DIGEST));
+	assert_int_equal(dbtmp_int(b, DIGEST), dbtmp_int(plain, DIGEST));
 	sqlite3_close_v2(a);
 	sqlite3_close_v2(b);
 	sqlite3_close_v2(plain);
@@ -247,25 +198,25 @@ static void map__follows_the_file_as_another_connection_grows_it(
 
 static void map__a_file_that_shrinks_is_read_right(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	sqlite3 *a, *b, *plain;
 
 	a = new_table(fx, 64);
 	add(a, 1, 8000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	b = open_db(fx, 64, 0);
-	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 8000);
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 8000);
 	exec(a, "DELETE FROM t WHERE k > 100");
 	exec(a, "VACUUM");
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	plain = open_db(fx, 0, 0);
-	assert_true(one_int(plain, "PRAGMA page_count") < 100);
-	assert_int_equal(one_int(b, "SELECT count(*) FROM t"), 100);
-	assert_int_equal(one_int(b, DIGEST), one_int(plain, DIGEST));
+	assert_true(dbtmp_int(plain, "PRAGMA page_count") < 100);
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 100);
+	assert_int_equal(dbtmp_int(b, DIGEST), dbtmp_int(plain, DIGEST));
 	/* And grows again. */
 	add(a, 101, 4000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
-	assert_int_equal(one_int(b, DIGEST), one_int(plain, DIGEST));
+	assert_int_equal(dbtmp_int(b, DIGEST), dbtmp_int(plain, DIGEST));
 	sqlite3_close_v2(a);
 	sqlite3_close_v2(b);
 	sqlite3_close_v2(plain);
@@ -276,7 +227,7 @@ static void map__a_file_that_shrinks_is_read_right(void **state)
  * touching it would kill the process; once the file holds it, it is. */
 static void fetch__past_the_end__gives_no_page(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	sqlite3_file *f = NULL;
 	sqlite3_int64 size = 0;
 	unsigned char buf[4096];
@@ -314,9 +265,46 @@ static void fetch__past_the_end__gives_no_page(void **state)
 	sqlite3_close_v2(b);
 }
 
+/* A file renamed over the database while a connection holds the old one:
+ * a new connection reads the new file through a map of its own. */
+static void file_renamed_over__new_connections_read_the_new_file(
+	void **state)
+{
+	struct dbtmp *fx = *state;
+	struct dbmap_stats s0, s1;
+	char other[160], path[128];
+	sqlite3 *a, *b;
+
+	a = new_table(fx, 64);
+	add(a, 1, 500);
+	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(dbtmp_int(a, "SELECT count(*) FROM t"), 500);
+	/* Another database of 30 rows, put in place by rename. */
+	snprintf(path, sizeof(path), "%s", fx->path);
+	snprintf(other, sizeof(other), "%s/other.db", fx->dir);
+	free(fx->cfg.database);
+	fx->cfg.database = strdup(other);
+	b = new_table(fx, 0);
+	add(b, 1, 30);
+	exec(b, "PRAGMA journal_mode=DELETE");
+	sqlite3_close_v2(b);
+	assert_int_equal(rename(other, path), 0);
+	free(fx->cfg.database);
+	fx->cfg.database = strdup(path);
+	dbmap_stats(&s0);
+	b = open_db(fx, 64, 0);
+	assert_int_equal(dbtmp_int(b, "SELECT count(*) FROM t"), 30);
+	dbmap_stats(&s1);
+	assert_int_equal(s1.maps, s0.maps + 1);
+	/* The old connection still reads the file it opened. */
+	assert_int_equal(dbtmp_int(a, "SELECT count(*) FROM t"), 500);
+	sqlite3_close_v2(b);
+	sqlite3_close_v2(a);
+}
+
 static void mmap_mb_0__maps_nothing(void **state)
 {
-	struct fixture *fx = *state;
+	struct dbtmp *fx = *state;
 	struct dbmap_stats s0, s1;
 	sqlite3 *a;
 
@@ -324,7 +312,7 @@ static void mmap_mb_0__maps_nothing(void **state)
 	add(a, 1, 2000);
 	exec(a, "PRAGMA wal_checkpoint(TRUNCATE)");
 	dbmap_stats(&s0);
-	assert_int_equal(one_int(a, "SELECT count(*) FROM t"), 2000);
+	assert_int_equal(dbtmp_int(a, "SELECT count(*) FROM t"), 2000);
 	dbmap_stats(&s1);
 	assert_int_equal(s1.maps, s0.maps);
 	assert_true(s1.fetches == s0.fetches);
@@ -336,20 +324,23 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		two_connections__share_one_map__and_read_what_plain_reads,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
 		opening_again__keeps_this_process_locks__no_commit_lost,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
 			map__follows_the_file_as_another_connection_grows_it,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			map__a_file_that_shrinks_is_read_right, setup,
-			teardown),
+			map__a_file_that_shrinks_is_read_right, dbtmp_setup,
+			dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(
-			fetch__past_the_end__gives_no_page, setup, teardown),
+			fetch__past_the_end__gives_no_page, dbtmp_setup, dbtmp_teardown),
+		cmocka_unit_test_setup_teardown(
+		file_renamed_over__new_connections_read_the_new_file,
+			dbtmp_setup, dbtmp_teardown),
 		cmocka_unit_test_setup_teardown(mmap_mb_0__maps_nothing,
-			setup, teardown),
+			dbtmp_setup, dbtmp_teardown),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--count") == 0)
