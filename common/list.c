@@ -252,40 +252,36 @@ static int read_page(struct lister *l, const struct listq_key *k,
 {
 	const struct resource *res = l->lq->res;
 	struct dbx_stmt *stmt = NULL;
-	int rc, count = 0, result = -1;
+	int rc, count = 0, result = -1, keys_first;
 
 	reset(l);
-	if (l->plan == Q_FROM_MATCHES && !l->pg) {
-		/* Up to a thousand matches are sorted by their keys alone and
-		 * only the page's rows are read whole: sorting whole rows
-		 * copied every match's record into the sorter (twice the
-		 * time at a million records, docs/BENCHMARKS.md). The outer
-		 * loop is the sorted page, so its order is kept. */
+	/* Up to a thousand search matches are sorted by their keys alone and
+	 * only the page's rows are read whole: sorting whole rows copied
+	 * every match's record into the sorter (twice the time at a million
+	 * records, docs/BENCHMARKS.md). The outer loop is the sorted page, so
+	 * its order is kept. */
+	keys_first = l->plan == Q_FROM_MATCHES && !l->pg;
+	if (keys_first)
 		sqltext_add(&l->s->t, "SELECT w.k, %s.id, %s.version, "
 			"%s.created_at, %s.updated_at, %s.data, %s.secret "
 			"FROM (SELECT %s AS k, %s.id AS i, %s.rk AS r",
 			res->table, res->table, res->table, res->table,
 			res->table, res->table, l->key, res->table,
 			res->table);
-		add_from(l);
-		add_where(l, l->plan);
-		if (k)
-			add_position(l, k, id, asc);
-		add_order(l, asc, limit + 1);
-		sqltext_add(&l->s->t, ") AS w CROSS JOIN %s ON %s.rk = w.r "
-			"ORDER BY w.k %s, w.i %s", res->table, res->table,
-			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
-	} else {
+	else
 		sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, "
 			"%s.created_at, %s.updated_at, %s.data, %s.secret",
 			l->key, res->table, res->table, res->table,
 			res->table, res->table, res->table);
-		add_from(l);
-		add_where(l, l->plan);
-		if (k)
-			add_position(l, k, id, asc);
-		add_order(l, asc, limit + 1);
-	}
+	add_from(l);
+	add_where(l, l->plan);
+	if (k)
+		add_position(l, k, id, asc);
+	add_order(l, asc, limit + 1);
+	if (keys_first)
+		sqltext_add(&l->s->t, ") AS w CROSS JOIN %s ON %s.rk = w.r "
+			"ORDER BY w.k %s, w.i %s", res->table, res->table,
+			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
 	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
 	p->items = json_array();
