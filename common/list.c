@@ -174,21 +174,31 @@ static void add_where(struct lister *l, enum q_plan plan)
 	}
 }
 
+/* add_position_of appends "strictly after (k, id)" for the columns key and
+ * idcol. */
+static void add_position_of(struct lister *l, const char *key,
+	const char *idcol, const struct listq_key *k, const char *id, int asc)
+{
+	const char *ge = asc ? ">=" : "<=", *gt = asc ? ">" : "<";
+
+	sqltext_add(&l->s->t,
+		" AND %s %s ? AND (%s %s ? OR %s %s ?)", key, ge, key, gt,
+		idcol, gt);
+	st_bind_key(l->s, k);
+	st_bind_key(l->s, k);
+	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = id });
+}
+
 /* add_position appends "strictly after (key, id)" in the order asc (or
  * before it when !asc), written so that SQLite seeks the index on its
  * first term. */
 static void add_position(struct lister *l, const struct listq_key *k,
 	const char *id, int asc)
 {
-	const char *ge = asc ? ">=" : "<=", *gt = asc ? ">" : "<";
-	const char *t = l->lq->res->table;
+	char tid[80];
 
-	sqltext_add(&l->s->t,
-		" AND %s %s ? AND (%s %s ? OR %s.id %s ?)", l->key, ge,
-		l->key, gt, t, gt);
-	st_bind_key(l->s, k);
-	st_bind_key(l->s, k);
-	st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = id });
+	snprintf(tid, sizeof(tid), "%s.id", l->lq->res->table);
+	add_position_of(l, l->key, tid, k, id, asc);
 }
 
 static void add_order(struct lister *l, int asc, long long limit)
@@ -233,6 +243,8 @@ struct page {
 	struct listq_key first_key, last_key;
 	char first_id[40], last_id[40];
 	int more;                     /* a row beyond the limit exists */
+	int has_total;                /* total below was counted */
+	long long total;              /* rows of the request, any position */
 };
 
 static void page_release(struct page *p)
@@ -258,30 +270,40 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	/* Up to a thousand search matches are sorted by their keys alone and
 	 * only the page's rows are read whole: sorting whole rows copied
 	 * every match's record into the sorter (twice the time at a million
-	 * records, docs/BENCHMARKS.md). The outer loop is the sorted page, so
-	 * its order is kept. */
+	 * records, docs/BENCHMARKS.md). The same pass counts the matches
+	 * that pass the filters (before the position), so that the total
+	 * needs no second search. The outer loop is the sorted page, so its
+	 * order is kept. */
 	keys_first = l->plan == Q_FROM_MATCHES && !l->pg;
-	if (keys_first)
+	if (keys_first) {
 		sqltext_add(&l->s->t, "SELECT w.k, %s.id, %s.version, "
-			"%s.created_at, %s.updated_at, %s.data, %s.secret "
-			"FROM (SELECT %s AS k, %s.id AS i, %s.rk AS r",
+			"%s.created_at, %s.updated_at, %s.data, %s.secret, "
+			"w.n FROM (SELECT k, i, r, n FROM (SELECT %s AS k, "
+			"%s.id AS i, %s.rk AS r, count(*) OVER () AS n",
 			res->table, res->table, res->table, res->table,
 			res->table, res->table, l->key, res->table,
 			res->table);
-	else
+		add_from(l);
+		add_where(l, l->plan);
+		sqltext_add(&l->s->t, ") WHERE 1 = 1");
+		if (k)
+			add_position_of(l, "k", "i", k, id, asc);
+		sqltext_add(&l->s->t, " ORDER BY k %s, i %s LIMIT %lld) "
+			"AS w CROSS JOIN %s ON %s.rk = w.r ORDER BY w.k %s, "
+			"w.i %s", asc ? "ASC" : "DESC", asc ? "ASC" : "DESC",
+			limit + 1, res->table, res->table,
+			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
+	} else {
 		sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, "
 			"%s.created_at, %s.updated_at, %s.data, %s.secret",
 			l->key, res->table, res->table, res->table,
 			res->table, res->table, res->table);
-	add_from(l);
-	add_where(l, l->plan);
-	if (k)
-		add_position(l, k, id, asc);
-	add_order(l, asc, limit + 1);
-	if (keys_first)
-		sqltext_add(&l->s->t, ") AS w CROSS JOIN %s ON %s.rk = w.r "
-			"ORDER BY w.k %s, w.i %s", res->table, res->table,
-			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
+		add_from(l);
+		add_where(l, l->plan);
+		if (k)
+			add_position(l, k, id, asc);
+		add_order(l, asc, limit + 1);
+	}
 	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
 	p->items = json_array();
@@ -293,6 +315,10 @@ static int read_page(struct lister *l, const struct listq_key *k,
 			break;
 		}
 		if (count == 0) {
+			if (keys_first) {
+				p->total = dbx_column_int64(stmt, 7);
+				p->has_total = 1;
+			}
 			if (key_of(stmt, 0, &p->first_key))
 				goto nomem;
 			snprintf(p->first_id, sizeof(p->first_id), "%s",
@@ -576,6 +602,9 @@ json_t *list_window(struct store *st, const struct resource *res,
 	if (!lq.has_cursor && !p.more)
 		/* The first page holds every row of the request. */
 		total = (long long)json_array_size(p.items);
+	else if (p.has_total)
+		/* The search's matches, counted while sorting them. */
+		total = p.total;
 	else if (total_of(&l, matches, &total, &lower, err))
 		goto out;
 	out = json_object();

@@ -843,6 +843,23 @@ class TotalTest(unittest.TestCase):
         self.assertEqual(self.total("keyword-sets", {"q": w.upper() + " 3"}), (1, False))
         self.assertEqual(self.total("keyword-sets", {"q": w + "zz"}), (0, False))
 
+    def test_total_with_q_and_a_filter_is_the_same_on_every_page(self):
+        w = word()
+        for i in range(9):
+            create("keyword-sets", {"name": "%s %d" % (w, i), "isEnabled": i % 3 != 0})
+        params = {"q": w, "isEnabled": "true", "sort": "-name"}
+        pages = walk("keyword-sets", params, limit=2)
+        pages += walk_back("keyword-sets", pages[-1], params, limit=2)
+        self.assertEqual([(p["total"], p["totalIsLowerBound"]) for p in pages],
+                         [(6, False)] * 5)
+        self.assertEqual(sorted(ids_of(items_of(pages[:3]))),
+                         sorted(ids_of(read_all("keyword-sets", params))))
+        # A page after the last match still counts the matches.
+        for r in items_of(pages[1:3]):
+            delete("keyword-sets", r["id"])
+        past = ok_list("keyword-sets", list(params.items()) + [("limit", 2), ("after", pages[0]["next"])])
+        self.assertEqual((past["items"], past["total"], past["totalIsLowerBound"]), ([], 2, False))
+
     def test_total_with_ids_counts_the_known_ids(self):
         kws = FIX["keyword-sets"][:4]
         ids = ",".join([r["id"] for r in kws] + [str(uuid.uuid4())])
