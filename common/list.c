@@ -255,6 +255,10 @@ static void page_release(struct page *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* The columns of a row for store_row_record, each with the table's name. */
+#define ROW_COLS "%s.id, %s.version, %s.created_at, %s.updated_at, " \
+	"%s.data, %s.secret"
+
 /* read_page reads up to limit rows strictly after the position (k, id)
  * (from the start when k is NULL) in the order asc. Rows come in that
  * order; the caller reverses a backward page. */
@@ -262,48 +266,52 @@ static int read_page(struct lister *l, const struct listq_key *k,
 	const char *id, int asc, long long limit, struct page *p,
 	struct ferr *err)
 {
-	const struct resource *res = l->lq->res;
+	const struct listq *lq = l->lq;
+	const struct resource *res = lq->res;
+	const char *t = res->table;
 	struct dbx_stmt *stmt = NULL;
-	int rc, count = 0, result = -1, keys_first;
+	int rc, count = 0, result = -1, keys_first, counted;
 
 	reset(l);
 	/* Up to a thousand search matches are sorted by their keys alone and
 	 * only the page's rows are read whole: sorting whole rows copied
 	 * every match's record into the sorter (twice the time at a million
-	 * records, docs/BENCHMARKS.md). The same pass counts the matches
-	 * that pass the filters (before the position), so that the total
-	 * needs no second search. The outer loop is the sorted page, so its
-	 * order is kept. */
+	 * records, docs/BENCHMARKS.md). The outer loop is the sorted page, so
+	 * its order is kept. */
 	keys_first = l->plan == Q_FROM_MATCHES && !l->pg;
-	if (keys_first) {
-		sqltext_add(&l->s->t, "SELECT w.k, %s.id, %s.version, "
-			"%s.created_at, %s.updated_at, %s.data, %s.secret, "
-			"w.n FROM (SELECT k, i, r, n FROM (SELECT %s AS k, "
-			"%s.id AS i, %s.rk AS r, count(*) OVER () AS n",
-			res->table, res->table, res->table, res->table,
-			res->table, res->table, l->key, res->table,
-			res->table);
-		add_from(l);
-		add_where(l, l->plan);
-		sqltext_add(&l->s->t, ") WHERE 1 = 1");
+	/* With filters or ids the total is not the match count: the keys of
+	 * the matches that pass are kept once (a few bytes each) and both
+	 * sorted and counted, so the total needs no second search. */
+	counted = keys_first && (lq->nfilters || lq->ids);
+	if (counted)
+		sqltext_add(&l->s->t, "WITH m AS MATERIALIZED (SELECT %s AS k, "
+			"%s.id AS i, %s.rk AS r", l->key, t, t);
+	else if (keys_first)
+		sqltext_add(&l->s->t, "SELECT w.k, " ROW_COLS " FROM (SELECT "
+			"%s AS k, %s.id AS i, %s.rk AS r", t, t, t, t, t, t,
+			l->key, t, t);
+	else
+		sqltext_add(&l->s->t, "SELECT %s, " ROW_COLS, l->key, t, t,
+			t, t, t, t);
+	add_from(l);
+	add_where(l, l->plan);
+	if (counted) {
+		sqltext_add(&l->s->t, ") SELECT w.k, " ROW_COLS ", (SELECT "
+			"count(*) FROM m) FROM (SELECT k, i, r FROM m WHERE "
+			"1 = 1", t, t, t, t, t, t);
 		if (k)
 			add_position_of(l, "k", "i", k, id, asc);
-		sqltext_add(&l->s->t, " ORDER BY k %s, i %s LIMIT %lld) "
-			"AS w CROSS JOIN %s ON %s.rk = w.r ORDER BY w.k %s, "
-			"w.i %s", asc ? "ASC" : "DESC", asc ? "ASC" : "DESC",
-			limit + 1, res->table, res->table,
-			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC");
+		sqltext_add(&l->s->t, " ORDER BY k %s, i %s LIMIT %lld",
+			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC", limit + 1);
 	} else {
-		sqltext_add(&l->s->t, "SELECT %s, %s.id, %s.version, "
-			"%s.created_at, %s.updated_at, %s.data, %s.secret",
-			l->key, res->table, res->table, res->table,
-			res->table, res->table, res->table);
-		add_from(l);
-		add_where(l, l->plan);
 		if (k)
 			add_position(l, k, id, asc);
 		add_order(l, asc, limit + 1);
 	}
+	if (keys_first)
+		sqltext_add(&l->s->t, ") AS w CROSS JOIN %s ON %s.rk = w.r "
+			"ORDER BY w.k %s, w.i %s", t, t, asc ? "ASC" : "DESC",
+			asc ? "ASC" : "DESC");
 	if (st_prepare(&l->st->x, l->s, &stmt, err))
 		return -1;
 	p->items = json_array();
@@ -315,7 +323,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 			break;
 		}
 		if (count == 0) {
-			if (keys_first) {
+			if (counted) {
 				p->total = dbx_column_int64(stmt, 7);
 				p->has_total = 1;
 			}
