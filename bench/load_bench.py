@@ -9,13 +9,14 @@ Each round, on empty files in --dir (default run/):
 
 load: `flowpush init`, then `flowpush demo --scale N C`: the records made,
   validated and written through the store engine with their journal rows,
-  in batches of 2,000 (cli/scale.c).
+  in batches of 2,000 (cli/scale.c). C is keyword-sets (the default),
+  personas or proxy-pools: the floors copy one journal row a record.
 same rows: SQLite alone (Python's sqlite3 over the same libsqlite3, no
   flowpush code) writes what the load wrote into a new file with the same
   schema and pragmas: the same batches of 2,000 in one transaction each,
   every row with its unique keys, sort indexes and counter upserts (the
   insert trigger), the batch's search rows in one INSERT ... SELECT (as the
-  load does) and its journal rows. The rows are copied from the loaded
+  load does) and its journal rows (the records' and the dashboard's). The rows are copied from the loaded
   file (INSERT ... SELECT from an attached database), so this floor also
   pays for reading them: it is if anything a little slow.
 no sort indexes: the same without the collection's sort and filter
@@ -89,13 +90,19 @@ def floor(src, dst, table, n, part):
     schema = [r for r in s.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
         "AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\' ORDER BY type <> 'table', rowid")]
-    first = s.execute("SELECT min(seq), count(*) FROM journal WHERE topic = ?",
-                      (table.replace("_", "-"),)).fetchone()
+    topic = table.replace("_", "-")
+    seqs = [r[0] for r in s.execute("SELECT seq FROM journal WHERE topic = ? ORDER BY seq", (topic,))]
+    last_seq, others = s.execute("SELECT max(seq), count(*) FILTER (WHERE topic NOT IN (?, 'dashboard')) "
+                                 "FROM journal", (topic,)).fetchone()
     last_rk = s.execute("SELECT max(rk) FROM %s" % table).fetchone()[0]
     s.close()
-    if first[1] != n or last_rk != n:
-        sys.exit("load_bench: %s holds %s journal rows and %s rows, not %d: load into an empty file"
-                 % (src, first[1], last_rk, n))
+    # Record k (its row key) has the k-th journal row of the topic; the rows
+    # of a batch run from its first record's to the next batch's first,
+    # with the dashboard's row that the batch's commit wrote.
+    if len(seqs) != n or others or last_rk != n:
+        sys.exit("load_bench: %s holds %d journal rows of %s and %s rows, not one of each for %d records: load "
+                 "into an empty file, and a collection whose load writes one journal row a record "
+                 "(keyword-sets, personas, proxy-pools)" % (src, len(seqs), topic, last_rk, n))
     indexes = part == "same rows"
     search = journal = part != "bare rows"
     d = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(dst)), isolation_level=None, uri=True)
@@ -122,10 +129,15 @@ def floor(src, dst, table, n, part):
                       "WHERE rowid BETWEEN ? AND ?" % (table, table), (a, b))
         if journal:
             d.execute("INSERT INTO main.journal SELECT * FROM src.journal WHERE seq BETWEEN ? AND ?",
-                      (first[0] + a - 1, first[0] + b - 1))
+                      (seqs[a - 1], seqs[b] - 1 if b < n else last_seq))
         d.execute("COMMIT")
+    d.close()   # its last checkpoint counted, as the load's is
     out = result(part, n, time.time() - t0, self_cpu() - c0)
+    d = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(dst)), uri=True)
+    copied = d.execute("SELECT count(*), (SELECT count(*) FROM journal) FROM %s" % table).fetchone()
     d.close()
+    if copied != (n, last_seq - seqs[0] + 1 if journal else 0):
+        sys.exit("load_bench: the floor wrote %d rows and %d journal rows" % copied)
     unlink_db(dst)
     return out
 

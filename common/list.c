@@ -166,8 +166,12 @@ static void add_where(struct lister *l, enum q_plan plan)
 		sqltext_add(&l->s->t, " AND %s_fts MATCH ?", t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT, .t = l->match });
 	} else if (plan == Q_FROM_SORT) {
+		/* The folded text straight from the search table's own
+		 * content table (FTS5's %_content: id, c0): a B-tree lookup,
+		 * where a lookup through the FTS5 table costs twice the time
+		 * (docs/BENCHMARKS.md). */
 		sqltext_add(&l->s->t,
-			" AND instr((SELECT text FROM %s_fts WHERE rowid = "
+			" AND instr((SELECT c0 FROM %s_fts_content WHERE id = "
 			"%s.rk), ?) > 0", t, t);
 		st_bind(l->s, (struct bindv){ .kind = BV_TEXT,
 			.t = lq->q_folded });
