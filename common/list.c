@@ -205,11 +205,23 @@ static void add_position(struct lister *l, const struct listq_key *k,
 	add_position_of(l, l->key, tid, k, id, asc);
 }
 
+/* add_order_of appends the order of (key, idcol), asc or not, and the
+ * limit. */
+static void add_order_of(struct lister *l, const char *key,
+	const char *idcol, int asc, long long limit)
+{
+	const char *dir = asc ? "ASC" : "DESC";
+
+	sqltext_add(&l->s->t, " ORDER BY %s %s, %s %s LIMIT %lld", key, dir,
+		idcol, dir, limit);
+}
+
 static void add_order(struct lister *l, int asc, long long limit)
 {
-	sqltext_add(&l->s->t, " ORDER BY %s %s, %s.id %s LIMIT %lld", l->key,
-		asc ? "ASC" : "DESC", l->lq->res->table, asc ? "ASC" : "DESC",
-		limit);
+	char tid[80];
+
+	snprintf(tid, sizeof(tid), "%s.id", l->lq->res->table);
+	add_order_of(l, l->key, tid, asc, limit);
 }
 
 static void reset(struct lister *l)
@@ -305,8 +317,7 @@ static int read_page(struct lister *l, const struct listq_key *k,
 			"1 = 1", t, t, t, t, t, t);
 		if (k)
 			add_position_of(l, "k", "i", k, id, asc);
-		sqltext_add(&l->s->t, " ORDER BY k %s, i %s LIMIT %lld",
-			asc ? "ASC" : "DESC", asc ? "ASC" : "DESC", limit + 1);
+		add_order_of(l, "k", "i", asc, limit + 1);
 	} else {
 		if (k)
 			add_position(l, k, id, asc);
